@@ -1,0 +1,79 @@
+"""Command line: ``python -m sim`` and ``nhsim`` are the same Hydra app.
+
+This module only wires things together: pre-flight validation, Hydra, the task, the
+console table.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from omegaconf import DictConfig, OmegaConf
+
+from sim.config.schema import register
+from sim.console import print_error, print_summary
+from sim.errors import ConfigError
+from sim.params import to_container, validate
+from sim.paths import conf_dir, outputs_root, scenarios_dir
+
+OmegaConf.register_new_resolver("nhsim_outputs", lambda: str(outputs_root()), replace=True)
+# The process id keeps two runs started in the same second out of each other's directories.
+OmegaConf.register_new_resolver("nhsim_unique", lambda: str(os.getpid()), replace=True)
+os.environ.setdefault("NHSIM_SCENARIOS_DIR", str(scenarios_dir()))
+register()
+
+
+def _remove_if_empty_run_dir(run_dir: Path) -> None:
+    """Remove a run directory that holds nothing but Hydra's own bookkeeping."""
+    if not run_dir.is_dir():
+        return
+    if all(p.name in {".hydra", "nhsim.log"} or p.suffix == ".log" for p in run_dir.iterdir()):
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def run_job(cfg: DictConfig) -> float | None:
+    """The Hydra task: validate, run, write, print. Returns the first KPI's mean."""
+    hc = HydraConfig.get()
+    run_dir = Path(hc.runtime.output_dir)
+    try:
+        params = validate(cfg)
+    except ConfigError as exc:
+        print_error(str(exc))
+        _remove_if_empty_run_dir(run_dir)
+        if hc.mode == RunMode.RUN:
+            raise SystemExit(2) from None
+        return None
+    from sim.task import execute  # imported here so a bad config never pays for SimPy
+
+    outcome = execute(params, to_container(cfg), run_dir, list(hc.overrides.task))
+    print_summary(outcome.summary, outcome.verification, str(run_dir))
+    return float(outcome.summary["mean"].iloc[0]) if len(outcome.summary) else None
+
+
+@hydra.main(version_base="1.3", config_path=str(conf_dir()), config_name="config")
+def _hydra_app(cfg: DictConfig) -> float | None:
+    return run_job(cfg)
+
+
+def main() -> None:
+    """Entry point: validate every job the command line asks for, then run Hydra."""
+    from sim.preflight import PreflightSkipped, check
+
+    try:
+        check(sys.argv[1:])
+    except PreflightSkipped:
+        pass
+    except ConfigError as exc:
+        print_error(str(exc))
+        raise SystemExit(2) from None
+    _hydra_app()
+
+
+if __name__ == "__main__":
+    main()

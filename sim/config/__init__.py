@@ -1,0 +1,1 @@
+"""Configuration: structured-config schemas, value checks and the config directory."""

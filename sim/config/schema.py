@@ -1,0 +1,55 @@
+"""Structured-config schemas (mutable dataclasses registered in Hydra's ConfigStore).
+
+Schemas stay mutable because a frozen dataclass breaks every Hydra override; the
+validated parameters built from them (:mod:`sim.params`) are frozen instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+
+
+@dataclass
+class RunConfig:
+    """How long, how often and how to run. Times are in the model's time unit."""
+
+    seed: int = 20261125
+    replications: int = 5
+    horizon: float = 365.0
+    warm_up: float = 60.0
+    workers: int = 1
+    progress: bool = True
+
+
+@dataclass
+class OutputConfig:
+    """What each run writes besides the summary tables."""
+
+    event_log: bool = False
+    timeseries: bool = True
+
+
+@dataclass
+class RootConfig:
+    """The whole composed config. ``model`` is checked against its own kind's schema."""
+
+    run: RunConfig = field(default_factory=RunConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+    model: Any = None
+    place: Any = None
+    lead_provider: Any = None
+
+
+def register(store: ConfigStore | None = None) -> None:
+    """Register the schemas so YAML files can name them in their defaults lists."""
+    from sim.models import MODELS
+
+    store = store or ConfigStore.instance()
+    store.store(name="root_schema", node=RootConfig)
+    for spec in MODELS.values():
+        store.store(group="model", name=f"{spec.kind}_schema", node=spec.schema)
+        for group, schema in spec.groups.items():
+            store.store(group=group, name=f"{group}_schema", node=schema)

@@ -1,0 +1,48 @@
+"""What a run prints to the terminal: a short, readable table, never a wall of numbers."""
+
+from __future__ import annotations
+
+import sys
+
+import pandas as pd
+
+MAX_ROWS = 30
+
+
+def _fmt(x: float) -> str:
+    if pd.isna(x):
+        return "-"
+    return f"{x:.4g}" if abs(x) < 1e5 else f"{x:,.0f}"
+
+
+def summary_lines(summary: pd.DataFrame, verification: pd.DataFrame | None) -> list[str]:
+    """Lines of a plain-text table: metric, mean and 95% CI (and theory, when known)."""
+    table = verification if verification is not None else summary
+    rows = table.head(MAX_ROWS)
+    width = max(len(m) for m in rows["metric"]) if len(rows) else 10
+    header = f"{'metric':<{width}}  {'mean':>10}  {'95% CI':>23}"
+    if verification is not None:
+        header += f"  {'theory':>10}  in CI"
+    lines = [header, "-" * len(header)]
+    for row in rows.itertuples(index=False):
+        ci = f"[{_fmt(row.ci_low)}, {_fmt(row.ci_high)}]"
+        line = f"{row.metric:<{width}}  {_fmt(row.mean):>10}  {ci:>23}"
+        if verification is not None:
+            line += f"  {_fmt(row.theory):>10}  {'yes' if row.theory_within_ci else 'NO'}"
+        lines.append(line)
+    if len(table) > MAX_ROWS:
+        lines.append(f"... and {len(table) - MAX_ROWS} more in summary.csv")
+    return lines
+
+
+def print_summary(summary: pd.DataFrame, verification: pd.DataFrame | None, run_dir: str) -> None:
+    """Print the run's headline table and where its files are."""
+    out = sys.stdout
+    for line in summary_lines(summary, verification):
+        print(line, file=out)
+    print(f"\nresults: {run_dir}", file=out)
+
+
+def print_error(message: str) -> None:
+    """One line on stderr, no traceback."""
+    print(f"nhsim: error: {message}", file=sys.stderr)

@@ -1,0 +1,1 @@
+"""The verification model: an open queueing network defined wholly in config."""

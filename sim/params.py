@@ -1,0 +1,142 @@
+"""Validate a composed config and freeze it into parameters, before anything runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, is_dataclass
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationError
+
+from sim.config import checks
+from sim.config.schema import OutputConfig, RootConfig, RunConfig
+from sim.errors import ConfigError
+from sim.models import MODELS
+from sim.models.base import OutputParams, RunParams
+
+
+@dataclass(frozen=True)
+class Params:
+    """Everything a run needs, validated and immutable."""
+
+    run: RunParams
+    output: OutputParams
+    kind: str
+    model: Any
+
+
+def to_container(cfg: DictConfig | dict) -> dict[str, Any]:
+    """Resolve interpolations into a plain dict, turning failures into a :class:`ConfigError`."""
+    if isinstance(cfg, dict):
+        return cfg
+    try:
+        return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]
+    except OmegaConfBaseException as exc:
+        key = getattr(exc, "full_key", None) or "config"
+        raise ConfigError(key, None, f"could not be resolved ({exc.msg})") from None
+
+
+def check_against_schema(data: dict[str, Any], schema: type, prefix: str) -> None:
+    """Reject keys the schema does not know and values of the wrong type.
+
+    ``+key=value`` overrides skip Hydra's schema, so the composed dict is merged into the
+    structured schema once more here.
+    """
+    try:
+        OmegaConf.merge(OmegaConf.structured(schema), data)
+    except ConfigKeyError as exc:
+        key = _join(prefix, exc.full_key)
+        hint = _unknown_key_hint(schema, exc.full_key)
+        raise ConfigError(key, _lookup(data, exc.full_key), hint) from None
+    except ValidationError as exc:
+        key = _join(prefix, exc.full_key)
+        expected = getattr(exc, "ref_type", None) or "the schema's type"
+        raise ConfigError(
+            key, _lookup(data, exc.full_key), f"has the wrong type ({_short(exc.msg)}; {expected})"
+        ) from None
+    except OmegaConfBaseException as exc:
+        key = _join(prefix, getattr(exc, "full_key", "") or "")
+        raise ConfigError(key or prefix or "config", None, _short(exc.msg)) from None
+
+
+def build_run(data: dict[str, Any]) -> RunParams:
+    """Validate the ``run`` section."""
+    horizon = checks.positive("run.horizon", data.get("horizon"))
+    warm_up = checks.nonneg("run.warm_up", data.get("warm_up"))
+    if warm_up >= horizon:
+        raise ConfigError(
+            "run.warm_up", data.get("warm_up"), f"must be shorter than run.horizon ({horizon:g})"
+        )
+    seed = checks.nonneg_int("run.seed", data.get("seed"))
+    if seed >= 2**63:
+        raise ConfigError("run.seed", seed, "must be below 2**63")
+    return RunParams(
+        seed=seed,
+        replications=checks.positive_int("run.replications", data.get("replications")),
+        horizon=horizon,
+        warm_up=warm_up,
+        workers=checks.positive_int("run.workers", data.get("workers")),
+        progress=bool(data.get("progress", True)),
+    )
+
+
+def validate(cfg: DictConfig | dict) -> Params:
+    """Turn a composed config into frozen :class:`Params`, or raise :class:`ConfigError`.
+
+    Parameters
+    ----------
+    cfg
+        The composed Hydra config (or the same as a plain dict).
+    """
+    data = to_container(cfg)
+    if not isinstance(data.get("model"), dict):
+        raise ConfigError("model", data.get("model"), "must name a model, e.g. model=care")
+    kind = data["model"].get("kind")
+    spec = MODELS.get(kind)
+    if spec is None:
+        raise ConfigError("model.kind", kind, "must be one of " + ", ".join(sorted(MODELS)))
+    root = {k: v for k, v in data.items() if k not in ("model", "place", "lead_provider")}
+    check_against_schema(root, RootConfig, "")
+    check_against_schema(data["model"], spec.schema, "model")
+    for group, schema in spec.groups.items():
+        if not isinstance(data.get(group), dict):
+            raise ConfigError(group, data.get(group), f"model={kind} needs the {group} group")
+        check_against_schema(data[group], schema, group)
+    run = build_run({**_defaults(RunConfig), **data.get("run", {})})
+    out = {**_defaults(OutputConfig), **data.get("output", {})}
+    output = OutputParams(event_log=bool(out["event_log"]), timeseries=bool(out["timeseries"]))
+    return Params(run=run, output=output, kind=kind, model=spec.build(data))
+
+
+def _defaults(schema: type) -> dict[str, Any]:
+    assert is_dataclass(schema)
+    return {f.name: getattr(schema(), f.name) for f in fields(schema)}
+
+
+def _join(prefix: str, key: object) -> str:
+    key = str(key or "")
+    return f"{prefix}.{key}" if prefix and key else (prefix or key)
+
+
+def _lookup(data: dict[str, Any], dotted: object) -> object:
+    node: Any = data
+    for part in str(dotted or "").split("."):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return None
+    return node
+
+
+def _unknown_key_hint(schema: type, dotted: object) -> str:
+    parent = ".".join(str(dotted or "").split(".")[:-1])
+    root = OmegaConf.structured(schema)
+    node = OmegaConf.select(root, parent) if parent else root
+    typed = isinstance(node, DictConfig) and OmegaConf.get_type(node) not in (dict, None)
+    if typed:
+        return "is not a recognised key; allowed here: " + ", ".join(map(str, node.keys()))
+    return "is not a recognised key"
+
+
+def _short(msg: str) -> str:
+    return " ".join(str(msg).split("\n")[0].split())

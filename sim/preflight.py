@@ -1,0 +1,168 @@
+"""Validate every configuration a command line asks for, before Hydra makes a directory.
+
+Hydra creates the run (or sweep) directory before the task function runs, so validating
+inside the task would leave an empty results directory behind for a bad value. Instead the
+CLI composes each configuration of the sweep here with Hydra's compose API, validates it,
+and only then hands over to the Hydra app.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator, Sequence
+
+from hydra import compose, initialize_config_dir
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import HydraException, MissingConfigException, OverrideParseException
+from omegaconf.errors import OmegaConfBaseException
+
+from sim.errors import ConfigError
+from sim.params import validate
+from sim.paths import conf_dir
+
+MULTIRUN_FLAGS = {"-m", "--multirun"}
+MAX_SWEEP_JOBS = 10_000
+
+
+class PreflightSkipped(Exception):
+    """The command line asks Hydra for something other than a run (help, --cfg, ...)."""
+
+
+def split_argv(argv: Sequence[str]) -> tuple[bool, list[str]]:
+    """``(multirun, overrides)`` from a command line, or :class:`PreflightSkipped`."""
+    multirun = False
+    overrides = []
+    for arg in argv:
+        if arg in MULTIRUN_FLAGS:
+            multirun = True
+        elif arg.startswith("-"):
+            raise PreflightSkipped(arg)
+        else:
+            overrides.append(arg)
+    return multirun, overrides
+
+
+def expand(overrides: list[str], multirun: bool) -> Iterator[list[str]]:
+    """Every job's override list that a (possibly sweeping) command line produces."""
+    try:
+        parsed = OverridesParser.create().parse_overrides(overrides)
+    except OverrideParseException as exc:
+        raise ConfigError("override", _first_bad(overrides), _line(exc)) from None
+    choices: list[list[str]] = []
+    for text, override in zip(overrides, parsed, strict=True):
+        if not override.is_sweep_override():
+            choices.append([text])
+            continue
+        if not multirun:
+            raise ConfigError(
+                override.get_key_element(), text.partition("=")[2],
+                "is a sweep; add -m (multirun) to run one job per value",
+            )  # fmt: skip
+        try:
+            values = list(override.sweep_string_iterator())
+        except Exception:  # glob() sweeps need Hydra's config loader; the job validates them
+            choices.append([])
+            continue
+        choices.append([f"{override.get_key_element()}={v}" for v in values])
+    n_jobs = 1
+    for c in choices:
+        n_jobs *= max(1, len(c))
+    if n_jobs > MAX_SWEEP_JOBS:
+        raise ConfigError("sweep", n_jobs, f"must have at most {MAX_SWEEP_JOBS:,} jobs")
+    for combo in itertools.product(*[c or [None] for c in choices]):
+        yield [c for c in combo if c is not None]
+
+
+def check(argv: Sequence[str]) -> int:
+    """Compose and validate every job of the command line; return how many were checked.
+
+    Raises
+    ------
+    ConfigError
+        For the first configuration that is invalid.
+    PreflightSkipped
+        When the command line asks Hydra for help or information instead of a run.
+    """
+    multirun, overrides = split_argv(argv)
+    jobs = 0
+    with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3", job_name="nhsim"):
+        for job in expand(overrides, multirun):
+            validate(compose_config(job))
+            jobs += 1
+    return jobs
+
+
+def compose_config(overrides: list[str]):  # noqa: ANN201  (an omegaconf DictConfig)
+    """Compose the config for one job, turning Hydra's errors into :class:`ConfigError`."""
+    try:
+        return compose(config_name="config", overrides=overrides)
+    except MissingConfigException as exc:
+        raise _missing_option(exc, overrides) from None
+    except OverrideParseException as exc:
+        raise ConfigError("override", _first_bad(overrides), _line(exc)) from None
+    except (HydraException, OmegaConfBaseException) as exc:
+        raise _composition_error(exc, overrides) from None
+
+
+def _override_value(key: str, overrides: list[str]) -> str | None:
+    for text in overrides:
+        name, _, value = text.lstrip("+~").partition("=")
+        if name == key:
+            return value
+    return None
+
+
+def _composition_error(exc: Exception, overrides: list[str]) -> ConfigError:
+    cause = exc.__cause__ or exc
+    key = getattr(cause, "full_key", None)
+    if not key:
+        match = re.search(r"override '?([^'=\s]+)", str(exc))
+        key = match.group(1) if match else "override"
+    value = _override_value(str(key), overrides)
+    if "not in struct" in str(cause) or "Key '" in str(cause) and "not" in str(cause):
+        return ConfigError(
+            str(key),
+            value,
+            "is not a recognised key (check the spelling; to add an entry to a mapping such as"
+            " nodes or routing, start the override with +)",
+        )
+    message = _line(cause)
+    if "could not be converted" in message or "Value '" in message:
+        return ConfigError(str(key), value, f"has the wrong type: {message}")
+    return ConfigError(str(key), value, message)
+
+
+def _missing_option(exc: MissingConfigException, overrides: list[str]) -> ConfigError:
+    text = str(exc)
+    group = None
+    match = re.search(r"Could not find '([^']+)/([^']+)'", text) or re.search(
+        r"In '[^']+': Could not find '([^']+)/([^']+)'", text
+    )
+    if match:
+        group = match.group(1)
+    listing = text.split("Available options", 1)[-1].split("Config search path", 1)[0]
+    options = [
+        line.strip()
+        for line in listing.splitlines()
+        if line.startswith("\t") and not line.strip().endswith("_schema")
+    ]
+    key = group or "config"
+    value = _override_value(key, overrides) if group else None
+    allowed = "must be one of " + ", ".join(options) if options else _line(exc)
+    return ConfigError(key, value, allowed)
+
+
+def _first_bad(overrides: list[str]) -> str:
+    parser = OverridesParser.create()
+    for text in overrides:
+        try:
+            parser.parse_override(text)
+        except OverrideParseException:
+            return text
+    return " ".join(overrides)
+
+
+def _line(exc: BaseException) -> str:
+    text = str(getattr(exc, "msg", None) or exc).strip().splitlines()
+    return " ".join(text[0].split()) if text else type(exc).__name__
