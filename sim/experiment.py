@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 import pandas as pd
 from tqdm import tqdm
 
+from sim.cache import ReplicationCache
 from sim.models import MODELS
 from sim.models.base import ReplicationResult
 from sim.params import Params
@@ -30,30 +31,34 @@ def _results(
 
     # Every replication seeds its own named streams from (seed, replication, name), so the
     # process that runs it and the order they finish in cannot change a single number.
-    parallel = Parallel(n_jobs=min(workers, len(replications)), return_as="generator")
+    parallel = Parallel(n_jobs=min(workers, len(replications)), return_as="generator_unordered")
     yield from parallel(delayed(run_replication)(params, r) for r in replications)
 
 
 def run_replications(
-    params: Params, replications: Sequence[int] | None = None, *, desc: str = "replications"
+    params: Params,
+    replications: Sequence[int] | None = None,
+    *,
+    cache: ReplicationCache | None = None,
+    desc: str = "replications",
 ) -> list[ReplicationResult]:
     """Run the given replications (default: all of ``params.run.replications``).
 
+    Replications found in ``cache`` are loaded instead of simulated, and every newly
+    finished one is stored at once, so an interrupted run loses nothing that had finished.
     Returns results sorted by replication index. A progress bar shows on a terminal only.
     """
     reps = list(range(params.run.replications)) if replications is None else list(replications)
+    done = {r: hit for r in reps if cache and (hit := cache.load(r)) is not None}
+    todo = [r for r in reps if r not in done]
     show = params.run.progress and sys.stderr.isatty()
-    results = list(
-        tqdm(
-            _results(params, reps, params.run.workers),
-            total=len(reps),
-            desc=desc,
-            unit="rep",
-            disable=not show,
-            leave=False,
-        )
-    )
-    return sorted(results, key=lambda r: r.replication)
+    with tqdm(total=len(todo), desc=desc, unit="rep", disable=not show, leave=False) as bar:
+        for result in _results(params, todo, params.run.workers):
+            if cache is not None:
+                cache.store(result)
+            done[result.replication] = result
+            bar.update()
+    return [done[r] for r in sorted(done)]
 
 
 def replications_table(results: Sequence[ReplicationResult]) -> pd.DataFrame:

@@ -77,6 +77,7 @@ def build_run(data: dict[str, Any]) -> RunParams:
         warm_up=warm_up,
         workers=checks.positive_int("run.workers", data.get("workers")),
         progress=bool(data.get("progress", True)),
+        cache=bool(data.get("cache", True)),
     )
 
 

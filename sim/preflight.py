@@ -87,10 +87,33 @@ def check(argv: Sequence[str]) -> int:
     multirun, overrides = split_argv(argv)
     jobs = 0
     with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3", job_name="nhsim"):
+        if multirun:
+            overrides = _with_config_sweeps(overrides)
         for job in expand(overrides, multirun):
             validate(compose_config(job))
             jobs += 1
     return jobs
+
+
+def _with_config_sweeps(overrides: list[str]) -> list[str]:
+    """Add the sweeps an experiment file declares (``hydra.sweeper.params``).
+
+    As in Hydra's basic sweeper, a key swept on the command line wins over the file.
+    """
+    parser = OverridesParser.create()
+    try:
+        parsed = parser.parse_overrides(overrides)
+    except OverrideParseException as exc:
+        raise ConfigError("override", _first_bad(overrides), _line(exc)) from None
+    fixed = [t for t, o in zip(overrides, parsed, strict=True) if not o.is_sweep_override()]
+    try:
+        cfg = compose(config_name="config", overrides=fixed, return_hydra_config=True)
+    except (HydraException, OmegaConfBaseException):
+        return overrides  # the per-job composition below reports the error precisely
+    declared = cfg.hydra.sweeper.get("params") or {}
+    on_cli = {o.get_key_element().lstrip("+~") for o in parsed}
+    extra = [f"{k}={v}" for k, v in declared.items() if str(k).lstrip("+~") not in on_cli]
+    return [*overrides, *extra]
 
 
 def compose_config(overrides: list[str]):  # noqa: ANN201  (an omegaconf DictConfig)

@@ -14,10 +14,12 @@ from typing import Any
 import pandas as pd
 
 from sim import io
+from sim.cache import ReplicationCache, cache_key
 from sim.experiment import diagnostics_table, replications_table, run_replications, stacked_table
 from sim.manifest import build_manifest
 from sim.models import MODELS
 from sim.params import Params
+from sim.paths import outputs_root
 from sim.stats import summarise
 
 
@@ -60,7 +62,12 @@ def execute(
         The command-line overrides, for the re-run command.
     """
     wall0, cpu0 = time.perf_counter(), time.process_time()
-    results = run_replications(params)
+    cache = (
+        ReplicationCache(outputs_root() / "cache", cache_key(resolved))
+        if params.run.cache
+        else None
+    )
+    results = run_replications(params, cache=cache)
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
 
     reps = replications_table(results)
@@ -81,7 +88,11 @@ def execute(
         if table is not None:
             io.write_parquet(run_dir / f"{name}.parquet", table)
     manifest = build_manifest(
-        resolved=resolved, overrides=overrides, wall_seconds=wall, cpu_seconds=cpu
+        resolved=resolved,
+        overrides=overrides,
+        wall_seconds=wall,
+        cpu_seconds=cpu,
+        extra={"cache_key": cache.dir.name if cache else None},
     )
     io.write_json(run_dir / "run.json", manifest)
     return RunOutcome(run_dir=run_dir, summary=summary, verification=verification)

@@ -22,6 +22,7 @@ class RunConfig:
     warm_up: float = 60.0
     workers: int = 1
     progress: bool = True
+    cache: bool = True
 
 
 @dataclass

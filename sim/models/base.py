@@ -19,6 +19,7 @@ class RunParams:
     warm_up: float
     workers: int = 1
     progress: bool = True
+    cache: bool = True
 
 
 @dataclass(frozen=True)
