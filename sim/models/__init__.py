@@ -11,6 +11,8 @@ from importlib import import_module
 from typing import Any
 
 from sim.models.base import ModelSpec
+from sim.models.care import params as _care_params
+from sim.models.care import schema as _care_schema
 from sim.models.queue_network import params as _queue_params
 
 
@@ -29,5 +31,15 @@ MODELS: dict[str, ModelSpec] = {
         build=_queue_params.build,
         simulate=_lazy("sim.models.queue_network.simulate", "simulate"),
         reference=_lazy("sim.models.queue_network.theory", "theory_table"),
+    ),
+    "care": ModelSpec(
+        kind="care",
+        schema=_care_schema.CareModelConfig,
+        build=_care_params.build,
+        simulate=_lazy("sim.models.care.model", "simulate"),
+        groups={
+            "place": _care_schema.PlaceSchema,
+            "lead_provider": _care_schema.LeadProviderSchema,
+        },
     ),
 }

@@ -1,0 +1,1 @@
+"""The integrated neighbourhood care model (``model=care``)."""

@@ -1,0 +1,125 @@
+"""Calibration targets (parameters.md §6) and a runner that compares the status quo with them.
+
+Used by the slow calibration test and to write docs/calibration.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+
+@dataclass(frozen=True)
+class Target:
+    """One calibration target: the KPI, the band it must lie in, and where it comes from."""
+
+    number: str
+    kpi: str
+    low: float
+    high: float
+    target: str
+    source: str
+
+
+TARGETS: tuple[Target, ...] = (
+    Target("1", "gp_appointments_per_1000", 5733, 7007, "6,370 ±10%", "IfG 2024 (B)"),
+    Target("1", "gp_gp_delivered_share", 0.40, 0.50, "45% ±5 pp", "RCGP Apr 2024 (B)"),
+    Target("2", "gp_same_day_share", 0.40, 0.50, "45% ±5 pp", "RCGP Apr 2024 (B)"),
+    Target("2", "gp_within_14_days_share", 0.77, 0.87, "82% ±5 pp", "RCGP Apr 2024 (B)"),
+    Target("3", "ed_attendances_per_1000", 427.5, 522.5, "475 ±10%", "NHSE 2024 (B)"),
+    Target("3", "ed_type1_attendances_per_1000", 261, 319, "290 ±10%", "RCEM (B)"),
+    Target("4", "ed_within_4h_share", 0.71, 0.77, "74% ±3 pp", "NHSE monthly (B/C)"),
+    Target("4", "ed_type1_within_4h_share", 0.55, 0.65, "60% ±5 pp", "NHSE monthly (C)"),
+    Target("5", "emergency_admissions_per_1000", 99, 121, "110 ±10%", "NHSE monthly x12 (B)"),
+    Target("6", "los_mean_days", 3.0, 6.0, "4-5 days ±1", "Little's law (B)"),
+    Target("6", "los_75plus_mean_days", 7.0, 12.0, "9-10 days ±2", "(C)"),
+    Target("7", "bed_occupancy_mean", 0.90, 0.96, "92-94% ±2 pp", "NHSE sitrep (A/B)"),
+    Target(
+        "8",
+        "delayed_discharge_beds_per_1000",
+        0.16,
+        0.276,
+        "0.20-0.23 ±20%",
+        "NHS Confed; NHS Providers (B)",
+    ),
+    Target("9", "deaths_per_1000", 8.74, 9.87, "9.2-9.4 ±5%", "ONS 2023-24 (A)"),
+    Target("10", "death_place_hospital_share", 0.404, 0.464, "43.4% ±3 pp", "OHID 2022 (A)"),
+    Target("10", "death_place_home_share", 0.257, 0.317, "28.7% ±3 pp", "OHID 2022 (A)"),
+    Target("10", "death_place_care_home_share", 0.175, 0.235, "20.5% ±3 pp", "OHID 2022 (A)"),
+    Target("10", "death_place_hospice_share", 0.037, 0.057, "4.7% ±1 pp", "OHID 2022 (A)"),
+    Target(
+        "12",
+        "ltc4plus_share_of_multimorbid__q1",
+        0.13,
+        0.19,
+        "16% ±3 pp",
+        "Health Foundation 2018 (A)",
+    ),
+    Target(
+        "12",
+        "ltc4plus_share_of_multimorbid__q5",
+        0.25,
+        0.31,
+        "28% ±3 pp",
+        "Health Foundation 2018 (A)",
+    ),
+)
+
+
+def run_calibration(replications: int = 5, overrides: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Run the status quo on mnp_250k and compare each target KPI with its band.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per target: number, kpi, target, source, mean, ci_low, ci_high, within.
+    """
+    from hydra import compose, initialize_config_dir
+
+    import sim.cli  # noqa: F401  (registers schemas and resolvers)
+    from sim.models import MODELS
+    from sim.params import validate
+    from sim.paths import conf_dir
+
+    with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3"):
+        cfg = compose(
+            config_name="config",
+            overrides=[
+                "model=care",
+                "place=mnp_250k",
+                "lead_provider=status_quo",
+                "output.timeseries=false",
+                *overrides,
+            ],
+        )
+    params = validate(cfg)
+    spec = MODELS["care"]
+    runs = [
+        spec.simulate(params.model, params.run, params.output, r).metrics
+        for r in range(replications)
+    ]
+    rows = []
+    for t in TARGETS:
+        x = np.array([m[t.kpi] for m in runs])
+        mean = float(x.mean())
+        half = (
+            float(stats.t.ppf(0.975, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
+            if x.size > 1
+            else float("nan")
+        )
+        rows.append(
+            {
+                "number": t.number,
+                "kpi": t.kpi,
+                "target": t.target,
+                "source": t.source,
+                "mean": mean,
+                "ci_low": mean - half,
+                "ci_high": mean + half,
+                "within": bool(t.low <= mean <= t.high),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,166 @@
+"""Person-level urgent demand, generated vectorised before the run starts.
+
+Each person's crisis events are a Poisson process at ``headroom`` times their static rate;
+at each candidate time the model keeps the event with probability (current rate / maximum
+rate), where the current rate reflects proactive-care enrolment, end-of-life care, GP
+continuity, being dead or already in hospital (thinning). Every candidate carries its own
+uniforms and normals (:data:`DRAWS`), so a decision about one event never shifts the random
+numbers of another, whatever the capacities: common random numbers across scenarios.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.models.care import schema as s
+from sim.models.care.params import CareParams
+from sim.models.care.population import Population
+from sim.rng import Streams
+
+# Columns of the per-event draw matrix.
+DRAWS = (
+    "u_accept",
+    "u_route",
+    "u_avert",
+    "u_step_up",
+    "e_travel",
+    "z_treat",
+    "u_admit",
+    "z_los",
+    "u_dest",
+    "e_handoff",
+    "u_handoff",
+    "z_stay",
+    "e_visit",
+)
+N_DRAWS = len(DRAWS)
+D = {name: i for i, name in enumerate(DRAWS)}
+
+# Kinds of candidate event.
+CRISIS, TERMINAL, MINOR_ED = 0, 1, 2
+
+
+@dataclass
+class Candidates:
+    """Candidate urgent events sorted by time: person, time, kind and draws."""
+
+    person: np.ndarray
+    time: np.ndarray
+    kind: np.ndarray
+    draws: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.person.size)
+
+
+def crisis_rate_per_year(params: CareParams, pop: Population) -> np.ndarray:
+    """Static crisis rate per person-year (before enrolment, continuity and end of life)."""
+    u = params.model.urgent
+    base = np.array([u.crisis_per_person_year[b] for b in s.AGE_BANDS])[pop.age]
+    frail = np.array([u.crisis_frailty_multiplier[f] for f in s.FRAILTY])[pop.frailty]
+    dep = np.array(u.crisis_deprivation_multiplier)[pop.quintile]
+    home = np.where(pop.care_home, u.crisis_care_home_multiplier, 1.0)
+    return base * frail * (1.0 + u.crisis_per_ltc * pop.ltc) * dep * home * u.crisis_scale
+
+
+def minor_rate_per_year(params: CareParams, pop: Population) -> np.ndarray:
+    """Rate of minor urgent need going straight to UTC or ED, per person-year."""
+    u = params.model.urgent
+    base = np.array([u.minor_per_person_year[b] for b in s.AGE_BANDS])[pop.age]
+    return base * np.array(u.minor_deprivation_multiplier)[pop.quintile] * u.minor_scale
+
+
+def event_times(
+    rng: np.random.Generator, n: int, start: np.ndarray, end: np.ndarray, hour_weights: np.ndarray
+) -> np.ndarray:
+    """``n`` times, each uniform by day within [start, end) with the hour from a profile."""
+    span = np.maximum(end - start, 0.0)
+    day = np.floor(start + rng.random(n) * span)
+    hour_cdf = np.cumsum(hour_weights) / hour_weights.sum()
+    hour = np.searchsorted(hour_cdf, rng.random(n), side="right")
+    t = day + (np.minimum(hour, 23) + rng.random(n)) / 24.0
+    return np.clip(t, start, np.nextafter(end, start))
+
+
+def _poisson_events(
+    rng: np.random.Generator,
+    rate_per_year: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    hours: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    counts = rng.poisson(rate_per_year * np.maximum(end - start, 0.0) / 365.0)
+    person = np.repeat(np.arange(rate_per_year.size), counts)
+    t = event_times(rng, person.size, start[person], end[person], hours)
+    return person, t
+
+
+def generate(
+    params: CareParams, pop: Population, streams: Streams, horizon: float
+) -> tuple[Candidates, tuple[np.ndarray, np.ndarray]]:
+    """Candidate urgent events for the run, and the UTC visits of minor need.
+
+    Returns
+    -------
+    candidates
+        Crisis, end-of-life crisis, terminal and minor-to-ED events, by time.
+    utc
+        (person, time) of minor need that goes to an urgent treatment centre; these never
+        queue for anything the model shares, so they need no simulated event.
+    """
+    u = params.model.urgent
+    eol = params.model.eol
+    hours = np.asarray(u.hour_weights, dtype=float)
+    n = pop.size
+    zero, end = np.zeros(n), np.minimum(pop.death_time, horizon)
+
+    rate = crisis_rate_per_year(params, pop)
+    rng = streams.generator("crisis/times")
+    p1, t1 = _poisson_events(rng, rate * u.headroom, zero, end, hours)
+    # Rising need in the last months of life: extra events over the end-of-life phase.
+    dying = np.isfinite(pop.death_time)
+    extra = np.where(dying, rate * u.headroom * max(eol.crisis_multiplier_in_phase - 1, 0), 0)
+    rng = streams.generator("crisis/eol_times")
+    p2, t2 = _poisson_events(
+        rng, extra, np.maximum(pop.death_time - eol.phase_days, 0.0).clip(max=horizon), end, hours
+    )
+    # A terminal deterioration a few days before death, for a configured share of decedents.
+    rng = streams.generator("death/terminal")
+    share = np.where(
+        pop.care_home, eol.terminal_event_share["care_home"], eol.terminal_event_share["community"]
+    )
+    has = dying & (rng.random(n) < share)
+    lead = rng.standard_exponential(n) * eol.terminal_lead_days_mean
+    p3 = np.flatnonzero(has & (pop.death_time - lead >= 0))
+    t3 = pop.death_time[p3] - lead[p3]
+
+    rng = streams.generator("minor/times")
+    pm, tm = _poisson_events(rng, minor_rate_per_year(params, pop), zero, end, hours)
+    to_ed = streams.generator("minor/route").random(pm.size) < u.minor_shares["ed"]
+
+    person = np.concatenate([p1, p2, p3, pm[to_ed]])
+    time = np.concatenate([t1, t2, t3, tm[to_ed]])
+    kind = np.concatenate(
+        [
+            np.full(p1.size + p2.size, CRISIS, np.int8),
+            np.full(p3.size, TERMINAL, np.int8),
+            np.full(int(to_ed.sum()), MINOR_ED, np.int8),
+        ]
+    )
+    draws = draw_matrix(streams.generator("crisis/draws"), person.size)
+    order = np.argsort(time, kind="stable")
+    cands = Candidates(person[order], time[order], kind[order], draws[order])
+    return cands, (pm[~to_ed], tm[~to_ed])
+
+
+def draw_matrix(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Per-event uniforms (``u_``), standard exponentials (``e_``) and normals (``z_``)."""
+    out = rng.random((n, N_DRAWS))
+    for name, j in D.items():
+        if name.startswith("e_"):
+            out[:, j] = -np.log1p(-out[:, j])
+        elif name.startswith("z_"):
+            out[:, j] = rng.standard_normal(n)
+    return out

@@ -1,0 +1,385 @@
+"""Validate the ``model``, ``place`` and ``lead_provider`` groups into frozen parameters.
+
+Every rejected value raises :class:`sim.errors.ConfigError` with its full dotted key. Derived
+quantities (practices, capacities bought by the budget envelope) are worked out here once, so
+a replication only reads numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields, is_dataclass
+from typing import Any
+
+from omegaconf import OmegaConf
+
+from sim.config import checks
+from sim.errors import ConfigError
+from sim.models.care import schema as s
+
+
+@dataclass(frozen=True)
+class Practice:
+    """One GP practice."""
+
+    index: int
+    area: str
+    neighbourhood: int
+    list_size: int
+
+
+@dataclass(frozen=True)
+class CareParams:
+    """Everything one replication of the care model needs.
+
+    Attributes
+    ----------
+    model, place, lead
+        The validated groups (schema dataclass instances; treat as read-only).
+    practices
+        Practices in order; their list sizes sum to the place's population.
+    neighbourhood_areas
+        Area name of each neighbourhood, by neighbourhood index.
+    capacity
+        Resolved capacities: beds, ED clinicians, UCR teams, and places for proactive care,
+        step-down, virtual ward, end-of-life care and care homes (``math.inf`` = unlimited);
+        ``gp_appointments_per_1000`` is per working day.
+    budget_spend_gbp_per_year
+        What each budgeted service costs per year at its capacity, plus governance overhead.
+    """
+
+    model: s.CareModelConfig
+    place: s.PlaceSchema
+    lead: s.LeadProviderSchema
+    practices: tuple[Practice, ...]
+    neighbourhood_areas: tuple[str, ...]
+    capacity: dict[str, float]
+    budget_spend_gbp_per_year: dict[str, float]
+
+    @property
+    def population(self) -> int:
+        """Total registered population."""
+        return sum(p.list_size for p in self.practices)
+
+
+def build(data: dict[str, Any]) -> CareParams:
+    """Validate a resolved config (plain dict) into :class:`CareParams`.
+
+    Parameters
+    ----------
+    data
+        The whole resolved config; reads ``model``, ``place`` and ``lead_provider``.
+    """
+    model = _structured(s.CareModelConfig, data.get("model") or {}, "model")
+    place = _structured(s.PlaceSchema, data.get("place") or {}, "place")
+    lead = _structured(s.LeadProviderSchema, data.get("lead_provider") or {}, "lead_provider")
+    _all_finite_nonneg(model, "model")
+    _all_finite_nonneg(place, "place", allow_inf=True)
+    _all_finite_nonneg(lead, "lead_provider")
+    _check_model(model)
+    _check_lead(lead)
+    practices, areas = _practices(place)
+    population = sum(p.list_size for p in practices)
+    capacity, spend = _capacities(model, place, lead, population)
+    return CareParams(
+        model=model,
+        place=place,
+        lead=lead,
+        practices=practices,
+        neighbourhood_areas=areas,
+        capacity=capacity,
+        budget_spend_gbp_per_year=spend,
+    )
+
+
+# ------------------------------------------------------------------------------ helpers
+def _structured(schema: type, data: dict[str, Any], prefix: str) -> Any:
+    try:
+        return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(schema), data))
+    except Exception as exc:  # noqa: BLE001  (omegaconf raises many types)
+        key = getattr(exc, "full_key", "") or ""
+        raise ConfigError(f"{prefix}.{key}".rstrip("."), None, str(exc).split("\n")[0]) from None
+
+
+def _all_finite_nonneg(obj: Any, key: str, allow_inf: bool = False) -> None:
+    """Every number anywhere in a group must be finite and at least 0 (rates, days, shares)."""
+    if is_dataclass(obj):
+        for f in fields(obj):
+            _all_finite_nonneg(getattr(obj, f.name), f"{key}.{f.name}", allow_inf)
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            _all_finite_nonneg(v, f"{key}.{k}", allow_inf)
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            _all_finite_nonneg(v, f"{key}.{i}", allow_inf)
+    elif isinstance(obj, int | float) and not isinstance(obj, bool):
+        if allow_inf and obj == math.inf:
+            return
+        if key.endswith("_effect_per_0_2_upc"):  # a signed effect size
+            if not math.isfinite(obj):
+                raise ConfigError(key, obj, "must be a finite number")
+            return
+        checks.nonneg(key, obj)
+
+
+def _bands(key: str, row: dict[str, float], bands: tuple[str, ...] = s.AGE_BANDS) -> None:
+    if set(row) != set(bands):
+        raise ConfigError(key, dict(row), "needs exactly the keys " + ", ".join(bands))
+
+
+def _quintiles(key: str, row: list[float]) -> None:
+    if len(row) != s.QUINTILES:
+        raise ConfigError(key, list(row), "needs 5 values, quintile 1 (least deprived) first")
+
+
+def _check_model(m: s.CareModelConfig) -> None:
+    pop = m.population
+    checks.probability("model.population.male_share", pop.male_share)
+    _bands("model.population.frailty_shares", pop.frailty_shares, s.OLD_BANDS)
+    for band, row in pop.frailty_shares.items():
+        _bands(f"model.population.frailty_shares.{band}", row, s.FRAILTY)
+        checks.distribution(f"model.population.frailty_shares.{band}", row)
+    _bands("model.population.care_home_share", pop.care_home_share, s.OLD_BANDS)
+    for band, p in pop.care_home_share.items():
+        checks.probability(f"model.population.care_home_share.{band}", p)
+    _bands("model.population.care_home_frailty_shares", pop.care_home_frailty_shares, s.FRAILTY)
+    checks.distribution("model.population.care_home_frailty_shares", pop.care_home_frailty_shares)
+    _bands("model.population.ltc_mean", pop.ltc_mean)
+    _quintiles("model.population.ltc_deprivation_multiplier", pop.ltc_deprivation_multiplier)
+    _bands("model.population.ltc_frailty_extra", pop.ltc_frailty_extra, s.FRAILTY)
+
+    gp = m.general_practice
+    k = "model.general_practice"
+    _bands(f"{k}.demand_per_person_year", gp.demand_per_person_year)
+    _bands(f"{k}.demand_frailty_multiplier", gp.demand_frailty_multiplier, s.FRAILTY)
+    for name in ("same_day_request_share", "routine_asap_share", "same_day_capacity_share"):
+        checks.probability(f"{k}.{name}", getattr(gp, name))
+    checks.probability(f"{k}.continuity_reference", gp.continuity_reference)
+    checks.positive(f"{k}.routine_planned_lead_mean_days", gp.routine_planned_lead_mean_days)
+    checks.positive_int(f"{k}.booking_window_days", gp.booking_window_days)
+    _bands(
+        f"{k}.capacity_per_1000_per_weekday",
+        gp.capacity_per_1000_per_weekday,
+        ("gp", "nurse", "additional_roles"),
+    )
+    _bands(f"{k}.outcome_shares", gp.outcome_shares, ("resolved", "snp", "outpatients", "ed"))
+    checks.distribution(f"{k}.outcome_shares", gp.outcome_shares)
+    _bands(f"{k}.overflow_shares", gp.overflow_shares, ("nhs111", "utc", "ed", "self_care"))
+    checks.distribution(f"{k}.overflow_shares", gp.overflow_shares)
+
+    u = m.urgent
+    k = "model.urgent"
+    _bands(f"{k}.crisis_per_person_year", u.crisis_per_person_year)
+    _bands(f"{k}.crisis_frailty_multiplier", u.crisis_frailty_multiplier, s.FRAILTY)
+    _quintiles(f"{k}.crisis_deprivation_multiplier", u.crisis_deprivation_multiplier)
+    _bands(f"{k}.minor_per_person_year", u.minor_per_person_year)
+    _quintiles(f"{k}.minor_deprivation_multiplier", u.minor_deprivation_multiplier)
+    _bands(f"{k}.minor_shares", u.minor_shares, ("utc", "ed"))
+    checks.distribution(f"{k}.minor_shares", u.minor_shares)
+    if len(u.hour_weights) != 24 or sum(u.hour_weights) <= 0:
+        raise ConfigError(f"{k}.hour_weights", u.hour_weights, "needs 24 weights, not all 0")
+    checks.probability(f"{k}.ambulance_share", u.ambulance_share)
+    checks.probability(f"{k}.direct_admission_share", u.direct_admission_share)
+    if u.headroom < 1:
+        raise ConfigError(f"{k}.headroom", u.headroom, "must be at least 1")
+
+    c = m.ucr
+    checks.one_of("model.ucr.min_age_band", c.min_age_band, s.AGE_BANDS)
+    if not 0 <= c.open_hour < c.close_hour <= 24:
+        raise ConfigError(
+            "model.ucr.close_hour",
+            c.close_hour,
+            f"must be after open_hour ({c.open_hour:g}) and at most 24",
+        )
+    for name in ("referral_share", "avert_share", "step_up_share"):
+        checks.probability(f"model.ucr.{name}", getattr(c, name))
+    checks.positive("model.ucr.visit_hours_mean", c.visit_hours_mean)
+
+    pr = m.proactive
+    checks.one_of("model.proactive.min_frailty", pr.min_frailty, s.FRAILTY)
+    checks.probability("model.proactive.crisis_rate_ratio", pr.crisis_rate_ratio)
+    checks.probability("model.proactive.base_case_finding", pr.base_case_finding)
+
+    e = m.ed
+    _bands("model.ed.admit_crisis", e.admit_crisis)
+    for band, p in e.admit_crisis.items():
+        checks.probability(f"model.ed.admit_crisis.{band}", p)
+    _bands("model.ed.admit_frailty_multiplier", e.admit_frailty_multiplier, s.FRAILTY)
+    checks.probability("model.ed.admit_minor", e.admit_minor)
+    for name in ("treatment_hours_mean", "treatment_cv", "utc_hours_mean", "utc_cv"):
+        checks.positive(f"model.ed.{name}", getattr(e, name))
+
+    h = m.hospital
+    checks.probability("model.hospital.elective_bed_share", h.elective_bed_share)
+    _bands("model.hospital.los_mean_days", h.los_mean_days)
+    _bands("model.hospital.los_frailty_multiplier", h.los_frailty_multiplier, s.FRAILTY)
+    checks.positive("model.hospital.los_cv", h.los_cv)
+    _bands("model.hospital.discharge_shares", h.discharge_shares)
+    for band, row in h.discharge_shares.items():
+        _bands(
+            f"model.hospital.discharge_shares.{band}",
+            row,
+            ("home", "step_down", "virtual_ward", "care_home"),
+        )
+        checks.distribution(f"model.hospital.discharge_shares.{band}", row)
+    for svc in ("step_down", "virtual_ward"):
+        checks.positive(f"model.{svc}.stay_mean_days", getattr(m, svc).stay_mean_days)
+        checks.positive(f"model.{svc}.stay_cv", getattr(m, svc).stay_cv)
+
+    eol = m.eol
+    checks.positive("model.eol.phase_days", eol.phase_days)
+    checks.probability("model.eol.identified_share", eol.identified_share)
+    checks.probability("model.eol.terminal_admit_share", eol.terminal_admit_share)
+    _bands("model.eol.terminal_event_share", eol.terminal_event_share, ("community", "care_home"))
+    for where, p in eol.terminal_event_share.items():
+        checks.probability(f"model.eol.terminal_event_share.{where}", p)
+    checks.positive("model.eol.terminal_lead_days_mean", eol.terminal_lead_days_mean)
+    _bands("model.eol.place_at_home", eol.place_at_home, ("home", "hospice", "other"))
+    checks.distribution("model.eol.place_at_home", eol.place_at_home)
+    _bands(
+        "model.eol.place_in_care_home", eol.place_in_care_home, ("care_home", "hospice", "other")
+    )
+    checks.distribution("model.eol.place_in_care_home", eol.place_in_care_home)
+
+    mo = m.mortality
+    _bands("model.mortality.per_1000_by_age", mo.per_1000_by_age)
+    _bands("model.mortality.frailty_hazard_ratio", mo.frailty_hazard_ratio, s.FRAILTY)
+    checks.probability("model.care_home_vacancy_share", m.care_home_vacancy_share)
+
+    _bands(
+        "model.costs.annual_cost_per_place",
+        m.costs.annual_cost_per_place,
+        tuple(x for x in s.BUDGET_SERVICES if x != "analytics"),
+    )
+    for name, value in m.costs.annual_cost_per_place.items():
+        checks.positive(f"model.costs.annual_cost_per_place.{name}", value)
+    needed = (
+        "gp_appointment",
+        "nurse_appointment",
+        "additional_roles_appointment",
+        "nhs111_contact",
+        "ed_attendance",
+        "utc_attendance",
+        "ambulance_conveyance",
+        "bed_day",
+        "outpatient_attendance",
+        "care_home_day",
+    )
+    missing = [x for x in needed if x not in m.costs.unit]
+    if missing:
+        raise ConfigError(
+            "model.costs.unit", sorted(m.costs.unit), "is missing " + ", ".join(missing)
+        )
+
+
+def _check_lead(lead: s.LeadProviderSchema) -> None:
+    k = "lead_provider"
+    _bands(f"{k}.organisations", lead.organisations, s.SERVICES)
+    orgs = set(lead.organisations.values())
+    seen: set[str] = set()
+    for name, members in lead.alliances.items():
+        for org in members:
+            if org not in orgs:
+                raise ConfigError(
+                    f"{k}.alliances.{name}",
+                    members,
+                    f"names an organisation that runs no service ({org})",
+                )
+            if org in seen:
+                raise ConfigError(
+                    f"{k}.alliances.{name}", members, f"puts {org} in more than one alliance"
+                )
+            seen.add(org)
+    _bands(f"{k}.handoffs", lead.handoffs, s.BOUNDARIES)
+    for boundary, h in lead.handoffs.items():
+        checks.probability(f"{k}.handoffs.{boundary}.loss", h.loss)
+    _bands(f"{k}.budget.allocation", lead.budget.allocation, s.BUDGET_SERVICES)
+    checks.distribution(f"{k}.budget.allocation", lead.budget.allocation)
+    checks.probability(f"{k}.governance_overhead_share", lead.governance_overhead_share)
+    checks.one_of(f"{k}.priority_rule", lead.priority_rule, s.PRIORITY_RULES)
+    checks.probability(f"{k}.gp_engagement_share", lead.gp_engagement_share)
+    checks.probability(f"{k}.continuity", lead.continuity)
+
+
+def _practices(place: s.PlaceSchema) -> tuple[tuple[Practice, ...], tuple[str, ...]]:
+    """Split each neighbourhood's population into practices with lists in the allowed range.
+
+    Deterministic: list sizes are spread evenly across the configured range and then scaled to
+    sum to the neighbourhood's population, so practices never depend on a random stream.
+    """
+    lo, hi = place.list_size_min, place.list_size_max
+    if lo < 1 or hi < lo:
+        raise ConfigError("place.list_size_max", hi, f"must be at least list_size_min ({lo})")
+    _bands("place.age_shares", place.age_shares)
+    checks.distribution("place.age_shares", place.age_shares)
+    if not place.areas:
+        raise ConfigError("place.areas", {}, "must define at least one area")
+    practices: list[Practice] = []
+    areas: list[str] = []
+    for name, area in place.areas.items():
+        key = f"place.areas.{name}"
+        checks.positive_int(f"{key}.population", area.population)
+        checks.positive_int(f"{key}.neighbourhoods", area.neighbourhoods)
+        _quintiles(f"{key}.deprivation_shares", area.deprivation_shares)
+        checks.distribution(
+            f"{key}.deprivation_shares",
+            {str(i + 1): v for i, v in enumerate(area.deprivation_shares)},
+        )
+        if area.age_shares is not None:
+            _bands(f"{key}.age_shares", area.age_shares)
+            checks.distribution(f"{key}.age_shares", area.age_shares)
+        base, extra = divmod(area.population, area.neighbourhoods)
+        for j in range(area.neighbourhoods):
+            pop = base + (1 if j < extra else 0)
+            n = max(1, round(pop / ((lo + hi) / 2)))
+            raw = [lo + (hi - lo) * (i + 0.5) / n for i in range(n)]
+            sizes = [int(x * pop / sum(raw)) for x in raw]
+            sizes[-1] += pop - sum(sizes)
+            for size in sizes:
+                practices.append(Practice(len(practices), name, len(areas), size))
+            areas.append(name)
+    return tuple(practices), tuple(areas)
+
+
+def _capacities(
+    m: s.CareModelConfig, place: s.PlaceSchema, lead: s.LeadProviderSchema, population: int
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Capacities from population (acute, GP) and from the budget envelope (SNP and MNP)."""
+    per_1000 = population / 1000.0
+    envelope = lead.budget.envelope_per_head_gbp * population
+    usable = envelope * (1.0 - lead.governance_overhead_share)
+    spend = {"governance": envelope - usable}
+    cap: dict[str, float] = {
+        "gp_appointments_per_1000": sum(m.general_practice.capacity_per_1000_per_weekday.values()),
+        "beds": round(m.hospital.beds_per_1000 * per_1000),
+        "ed_clinicians": max(1, round(m.ed.clinicians_per_100k * population / 1e5)),
+    }
+    bought = {
+        "proactive_places": "proactive_care",
+        "ucr_teams": "ucr",
+        "step_down_places": "step_down",
+        "virtual_ward_beds": "virtual_ward",
+        "eol_places": "eol",
+    }
+    for key, svc in bought.items():
+        money = usable * lead.budget.allocation[svc]
+        cap[key] = math.floor(money / m.costs.annual_cost_per_place[svc] + 0.5)
+        spend[svc] = money
+    spend["analytics"] = usable * lead.budget.allocation["analytics"]
+    cap["care_home_beds"] = -1.0  # set from the drawn population (residents plus vacancies)
+    for key, value in place.capacity_overrides.items():
+        if key not in s.CAPACITY_KEYS:
+            raise ConfigError(
+                f"place.capacity_overrides.{key}",
+                value,
+                "is not a capacity; allowed: " + ", ".join(s.CAPACITY_KEYS),
+            )
+        if value is not None:
+            if value != math.inf and key != "gp_appointments_per_1000":
+                value = float(checks.nonneg_int(f"place.capacity_overrides.{key}", int(value)))
+            cap[key] = float(value)
+    if cap["ed_clinicians"] < 1:
+        raise ConfigError(
+            "place.capacity_overrides.ed_clinicians", cap["ed_clinicians"], "must be at least 1"
+        )
+    return cap, spend

@@ -1,0 +1,152 @@
+"""The synthetic population, stored as columns (one numpy array per attribute).
+
+Attributes come from the ``population`` stream and death times from ``death/times``; neither
+depends on services or the lead-provider arrangement, so every scenario sees the same people
+who die at the same times (common random numbers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.models.care import schema as s
+from sim.models.care.params import CareParams
+from sim.rng import Streams
+
+NO_DEATH = np.inf
+
+
+@dataclass
+class Population:
+    """People as columns; index = person id.
+
+    Attributes
+    ----------
+    age
+        Index into :data:`~sim.models.care.schema.AGE_BANDS`.
+    male
+        True for male.
+    frailty
+        eFI category index into :data:`~sim.models.care.schema.FRAILTY` (``fit`` under 65).
+    ltc
+        Number of long-term conditions.
+    quintile
+        Deprivation quintile 0..4 (0 least deprived, 4 most deprived).
+    practice, neighbourhood
+        Registered practice and its neighbourhood.
+    care_home
+        Lives in a care home (changes when a discharge places someone in one).
+    death_time
+        Time of death in days, ``inf`` if the person survives the horizon.
+    """
+
+    age: np.ndarray
+    male: np.ndarray
+    frailty: np.ndarray
+    ltc: np.ndarray
+    quintile: np.ndarray
+    practice: np.ndarray
+    neighbourhood: np.ndarray
+    care_home: np.ndarray
+    death_time: np.ndarray
+
+    @property
+    def size(self) -> int:
+        """Number of people."""
+        return int(self.age.size)
+
+
+def _draw_categorical(u: np.ndarray, cdf: np.ndarray) -> np.ndarray:
+    """Row-wise inverse CDF: ``cdf`` has one row per person (or broadcastable)."""
+    return (u[:, None] > cdf).sum(axis=1).astype(np.int8)
+
+
+def generate(params: CareParams, streams: Streams, horizon: float) -> Population:
+    """Draw the population for one replication.
+
+    Parameters
+    ----------
+    params
+        Validated model parameters (practices, population mix).
+    streams
+        The replication's named streams (uses ``population`` and ``death/times``).
+    horizon
+        Simulated days; deaths later than this are not simulated.
+    """
+    m = params.model.population
+    rng = streams.generator("population")
+    sizes = np.array([p.list_size for p in params.practices])
+    practice = np.repeat(np.arange(sizes.size, dtype=np.int32), sizes)
+    neighbourhood = np.array([p.neighbourhood for p in params.practices], dtype=np.int32)[practice]
+    area_names = list(params.place.areas)
+    area_of_nb = np.array([area_names.index(a) for a in params.neighbourhood_areas])
+    area = area_of_nb[neighbourhood]
+    n = practice.size
+
+    age_cdf = np.array(
+        [
+            np.cumsum(
+                [
+                    (params.place.areas[a].age_shares or params.place.age_shares)[b]
+                    for b in s.AGE_BANDS
+                ]
+            )[:-1]
+            for a in area_names
+        ]
+    )
+    dep_cdf = np.array(
+        [np.cumsum(params.place.areas[a].deprivation_shares)[:-1] for a in area_names]
+    )
+    age = _draw_categorical(rng.random(n), age_cdf[area])
+    quintile = _draw_categorical(rng.random(n), dep_cdf[area])
+    male = rng.random(n) < m.male_share
+
+    frailty = np.zeros(n, dtype=np.int8)
+    care_home = np.zeros(n, dtype=bool)
+    u_frail, u_home, u_home_frail = rng.random(n), rng.random(n), rng.random(n)
+    for band in s.OLD_BANDS:
+        idx = np.flatnonzero(age == s.AGE_BANDS.index(band))
+        cdf = np.cumsum([m.frailty_shares[band][f] for f in s.FRAILTY])[:-1]
+        frailty[idx] = _draw_categorical(u_frail[idx], cdf[None, :])
+        care_home[idx] = u_home[idx] < m.care_home_share[band]
+    home_cdf = np.cumsum([m.care_home_frailty_shares[f] for f in s.FRAILTY])[:-1]
+    idx = np.flatnonzero(care_home)
+    frailty[idx] = _draw_categorical(u_home_frail[idx], home_cdf[None, :])
+
+    ltc_mean_age = np.array([m.ltc_mean[b] for b in s.AGE_BANDS])[age]
+    dep_mult = np.array(m.ltc_deprivation_multiplier)[quintile]
+    frail_extra = np.array([m.ltc_frailty_extra[f] for f in s.FRAILTY])[frailty]
+    ltc = rng.poisson(ltc_mean_age * dep_mult + frail_extra).astype(np.int8)
+
+    death_time = draw_death_times(params, age, frailty, care_home, streams, horizon)
+    return Population(
+        age, male, frailty, ltc, quintile, practice, neighbourhood, care_home, death_time
+    )
+
+
+def mortality_per_year(
+    params: CareParams, age: np.ndarray, frailty: np.ndarray, care_home: np.ndarray
+) -> np.ndarray:
+    """Annual death hazard per person (age rate x eFI hazard ratio x care-home ratio)."""
+    mo = params.model.mortality
+    base = np.array([mo.per_1000_by_age[b] for b in s.AGE_BANDS])[age] / 1000.0
+    hr = np.array([mo.frailty_hazard_ratio[f] for f in s.FRAILTY])[frailty]
+    return base * hr * np.where(care_home, mo.care_home_hazard_ratio, 1.0) * mo.scale
+
+
+def draw_death_times(
+    params: CareParams,
+    age: np.ndarray,
+    frailty: np.ndarray,
+    care_home: np.ndarray,
+    streams: Streams,
+    horizon: float,
+) -> np.ndarray:
+    """Exponential time to death from each person's hazard; ``inf`` beyond the horizon."""
+    hazard_per_day = mortality_per_year(params, age, frailty, care_home) / 365.0
+    e = streams.generator("death/times").standard_exponential(age.size)
+    with np.errstate(divide="ignore"):
+        t = np.where(hazard_per_day > 0, e / np.maximum(hazard_per_day, 1e-300), NO_DEATH)
+    return np.where(t < horizon, t, NO_DEATH)

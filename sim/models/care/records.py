@@ -1,0 +1,124 @@
+"""The patient event log, kept as growing columns and turned into a table once at the end."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.models.care import schema as s
+
+EVENTS = (
+    "gp_appointment",
+    "gp_same_day_unmet",
+    "nhs111_contact",
+    "utc_arrival",
+    "ed_arrival",
+    "ed_departure",
+    "crisis",
+    "ambulance_conveyance",
+    "ucr_response",
+    "ucr_escalated",
+    "emergency_admission",
+    "medically_fit",
+    "discharge",
+    "referral",
+    "referral_lost",
+    "outpatient_referral",
+    "proactive_enrolment",
+    "proactive_exit",
+    "eol_phase_start",
+    "eol_enrolment",
+    "step_down_start",
+    "step_down_end",
+    "virtual_ward_start",
+    "virtual_ward_end",
+    "care_home_admission",
+    "death",
+)
+EVENT = {name: i for i, name in enumerate(EVENTS)}
+SETTING = {name: i for i, name in enumerate(s.SERVICES)}
+PLACES = ("", "hospital", "home", "care_home", "hospice", "other")
+PLACE = {name: i for i, name in enumerate(PLACES)}
+
+
+class EventLog:
+    """Columns of patient events: time, person, event, setting and place of death codes.
+
+    Scalar events are appended one at a time; batches (general practice) as arrays.
+    """
+
+    def __init__(self) -> None:
+        self._t: list[float] = []
+        self._p: list[int] = []
+        self._e: list[int] = []
+        self._s: list[int] = []
+        self._d: list[int] = []
+        self._chunks: list[tuple[np.ndarray, ...]] = []
+
+    def add(self, t: float, person: int, event: str, setting: str, place: str = "") -> None:
+        """Record one event."""
+        self._t.append(t)
+        self._p.append(person)
+        self._e.append(EVENT[event])
+        self._s.append(SETTING[setting])
+        self._d.append(PLACE[place])
+
+    def add_many(self, t: np.ndarray, person: np.ndarray, event: str, setting: str) -> None:
+        """Record one kind of event for many people at once."""
+        n = len(person)
+        if n:
+            self._chunks.append(
+                (
+                    np.asarray(t, dtype=float),
+                    np.asarray(person, dtype=np.int64),
+                    np.full(n, EVENT[event], dtype=np.int16),
+                    np.full(n, SETTING[setting], dtype=np.int16),
+                    np.zeros(n, dtype=np.int16),
+                )
+            )
+
+    def columns(self) -> tuple[np.ndarray, ...]:
+        """(time, person, event, setting, place) arrays, sorted by time."""
+        parts = [
+            (
+                np.asarray(self._t, dtype=float),
+                np.asarray(self._p, dtype=np.int64),
+                np.asarray(self._e, dtype=np.int16),
+                np.asarray(self._s, dtype=np.int16),
+                np.asarray(self._d, dtype=np.int16),
+            ),
+            *self._chunks,
+        ]
+        cols = tuple(np.concatenate([p[i] for p in parts]) for i in range(5))
+        order = np.argsort(cols[0], kind="stable")
+        return tuple(c[order] for c in cols)
+
+    def count(self, event: str, start: float, end: float = np.inf) -> int:
+        """Events of one kind with time in ``[start, end)``."""
+        t, _, e, _, _ = self.columns()
+        return int(np.count_nonzero((e == EVENT[event]) & (t >= start) & (t < end)))
+
+
+def event_table(
+    log: EventLog,
+    organisations: dict[str, str],
+    quintile: np.ndarray,
+    age: np.ndarray,
+    frailty: np.ndarray,
+) -> pd.DataFrame:
+    """The event log as a table (schema in docs/event_log.md)."""
+    t, p, e, st, d = log.columns()
+    org_names = [organisations[x] for x in s.SERVICES]
+    return pd.DataFrame(
+        {
+            "time_days": t,
+            "person_id": p,
+            "event": pd.Categorical.from_codes(e, categories=list(EVENTS)),
+            "setting": pd.Categorical.from_codes(st, categories=list(s.SERVICES)),
+            "organisation": pd.Series(np.asarray(org_names, dtype=object)[st]).astype("category"),
+            "place_of_death": pd.Categorical.from_codes(d, categories=list(PLACES)),
+            "deprivation_quintile": quintile[p].astype(np.int8) + 1,
+            "age_band": pd.Categorical.from_codes(age[p], categories=list(s.AGE_BANDS)),
+            "frailty": pd.Categorical.from_codes(frailty[p], categories=list(s.FRAILTY)),
+        }
+    )

@@ -1,0 +1,276 @@
+"""Structured-config schemas for ``model=care`` and its ``place`` and ``lead_provider`` groups.
+
+The schemas are mutable (Hydra overrides need that) and only check types; values are checked
+and frozen by :mod:`sim.models.care.params`. Every field's default is a neutral placeholder:
+the real values, each with its source, live in the YAML files under ``conf/``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+AGE_BANDS = ("0-17", "18-44", "45-64", "65-74", "75-84", "85+")
+OLD_BANDS = ("65-74", "75-84", "85+")
+FRAILTY = ("fit", "mild", "moderate", "severe")
+QUINTILES = 5
+SERVICES = (
+    "general_practice",
+    "nhs111",
+    "utc",
+    "ed",
+    "ambulance",
+    "hospital",
+    "outpatients",
+    "proactive_care",
+    "ucr",
+    "step_down",
+    "virtual_ward",
+    "eol",
+    "care_home",
+    "analytics",
+)
+BUDGET_SERVICES = ("proactive_care", "ucr", "step_down", "virtual_ward", "eol", "analytics")
+BOUNDARIES = ("same_organisation", "alliance", "separate")
+PRIORITY_RULES = ("step_down_first", "step_up_first", "by_need")
+CAPACITY_KEYS = (
+    "gp_appointments_per_1000",
+    "beds",
+    "ed_clinicians",
+    "ucr_teams",
+    "proactive_places",
+    "step_down_places",
+    "virtual_ward_beds",
+    "eol_places",
+    "care_home_beds",
+)
+
+
+def _ages(value: float = 0.0) -> dict[str, float]:
+    return {band: value for band in AGE_BANDS}
+
+
+# --------------------------------------------------------------------------- model group
+@dataclass
+class PopulationConfig:
+    """How people's attributes are drawn (shares are per age band unless stated)."""
+
+    male_share: float = 0.49
+    frailty_shares: dict[str, dict[str, float]] = field(default_factory=dict)
+    care_home_share: dict[str, float] = field(default_factory=dict)
+    care_home_frailty_shares: dict[str, float] = field(default_factory=dict)
+    ltc_mean: dict[str, float] = field(default_factory=_ages)
+    ltc_deprivation_multiplier: list[float] = field(default_factory=lambda: [1.0] * 5)
+    ltc_frailty_extra: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class GeneralPracticeConfig:
+    """Demand for and supply of practice appointments."""
+
+    demand_per_person_year: dict[str, float] = field(default_factory=_ages)
+    demand_frailty_multiplier: dict[str, float] = field(default_factory=dict)
+    demand_per_ltc: float = 0.0
+    demand_scale: float = 1.0
+    same_day_request_share: float = 0.5
+    routine_asap_share: float = 0.5
+    routine_planned_lead_mean_days: float = 14.0
+    booking_window_days: int = 56
+    capacity_per_1000_per_weekday: dict[str, float] = field(default_factory=dict)
+    same_day_capacity_share: float = 0.5
+    saturday_capacity_per_1000: float = 0.0
+    continuity_reference: float = 0.61
+    outcome_shares: dict[str, float] = field(default_factory=dict)
+    overflow_shares: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class UrgentConfig:
+    """Crisis (serious deterioration) and minor urgent need, and how they reach services."""
+
+    crisis_per_person_year: dict[str, float] = field(default_factory=_ages)
+    crisis_frailty_multiplier: dict[str, float] = field(default_factory=dict)
+    crisis_per_ltc: float = 0.0
+    crisis_deprivation_multiplier: list[float] = field(default_factory=lambda: [1.0] * 5)
+    crisis_care_home_multiplier: float = 1.0
+    crisis_scale: float = 1.0
+    continuity_effect_per_0_2_upc: float = 0.0
+    headroom: float = 1.5
+    minor_per_person_year: dict[str, float] = field(default_factory=_ages)
+    minor_deprivation_multiplier: list[float] = field(default_factory=lambda: [1.0] * 5)
+    minor_scale: float = 1.0
+    minor_shares: dict[str, float] = field(default_factory=dict)
+    hour_weights: list[float] = field(default_factory=lambda: [1.0] * 24)
+    ambulance_share: float = 0.5
+    direct_admission_share: float = 0.0
+
+
+@dataclass
+class UcrConfig:
+    """Urgent community response (2-hour)."""
+
+    open_hour: float = 8.0
+    close_hour: float = 20.0
+    min_age_band: str = "65-74"
+    referral_share: float = 0.2
+    travel_hours_mean: float = 1.0
+    visit_hours_mean: float = 1.5
+    max_wait_hours: float = 4.0
+    avert_share: float = 0.5
+    step_up_share: float = 0.2
+
+
+@dataclass
+class ProactiveConfig:
+    """Proactive-care (integrated neighbourhood team) caseload."""
+
+    min_ltc: int = 4
+    min_frailty: str = "moderate"
+    crisis_rate_ratio: float = 1.0
+    base_case_finding: float = 0.5
+    analytics_uplift_per_gbp_head: float = 0.0
+    review_days: float = 365.0
+
+
+@dataclass
+class EdConfig:
+    """Type 1 emergency department and type 3 urgent treatment centre."""
+
+    clinicians_per_100k: float = 2.0
+    treatment_hours_mean: float = 2.5
+    treatment_cv: float = 0.7
+    admit_crisis: dict[str, float] = field(default_factory=_ages)
+    admit_frailty_multiplier: dict[str, float] = field(default_factory=dict)
+    admit_minor: float = 0.02
+    utc_hours_mean: float = 1.5
+    utc_cv: float = 0.6
+
+
+@dataclass
+class HospitalConfig:
+    """General and acute beds, length of stay and discharge."""
+
+    beds_per_1000: float = 1.75
+    elective_bed_share: float = 0.15
+    los_mean_days: dict[str, float] = field(default_factory=_ages)
+    los_frailty_multiplier: dict[str, float] = field(default_factory=dict)
+    los_cv: float = 1.0
+    discharge_shares: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+@dataclass
+class StayConfig:
+    """A community service that holds a place for a time (step-down, virtual ward)."""
+
+    stay_mean_days: float = 14.0
+    stay_cv: float = 0.5
+    max_wait_step_up_days: float = 0.25
+
+
+@dataclass
+class EndOfLifeConfig:
+    """The last months of life, end-of-life care and place of death."""
+
+    phase_days: float = 90.0
+    identified_share: float = 0.5
+    crisis_multiplier_in_phase: float = 3.0
+    enrolled_crisis_rate_ratio: float = 1.0
+    terminal_event_share: dict[str, float] = field(default_factory=dict)
+    terminal_lead_days_mean: float = 5.0
+    terminal_admit_share: float = 0.9
+    place_at_home: dict[str, float] = field(default_factory=dict)
+    place_in_care_home: dict[str, float] = field(default_factory=dict)
+    enrolled_home_rate_ratio: float = 1.0
+
+
+@dataclass
+class MortalityConfig:
+    """Death rates."""
+
+    per_1000_by_age: dict[str, float] = field(default_factory=_ages)
+    frailty_hazard_ratio: dict[str, float] = field(default_factory=dict)
+    care_home_hazard_ratio: float = 1.0
+    scale: float = 1.0
+
+
+@dataclass
+class CostsConfig:
+    """Unit costs (GBP) and what a year of one place of each budgeted service costs."""
+
+    unit: dict[str, float] = field(default_factory=dict)
+    annual_cost_per_place: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class CareModelConfig:
+    """``model=care``: the integrated neighbourhood care model."""
+
+    kind: str = "care"
+    population: PopulationConfig = field(default_factory=PopulationConfig)
+    general_practice: GeneralPracticeConfig = field(default_factory=GeneralPracticeConfig)
+    urgent: UrgentConfig = field(default_factory=UrgentConfig)
+    ucr: UcrConfig = field(default_factory=UcrConfig)
+    proactive: ProactiveConfig = field(default_factory=ProactiveConfig)
+    ed: EdConfig = field(default_factory=EdConfig)
+    hospital: HospitalConfig = field(default_factory=HospitalConfig)
+    step_down: StayConfig = field(default_factory=StayConfig)
+    virtual_ward: StayConfig = field(default_factory=StayConfig)
+    eol: EndOfLifeConfig = field(default_factory=EndOfLifeConfig)
+    mortality: MortalityConfig = field(default_factory=MortalityConfig)
+    care_home_vacancy_share: float = 0.05
+    costs: CostsConfig = field(default_factory=CostsConfig)
+
+
+# --------------------------------------------------------------------------- place group
+@dataclass
+class AreaConfig:
+    """One borough (or the whole place): its population split into neighbourhoods."""
+
+    population: int = 50000
+    neighbourhoods: int = 1
+    deprivation_shares: list[float] = field(default_factory=lambda: [0.2] * 5)
+    age_shares: dict[str, float] | None = None
+
+
+@dataclass
+class PlaceSchema:
+    """``place``: the footprint, its practices and population mix."""
+
+    name: str = "place"
+    list_size_min: int = 6000
+    list_size_max: int = 9000
+    age_shares: dict[str, float] = field(default_factory=_ages)
+    areas: dict[str, AreaConfig] = field(default_factory=dict)
+    capacity_overrides: dict[str, float | None] = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------- lead_provider group
+@dataclass
+class HandoffConfig:
+    """Delay and loss of a referral crossing one kind of organisational boundary."""
+
+    delay_days_mean: float = 0.0
+    loss: float = 0.0
+
+
+@dataclass
+class BudgetConfig:
+    """Per-head envelope for SNP + MNP services and its allocation."""
+
+    envelope_per_head_gbp: float = 0.0
+    allocation: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class LeadProviderSchema:
+    """``lead_provider``: the arrangement's mechanism parameters (never its name)."""
+
+    name: str = "arrangement"
+    organisations: dict[str, str] = field(default_factory=dict)
+    alliances: dict[str, list[str]] = field(default_factory=dict)
+    handoffs: dict[str, HandoffConfig] = field(default_factory=dict)
+    budget: BudgetConfig = field(default_factory=BudgetConfig)
+    governance_overhead_share: float = 0.0
+    priority_rule: str = "step_down_first"
+    gp_engagement_share: float = 1.0
+    continuity: float = 0.5
+    gp_income_per_head_gbp: float = 0.0

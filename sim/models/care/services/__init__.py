@@ -1,0 +1,1 @@
+"""One module per setting: general practice, community (SNP), MNP services, hospital."""

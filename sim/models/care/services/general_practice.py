@@ -1,0 +1,270 @@
+"""General practice: the appointment book, processed in daily batches with numpy.
+
+Requests are generated for the whole run at once (a Poisson count per person from their
+demand rate, each on a uniformly chosen weekday). Each working day, same-day requests take
+same-day slots in random order up to each practice's capacity, and the rest overflow to
+NHS 111, a UTC, ED or self-care by configured shares. Routine requests are booked into the
+earliest day, on or after the day the patient wants, with a free routine slot; the whole day's
+bookings across all practices are placed in one vectorised pass (see :func:`book`).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.models.care import schema as s
+from sim.models.care.demand import draw_matrix, event_times
+
+if TYPE_CHECKING:
+    from sim.models.care.model import World
+
+ROLES = ("gp", "nurse", "additional_roles")
+
+
+def demand_per_year(world: World) -> np.ndarray:
+    """Each person's appointment requests per year."""
+    g = world.params.model.general_practice
+    pop = world.pop
+    base = np.array([g.demand_per_person_year[b] for b in s.AGE_BANDS])[pop.age]
+    frail = np.array([g.demand_frailty_multiplier[f] for f in s.FRAILTY])[pop.frailty]
+    return base * frail * (1.0 + g.demand_per_ltc * pop.ltc) * g.demand_scale
+
+
+def book(free: np.ndarray, practice: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """Earliest-fit booking of many requests at once.
+
+    Parameters
+    ----------
+    free
+        Free slots, shape (practices, window): ``free[p, k]`` on the k-th bookable day.
+    practice, offset
+        Each request's practice and earliest acceptable day (index into the window).
+
+    Returns
+    -------
+    numpy.ndarray
+        The booked day index of each request (``window`` where none is free), in the order
+        given. Requests are served in order of (practice, earliest day), as a sequential
+        earliest-fit would; the slot list carries, per practice, one sentinel per request so
+        one practice's overflow never spills into the next.
+    """
+    n_pr, window = free.shape
+    width = window + 1
+    counts = np.zeros((n_pr, width), dtype=np.int64)
+    counts[:, :window] = free
+    counts[:, window] = np.bincount(practice, minlength=n_pr)
+    slot_key = np.repeat(np.arange(n_pr * width), counts.ravel())
+    key = practice.astype(np.int64) * width + offset
+    order = np.argsort(key, kind="stable")
+    k = key[order]
+    first = np.searchsorted(slot_key, k, side="left")
+    i = np.arange(k.size)
+    j = i + np.maximum.accumulate(first - i)
+    booked = np.empty(k.size, dtype=np.int64)
+    booked[order] = slot_key[j] % width
+    return booked
+
+
+class GeneralPractice:
+    """All practices' appointment books.
+
+    Parameters
+    ----------
+    world
+        Shared state; reads the population, capacities and the lead-provider continuity.
+    horizon_days
+        Days simulated.
+    """
+
+    def __init__(self, world: World, horizon_days: int) -> None:
+        self.w = world
+        p = world.params
+        g = p.model.general_practice
+        self.g = g
+        pop = world.pop
+        self.window = g.booking_window_days
+        days = horizon_days
+        list_size = np.array([pr.list_size for pr in p.practices], dtype=float)
+        base = sum(g.capacity_per_1000_per_weekday.values())
+        scale = p.capacity["gp_appointments_per_1000"] / base if base > 0 else 0.0
+        per_day = list_size / 1000.0 * base * scale
+        self.same_day_cap = np.round(per_day * g.same_day_capacity_share).astype(np.int64)
+        routine = np.round(per_day).astype(np.int64) - self.same_day_cap
+        saturday = np.round(list_size / 1000.0 * g.saturday_capacity_per_1000 * scale)
+        weekday = (np.arange(days + self.window + 1) % 7) < 5
+        sat = (np.arange(days + self.window + 1) % 7) == 5
+        self.free = np.outer(routine, weekday) + np.outer(saturday.astype(np.int64), sat)
+        self.free = self.free.astype(np.int64)
+        role_cdf = np.cumsum([g.capacity_per_1000_per_weekday[r] for r in ROLES])
+        self.role_cdf = role_cdf / role_cdf[-1] if role_cdf[-1] > 0 else role_cdf
+
+        rng = world.streams.generator("gp/demand")
+        weekdays = np.flatnonzero(weekday[:days])
+        counts = rng.poisson(demand_per_year(world) * days / 365.0)
+        person = np.repeat(np.arange(pop.size, dtype=np.int32), counts)
+        day = (
+            weekdays[rng.integers(0, weekdays.size, person.size)].astype(np.int32)
+            if weekdays.size
+            else np.zeros(0, np.int32)
+        )
+        order = np.argsort(day, kind="stable")
+        self.req_person = person[order]
+        self.req_day_start = np.searchsorted(day[order], np.arange(days + 1))
+        del person, day, order
+        self.bookings: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+        self.appointments: list[tuple[np.ndarray, ...]] = []
+        self.unmet_same_day = 0
+        self.unbooked_routine = 0
+        self.overflow_counts = dict.fromkeys(g.overflow_shares, 0)
+        self.overflow_post = dict.fromkeys(g.overflow_shares, 0)
+        self.outpatient_referrals: list[np.ndarray] = []
+
+    # ------------------------------------------------------------------ one day
+    def day(self, d: int) -> None:
+        """Take the day's requests, book them, and hold the day's appointments."""
+        w = self.w
+        g = self.g
+        pop = w.pop
+        if d + 1 < self.req_day_start.size:
+            lo, hi = self.req_day_start[d], self.req_day_start[d + 1]
+        else:
+            lo = hi = 0
+        person = self.req_person[lo:hi]
+        rng = w.streams.generator("gp/requests")
+        u = rng.random((person.size, 3))
+        lead_e = rng.standard_exponential(person.size)
+        ok = (pop.death_time[person] > d) & ~w.in_hospital[person]
+        same = ok & (u[:, 0] < g.same_day_request_share)
+        routine = ok & ~same
+
+        # Same day: random order within practice, up to same-day capacity.
+        sd = np.flatnonzero(same)
+        pr = pop.practice[person[sd]]
+        order = np.lexsort((u[sd, 1], pr))
+        sd, pr = sd[order], pr[order]
+        start = np.searchsorted(pr, pr, side="left")
+        rank = np.arange(sd.size) - start
+        served = rank < self.same_day_cap[pr]
+        seen_today = person[sd[served]]
+        self._overflow(d, person[sd[~served]], u[sd[~served], 2])
+
+        # Routine: earliest day with a free slot, on or after the day wanted.
+        rt = np.flatnonzero(routine)
+        if rt.size and self.window > 0:
+            asap = u[rt, 1] < g.routine_asap_share
+            lead = np.where(asap, 1, 1 + np.floor(lead_e[rt] * g.routine_planned_lead_mean_days))
+            offset = np.minimum(lead - 1, self.window - 1).astype(np.int64)
+            prr = pop.practice[person[rt]].astype(np.int64)
+            free = self.free[:, d + 1 : d + 1 + self.window]
+            booked = book(free, prr, offset)
+            ok_b = booked < self.window
+            np.subtract.at(self.free, (prr[ok_b], d + 1 + booked[ok_b]), 1)
+            self.unbooked_routine += int((~ok_b).sum())
+            bday = d + 1 + booked[ok_b]
+            who = person[rt[ok_b]]
+            for b in np.unique(bday):
+                sel = bday == b
+                self.bookings.setdefault(int(b), []).append((who[sel], np.full(sel.sum(), d)))
+
+        # Today's appointments: same-day plus routine booked for today.
+        parts = self.bookings.pop(d, [])
+        who = np.concatenate([seen_today, *[x[0] for x in parts]]).astype(np.int64)
+        booked_on = np.concatenate([np.full(seen_today.size, d), *[x[1] for x in parts]])
+        attend = (pop.death_time[who] > d) & ~w.in_hospital[who]
+        who, booked_on = who[attend], booked_on[attend]
+        if who.size:
+            self._hold(d, who, (d - booked_on).astype(np.int16))
+
+    def _hold(self, d: int, who: np.ndarray, wait: np.ndarray) -> None:
+        w = self.w
+        g = self.g
+        rng = w.streams.generator("gp/outcomes")
+        u = rng.random((who.size, 3))
+        role = np.searchsorted(self.role_cdf, u[:, 0], side="right").clip(max=2).astype(np.int8)
+        usual = (role == 0) & (u[:, 1] < w.params.lead.continuity)
+        self.appointments.append(
+            (np.full(who.size, d, np.int16), who.astype(np.int32), wait, role, usual)
+        )
+        times = d + (8.0 + rng.random(who.size) * 10.5) / 24.0
+        w.log.add_many(times, who, "gp_appointment", "general_practice")
+        cdf = np.cumsum([g.outcome_shares[k] for k in ("resolved", "snp", "outpatients", "ed")])
+        outcome = np.searchsorted(cdf, u[:, 2], side="right")
+        snp = np.flatnonzero(outcome == 1)
+        if snp.size:
+            ho = rng.random((snp.size, 2))
+            for i, k in enumerate(snp.tolist()):
+                w.community.proactive.refer(
+                    int(who[k]), float(times[k]), -math.log1p(-ho[i, 0]), float(ho[i, 1])
+                )
+        op = np.flatnonzero(outcome == 2)
+        w.log.add_many(times[op], who[op], "outpatient_referral", "outpatients")
+        self.outpatient_referrals.append(times[op])
+        ed = np.flatnonzero(outcome == 3)
+        self._to_ed(who[ed], times[ed] + 1.0 / 24.0, rng, acuity=1)
+
+    def _to_ed(
+        self, who: np.ndarray, times: np.ndarray, rng: np.random.Generator, acuity: int
+    ) -> None:
+        w = self.w
+        draws = draw_matrix(rng, who.size)
+        for k in range(who.size):
+            w.at(
+                float(times[k]),
+                w.hospital.ed_arrival,
+                int(who[k]),
+                float(times[k]),
+                acuity,
+                draws[k].tolist(),
+                False,
+            )
+
+    def _overflow(self, d: int, who: np.ndarray, u: np.ndarray) -> None:
+        """Same-day need the practice could not meet goes elsewhere by configured shares."""
+        w = self.w
+        if not who.size:
+            return
+        g = self.g
+        rng = w.streams.generator("gp/overflow")
+        times = event_times(
+            rng, who.size, np.full(who.size, float(d)), np.full(who.size, d + 1.0), _office_hours()
+        )
+        self.unmet_same_day += who.size
+        w.log.add_many(times, who, "gp_same_day_unmet", "general_practice")
+        names = ("nhs111", "utc", "ed", "self_care")
+        route = np.searchsorted(
+            np.cumsum([g.overflow_shares[k] for k in names]), u, side="right"
+        ).clip(max=3)
+        post = d >= w.warm_up
+        for i, name in enumerate(names):
+            n = int((route == i).sum())
+            self.overflow_counts[name] += n
+            if post:
+                self.overflow_post[name] += n
+        sel = route == 0
+        w.log.add_many(times[sel], who[sel], "nhs111_contact", "nhs111")
+        sel = route == 1
+        w.hospital.utc_visits(who[sel], times[sel], rng.standard_normal(int(sel.sum())))
+        sel = route == 2
+        self._to_ed(who[sel], times[sel], rng, acuity=0)
+
+    def appointment_table(self) -> tuple[np.ndarray, ...]:
+        """(day, person, wait_days, role, usual_gp) of every appointment held."""
+        if not self.appointments:
+            z = np.zeros(0)
+            return (
+                z.astype(np.int16),
+                z.astype(np.int32),
+                z.astype(np.int16),
+                z.astype(np.int8),
+                z.astype(bool),
+            )
+        return tuple(np.concatenate([a[i] for a in self.appointments]) for i in range(5))
+
+
+def _office_hours() -> np.ndarray:
+    w = np.zeros(24)
+    w[8:18] = 1.0
+    return w

@@ -1,0 +1,300 @@
+"""The acute trust: ED (type 1) and UTC (type 3), G&A beds, length of stay and discharge.
+
+A patient who is medically fit but waits for a handoff or for onward care keeps the bed;
+that wait is a delayed discharge.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.models.care import schema as s
+from sim.models.care.demand import D
+from sim.models.care.resources import FifoServers, Level, Pool
+
+if TYPE_CHECKING:
+    from sim.models.care.model import World
+
+MINOR, CRISIS, TERMINAL = 0, 1, 2
+HOURS = 1.0 / 24.0
+
+
+def lognormal(mean: float, cv: float, z: float) -> float:
+    """A lognormal variate with the given mean and coefficient of variation from a normal z."""
+    sigma2 = math.log1p(cv * cv)
+    return mean * math.exp(math.sqrt(sigma2) * z - 0.5 * sigma2)
+
+
+class Episode:
+    """One hospital stay (or wait for a bed)."""
+
+    __slots__ = (
+        "person",
+        "area",
+        "start",
+        "fit",
+        "end",
+        "stage",
+        "entry",
+        "terminal",
+        "draws",
+        "ed_arrival",
+        "delayed_since",
+        "died",
+    )
+
+    def __init__(
+        self, person: int, area: int, draws: list[float], terminal: bool, ed_arrival: float
+    ) -> None:
+        self.person = person
+        self.area = area
+        self.draws = draws
+        self.terminal = terminal
+        self.ed_arrival = ed_arrival
+        self.start = math.nan
+        self.fit = math.nan
+        self.end = math.nan
+        self.stage = "waiting"  # waiting -> bed -> delayed -> done
+        self.entry: list | None = None
+        self.delayed_since = math.nan
+        self.died = False
+
+
+class Hospital:
+    """ED, UTC and beds of every area's trust.
+
+    Parameters
+    ----------
+    world
+        The replication's shared state.
+    """
+
+    def __init__(self, world: World) -> None:
+        self.w = world
+        p = world.params
+        m = p.model
+        self.ed_cfg = m.ed
+        self.h_cfg = m.hospital
+        shares = world.area_shares
+        beds_total = p.capacity["beds"]
+        self.beds_total = [beds_total * sh for sh in shares]
+        # Elective and other non-emergency patients hold a fixed share of beds.
+        self.reserved = [
+            0.0 if math.isinf(b) else round(b * m.hospital.elective_bed_share)
+            for b in self.beds_total
+        ]
+        pairs = zip(self.beds_total, self.reserved, strict=True)
+        self.beds = [Pool(_whole(b - r)) for b, r in pairs]
+        self.ed = [FifoServers(max(1, round(p.capacity["ed_clinicians"] * sh))) for sh in shares]
+        self.boarding = [Level() for _ in shares]
+        self.delayed = [Level() for _ in shares]
+        self.admit_crisis = np.array([m.ed.admit_crisis[b] for b in s.AGE_BANDS])
+        self.admit_frail = np.array([m.ed.admit_frailty_multiplier[f] for f in s.FRAILTY])
+        self.los_mean = np.array([m.hospital.los_mean_days[b] for b in s.AGE_BANDS])
+        self.los_frail = np.array([m.hospital.los_frailty_multiplier[f] for f in s.FRAILTY])
+        self.dest_cdf = {
+            i: np.cumsum(
+                [
+                    m.hospital.discharge_shares[b][d]
+                    for d in ("home", "step_down", "virtual_ward", "care_home")
+                ]
+            )
+            for i, b in enumerate(s.AGE_BANDS)
+        }
+        self.episode_of: dict[int, Episode] = {}
+        self.episodes: list[Episode] = []
+        # ED visits: arrival, departure, type (1 or 3), admitted
+        self.visit_arrival: list[float] = []
+        self.visit_departure: list[float] = []
+        self.visit_type: list[int] = []
+        self.visit_admitted: list[bool] = []
+
+    # ------------------------------------------------------------------ ED and UTC
+    def utc_visits(self, person: np.ndarray, t: np.ndarray, z: np.ndarray) -> None:
+        """Type 3 attendances: time in department only (they share no modelled resource)."""
+        e = self.ed_cfg
+        sigma2 = math.log1p(e.utc_cv**2)
+        stay = e.utc_hours_mean * np.exp(math.sqrt(sigma2) * z - 0.5 * sigma2) * HOURS
+        self.visit_arrival.extend(t.tolist())
+        self.visit_departure.extend((t + stay).tolist())
+        self.visit_type.extend([3] * len(t))
+        self.visit_admitted.extend([False] * len(t))
+        self.w.log.add_many(t, person, "utc_arrival", "utc")
+
+    def ed_arrival(
+        self, person: int, now: float, acuity: int, draws: list[float], ambulance: bool
+    ) -> None:
+        """A type 1 attendance: clinician queue, assessment, then home or a bed."""
+        w = self.w
+        if w.in_hospital[person] or now >= w.pop.death_time[person]:
+            return
+        area = int(w.area_of[person])
+        w.log.add(now, person, "ed_arrival", "ed")
+        if ambulance:
+            w.log.add(now, person, "ambulance_conveyance", "ambulance")
+        treat = (
+            lognormal(
+                self.ed_cfg.treatment_hours_mean, self.ed_cfg.treatment_cv, draws[D["z_treat"]]
+            )
+            * HOURS
+        )
+        start = self.ed[area].take(now, treat)
+        decided = start + treat
+        if acuity == TERMINAL:
+            p_admit = w.params.model.eol.terminal_admit_share
+        elif acuity == CRISIS:
+            age, fr = w.pop.age[person], w.pop.frailty[person]
+            p_admit = min(1.0, self.admit_crisis[age] * self.admit_frail[fr])
+        else:
+            p_admit = self.ed_cfg.admit_minor
+        if draws[D["u_admit"]] < p_admit:
+            w.in_hospital[person] = True
+            ep = Episode(person, area, draws, acuity == TERMINAL, now)
+            self.episode_of[person] = ep
+            w.at(decided, self._board, ep)
+        else:
+            self._visit(now, decided, False)
+            w.log.add(decided, person, "ed_departure", "ed")
+
+    def _visit(self, arrival: float, departure: float, admitted: bool) -> None:
+        self.visit_arrival.append(arrival)
+        self.visit_departure.append(departure)
+        self.visit_type.append(1)
+        self.visit_admitted.append(admitted)
+
+    def _board(self, ep: Episode) -> None:
+        if ep.stage != "waiting":
+            return
+        now = self.w.env.now
+        self.boarding[ep.area].add(now, 1)
+        entry = self.beds[ep.area].request(now, lambda t: self._admit(ep, t, True))
+        if entry[0]:  # still waiting (a request granted at once has already moved on)
+            ep.entry = entry
+
+    def direct_admission(
+        self, person: int, now: float, draws: list[float], terminal: bool = False
+    ) -> None:
+        """Admission without an ED attendance (GP or ambulance direct to an assessment unit)."""
+        w = self.w
+        if w.in_hospital[person] or now >= w.pop.death_time[person]:
+            return
+        w.in_hospital[person] = True
+        ep = Episode(person, int(w.area_of[person]), draws, terminal, math.nan)
+        self.episode_of[person] = ep
+        entry = self.beds[ep.area].request(now, lambda t: self._admit(ep, t, False))
+        if entry[0]:
+            ep.entry = entry
+
+    # ------------------------------------------------------------------ beds
+    def _admit(self, ep: Episode, now: float, from_ed: bool) -> None:
+        w = self.w
+        ep.stage = "bed"
+        ep.start = now
+        ep.entry = None
+        self.episodes.append(ep)
+        if from_ed:
+            self.boarding[ep.area].add(now, -1)
+            self._visit(ep.ed_arrival, now, True)
+            w.log.add(now, ep.person, "ed_departure", "ed")
+        w.log.add(now, ep.person, "emergency_admission", "hospital")
+        if ep.terminal:
+            return  # stays until death
+        age, fr = w.pop.age[ep.person], w.pop.frailty[ep.person]
+        mean = self.los_mean[age] * self.los_frail[fr]
+        los = lognormal(mean, self.h_cfg.los_cv, ep.draws[D["z_los"]])
+        w.at(now + los, self._fit, ep)
+
+    def _fit(self, ep: Episode) -> None:
+        if ep.stage != "bed":
+            return
+        w = self.w
+        now = w.env.now
+        ep.fit = now
+        person = ep.person
+        w.log.add(now, person, "medically_fit", "hospital")
+        if w.pop.care_home[person]:
+            dest = "home"  # back to their own care home
+        elif w.in_eol_phase(person, now) and not w.eol_enrolled[person]:
+            dest = "eol"
+        else:
+            i = int(
+                np.searchsorted(
+                    self.dest_cdf[int(w.pop.age[person])], ep.draws[D["u_dest"]], side="right"
+                )
+            )
+            dest = ("home", "step_down", "virtual_ward", "care_home")[min(i, 3)]
+        if dest == "home":
+            self.discharge(ep, now)
+            return
+        ep.stage = "delayed"
+        ep.delayed_since = now
+        self.delayed[ep.area].add(now, 1)
+        delay, lost = w.handoffs.draw(
+            "hospital", dest, ep.draws[D["e_handoff"]], ep.draws[D["u_handoff"]]
+        )
+        w.log.add(now, person, "referral", dest)
+        w.at(now + delay, self._handed_off, ep, dest, lost)
+
+    def _handed_off(self, ep: Episode, dest: str, lost: bool) -> None:
+        if ep.stage != "delayed":
+            return
+        now = self.w.env.now
+        if lost:
+            self.w.log.add(now, ep.person, "referral_lost", dest)
+            self.discharge(ep, now)
+            return
+        handle = self.w.onward_request(
+            ep.person,
+            dest,
+            now,
+            ep.draws,
+            from_hospital=True,
+            on_start=lambda t: self.discharge(ep, t),
+        )
+        if ep.stage == "delayed":
+            ep.entry = handle
+
+    def discharge(self, ep: Episode, now: float) -> None:
+        """The patient leaves the bed (alive)."""
+        w = self.w
+        if ep.stage == "delayed":
+            self.delayed[ep.area].add(now, -1)
+        ep.stage = "done"
+        ep.end = now
+        ep.entry = None
+        self.beds[ep.area].release(now)
+        w.in_hospital[ep.person] = False
+        self.episode_of.pop(ep.person, None)
+        w.log.add(now, ep.person, "discharge", "hospital")
+
+    def on_death(self, person: int, now: float) -> bool:
+        """Handle a death; True if the person died in hospital (bed or waiting in ED)."""
+        ep = self.episode_of.pop(person, None)
+        if ep is None:
+            return False
+        w = self.w
+        if ep.stage == "waiting":
+            if ep.entry is not None:
+                self.beds[ep.area].withdraw(now, ep.entry)
+                if not math.isnan(ep.ed_arrival):
+                    self.boarding[ep.area].add(now, -1)
+            if not math.isnan(ep.ed_arrival):
+                self._visit(ep.ed_arrival, now, True)
+        else:
+            if ep.stage == "delayed":
+                self.delayed[ep.area].add(now, -1)
+                if ep.entry is not None:
+                    w.onward_withdraw(ep.entry, now)
+            self.beds[ep.area].release(now)
+        ep.stage = "done"
+        ep.end = now
+        ep.died = True
+        w.in_hospital[person] = False
+        return True
+
+
+def _whole(x: float) -> float:
+    return x if math.isinf(x) else float(round(x))

@@ -1,0 +1,192 @@
+"""MNP services and the end of life: virtual ward, end-of-life care at home, care-home places,
+deaths and place of death."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sim.models.care.resources import Pool
+from sim.models.care.services.community import StayService, _split
+
+if TYPE_CHECKING:
+    from sim.models.care.model import World
+
+
+class Mnp:
+    """Virtual ward, end-of-life caseload, care homes and deaths for every area.
+
+    Parameters
+    ----------
+    world
+        Shared state (population, death times, hospital).
+    """
+
+    def __init__(self, world: World) -> None:
+        self.w = world
+        p = world.params
+        self.virtual_ward = StayService(world, "virtual_ward", p.capacity["virtual_ward_beds"])
+        self.eol = [Pool(_split(p.capacity["eol_places"], sh)) for sh in world.area_shares]
+        pop = world.pop
+        residents = np.bincount(world.area_of[pop.care_home], minlength=len(world.area_shares))
+        override = p.capacity["care_home_beds"]
+        self.care_homes = []
+        for j, sh in enumerate(world.area_shares):
+            cap = (
+                _split(override, sh)
+                if override >= 0
+                else math.ceil(residents[j] * (1 + p.model.care_home_vacancy_share))
+            )
+            pool = Pool(max(cap, float(residents[j])))
+            pool.in_use = int(residents[j])
+            pool.level.add(0.0, int(residents[j]))
+            self.care_homes.append(pool)
+        self.eol_area: dict[int, int] = {}
+        dying = np.flatnonzero(np.isfinite(pop.death_time))
+        self.u_identified = dict(
+            zip(
+                dying.tolist(),
+                world.streams.generator("eol/identify").random(dying.size).tolist(),
+                strict=True,
+            )
+        )
+        self.u_place = dict(
+            zip(
+                dying.tolist(),
+                world.streams.generator("death/place").random(dying.size).tolist(),
+                strict=True,
+            )
+        )
+        ho = world.streams.generator("eol/handoff")
+        self.handoff_draws = dict(
+            zip(
+                dying.tolist(),
+                zip(
+                    ho.standard_exponential(dying.size).tolist(),
+                    ho.random(dying.size).tolist(),
+                    strict=True,
+                ),
+                strict=True,
+            )
+        )
+        self.places: dict[int, str] = {}
+        self.death_times: list[float] = []
+        self.new_care_home: dict[int, float] = {}
+
+    # ------------------------------------------------------------------ scheduling
+    def schedule(self) -> None:
+        """Schedule the end-of-life phase start and the death of everyone who dies."""
+        w = self.w
+        phase = w.params.model.eol.phase_days
+        for person, t in zip(
+            np.flatnonzero(np.isfinite(w.pop.death_time)).tolist(),
+            w.pop.death_time[np.isfinite(w.pop.death_time)].tolist(),
+            strict=True,
+        ):
+            w.at(max(t - phase, 0.0), self._phase_start, person)
+            w.at(t, self.die, person)
+
+    def _phase_start(self, person: int) -> None:
+        w = self.w
+        now = w.env.now
+        w.log.add(now, person, "eol_phase_start", "general_practice")
+        if self.u_identified[person] < w.params.model.eol.identified_share:
+            e, u = self.handoff_draws[person]
+            delay, lost = w.handoffs.draw("general_practice", "eol", e, u)
+            w.log.add(now, person, "referral", "eol")
+            if lost:
+                w.log.add(now + delay, person, "referral_lost", "eol")
+                return
+            w.at(now + delay, self.eol_request, person, None)
+
+    # ------------------------------------------------------------------ EoL care
+    def eol_request(
+        self, person: int, on_start: Callable[[float], None] | None
+    ) -> tuple[Pool, list[Any]] | None:
+        """Queue for a place on the end-of-life caseload (held until death)."""
+        w = self.w
+        now = w.env.now
+        if w.eol_enrolled[person] or now >= w.pop.death_time[person]:
+            if on_start is not None:
+                on_start(now)
+            return None
+        area = int(w.area_of[person])
+        pool = self.eol[area]
+
+        def start(t: float) -> None:
+            if w.eol_enrolled[person]:
+                pool.release(t)
+            else:
+                w.eol_enrolled[person] = True
+                self.eol_area[person] = area
+                w.log.add(t, person, "eol_enrolment", "eol")
+                w.community.proactive.leave(person)
+            if on_start is not None:
+                on_start(t)
+
+        return pool, pool.request(now, start)
+
+    # ------------------------------------------------------------------ care homes
+    def care_home_request(
+        self, person: int, on_start: Callable[[float], None]
+    ) -> tuple[Pool, list[Any]]:
+        """Queue for a care-home vacancy (held until death)."""
+        w = self.w
+        pool = self.care_homes[int(w.area_of[person])]
+
+        def start(t: float) -> None:
+            w.pop.care_home[person] = True
+            self.new_care_home[person] = t
+            w.log.add(t, person, "care_home_admission", "care_home")
+            w.community.proactive.leave(person)
+            on_start(t)
+
+        return pool, pool.request(w.env.now, start)
+
+    # ------------------------------------------------------------------ death
+    def die(self, person: int) -> None:
+        """Death: place of death, and every held place is released."""
+        w = self.w
+        now = w.env.now
+        in_hospital = w.hospital.on_death(person, now)
+        place = "hospital" if in_hospital else self._place(person)
+        self.places[person] = place
+        self.death_times.append(now)
+        setting = {"hospital": "hospital", "care_home": "care_home"}.get(
+            place, "eol" if w.eol_enrolled[person] else "general_practice"
+        )
+        w.log.add(now, person, "death", setting, place)
+        if w.eol_enrolled[person]:
+            self.eol[self.eol_area.pop(person)].release(now)
+        if w.pop.care_home[person]:
+            self.care_homes[int(w.area_of[person])].release(now)
+        w.community.proactive.leave(person)
+        w.community.step_down.end(person)
+        self.virtual_ward.end(person)
+
+    def _place(self, person: int) -> str:
+        """Place of death for someone not in hospital, from their setting and EoL care."""
+        cfg = self.w.params.model.eol
+        u = self.u_place[person]
+        if self.w.pop.care_home[person]:
+            row = dict(cfg.place_in_care_home)
+        else:
+            row = dict(cfg.place_at_home)
+            if self.w.eol_enrolled[person]:
+                home = min(1.0, row["home"] * cfg.enrolled_home_rate_ratio)
+                rest = row["hospice"] + row["other"]
+                scale = (1.0 - home) / rest if rest > 0 else 0.0
+                row = {
+                    "home": home,
+                    "hospice": row["hospice"] * scale,
+                    "other": row["other"] * scale,
+                }
+        acc = 0.0
+        for name, p in row.items():
+            acc += p
+            if u < acc:
+                return name
+        return name
