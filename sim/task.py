@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim import io
+from sim import io, stress_des
 from sim.cache import ReplicationCache, cache_key
 from sim.experiment import diagnostics_table, replications_table, run_replications, stacked_table
 from sim.manifest import build_manifest
@@ -95,4 +95,5 @@ def execute(
         extra={"cache_key": cache.dir.name if cache else None},
     )
     io.write_json(run_dir / "run.json", manifest)
+    stress_des.write(run_dir, resolved)
     return RunOutcome(run_dir=run_dir, summary=summary, verification=verification)
