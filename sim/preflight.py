@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from hydra import compose, initialize_config_dir
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException, MissingConfigException, OverrideParseException
+from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from sim.errors import ConfigError
@@ -22,6 +23,10 @@ from sim.params import validate
 from sim.paths import conf_dir
 
 MULTIRUN_FLAGS = {"-m", "--multirun"}
+# Hydra instantiates every ``_target_`` it finds in its own settings (callbacks, launchers,
+# sweepers). A scenario file must never make it import and run arbitrary code, so only our
+# callbacks and Hydra's own plugins may be named.
+TRUSTED_TARGETS = ("sim.callbacks.", "hydra._internal.", "hydra_plugins.")
 MAX_SWEEP_JOBS = 10_000
 
 
@@ -89,10 +94,45 @@ def check(argv: Sequence[str]) -> int:
     with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3", job_name="nhsim"):
         if multirun:
             overrides = _with_config_sweeps(overrides)
+        _check_targets(overrides)
         for job in expand(overrides, multirun):
             validate(compose_config(job))
             jobs += 1
     return jobs
+
+
+def find_targets(node: object, path: str = "") -> list[tuple[str, str]]:
+    """Every ``(key, _target_ value)`` in a (plain) config tree."""
+    found: list[tuple[str, str]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            where = f"{path}.{key}" if path else str(key)
+            if key == "_target_":
+                found.append((where, str(value)))
+            else:
+                found.extend(find_targets(value, where))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found.extend(find_targets(value, f"{path}[{i}]"))
+    return found
+
+
+def _check_targets(overrides: list[str]) -> None:
+    """Refuse any ``_target_`` outside :data:`TRUSTED_TARGETS`, in the job or Hydra config."""
+    parser = OverridesParser.create()
+    fixed = [t for t in overrides if not parser.parse_override(t).is_sweep_override()]
+    try:
+        cfg = compose(config_name="config", overrides=fixed, return_hydra_config=True)
+        tree = OmegaConf.to_container(cfg, resolve=False)
+    except (HydraException, OmegaConfBaseException):
+        return  # the per-job composition reports the error precisely
+    for key, target in find_targets(tree):
+        if not target.startswith(TRUSTED_TARGETS):
+            raise ConfigError(
+                key,
+                target,
+                "names code to import; only sim.callbacks.* and Hydra plugins are allowed",
+            )
 
 
 def _with_config_sweeps(overrides: list[str]) -> list[str]:
@@ -139,6 +179,9 @@ def _override_value(key: str, overrides: list[str]) -> str | None:
 def _composition_error(exc: Exception, overrides: list[str]) -> ConfigError:
     cause = exc.__cause__ or exc
     key = getattr(cause, "full_key", None)
+    if not key:
+        match = re.search(r"full_key: (\S+)", str(exc))
+        key = match.group(1) if match else None
     if not key:
         match = re.search(r"override '?([^'=\s]+)", str(exc))
         key = match.group(1) if match else "override"
