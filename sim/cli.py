@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import hydra
@@ -23,8 +24,23 @@ from sim.params import to_container, validate
 from sim.paths import conf_dir, outputs_root, scenarios_dir
 
 OmegaConf.register_new_resolver("nhsim_outputs", lambda: str(outputs_root()), replace=True)
-# The process id keeps two runs started in the same second out of each other's directories.
-OmegaConf.register_new_resolver("nhsim_unique", lambda: str(os.getpid()), replace=True)
+_STAMP_VAR = "NHSIM_RUN_STAMP"
+
+
+def _run_stamp() -> str:
+    """Time and process id naming this command's output directory.
+
+    The stamp lives in the environment because joblib's workers resolve
+    ``hydra.sweep.dir`` again in their own processes; they inherit the parent's
+    environment, so every job of one sweep lands in the same directory. The process id
+    keeps two commands started in the same second apart.
+    """
+    if _STAMP_VAR not in os.environ:
+        os.environ[_STAMP_VAR] = f"{datetime.now():%Y-%m-%d_%H-%M-%S}_{os.getpid()}"
+    return os.environ[_STAMP_VAR]
+
+
+OmegaConf.register_new_resolver("nhsim_stamp", _run_stamp, replace=True)
 os.environ.setdefault("NHSIM_SCENARIOS_DIR", str(scenarios_dir()))
 register()
 
@@ -65,6 +81,7 @@ def main() -> None:
     """Entry point: validate every job the command line asks for, then run Hydra."""
     from sim.preflight import PreflightSkipped, check
 
+    os.environ.pop(_STAMP_VAR, None)  # a stamp inherited from a parent shell is not ours
     try:
         check(sys.argv[1:])
     except PreflightSkipped:

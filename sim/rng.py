@@ -52,14 +52,13 @@ class BufferedStream:
     not depend on what other consumers do.
     """
 
-    __slots__ = ("_rng", "_exp", "_exp_i", "_uni", "_uni_i")
+    __slots__ = ("_rng", "_exp", "_exp_i", "_uni", "_uni_i", "_nor", "_nor_i")
 
     def __init__(self, rng: np.random.Generator) -> None:
         self._rng = rng
-        self._exp = rng.standard_exponential(_BLOCK)
-        self._exp_i = 0
-        self._uni = rng.random(_BLOCK)
-        self._uni_i = 0
+        # Buffers fill on first use, so a stream used for one kind of variate draws only that.
+        self._exp = self._uni = self._nor = np.empty(0)
+        self._exp_i = self._uni_i = self._nor_i = _BLOCK
 
     @property
     def generator(self) -> np.random.Generator:
@@ -83,6 +82,15 @@ class BufferedStream:
             i = 0
         self._uni_i = i + 1
         return float(self._uni[i])
+
+    def normal(self) -> float:
+        """One standard normal variate."""
+        i = self._nor_i
+        if i == _BLOCK:
+            self._nor = self._rng.standard_normal(_BLOCK)
+            i = 0
+        self._nor_i = i + 1
+        return float(self._nor[i])
 
 
 class Streams:
