@@ -2,26 +2,41 @@
 
 Activity-based settings (general practice, NHS 111, UTC, ED, ambulance, hospital beds,
 outpatients, new care-home placements) cost activity x unit cost. SNP and MNP services are
-bought from the per-head envelope, so they cost their share of it for the time measured, and
-the governance overhead is charged to the organisation that runs proactive care (the
-neighbourhood lead), an assumption stated in docs/model.md.
+bought from the per-head envelope, so they cost their share of it for the time measured; the
+governance overhead is charged to the organisation that runs proactive care (the
+neighbourhood lead), an assumption stated in docs/model.md, and neighbourhood payments to
+general practice to the organisation running general practice. Costs are worked out per area,
+because each area's arrangement decides its envelope's spend and its organisation map.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+BUDGET_ITEMS = (
+    "proactive_care",
+    "ucr",
+    "step_down",
+    "virtual_ward",
+    "eol",
+    "analytics",
+    "governance",
+    "gp_neighbourhood_payments",
+)
 
-if TYPE_CHECKING:
-    from sim.models.care.model import World
 
-
-def settings_cost(world: World, activity: dict[str, float], years: float) -> dict[str, float]:
-    """Cost in GBP of each setting over the measured period.
+def settings_cost(
+    unit: dict[str, float],
+    budget_spend: dict[str, float],
+    activity: dict[str, float],
+    years: float,
+) -> dict[str, float]:
+    """Cost in GBP of each setting over the measured period, for one area.
 
     Parameters
     ----------
-    world
-        The finished replication.
+    unit
+        Unit costs (``model.costs.unit``).
+    budget_spend
+        The area's envelope spend per year (:attr:`AreaBudget.spend`).
     activity
         Post-warm-up counts: ``gp``, ``nurse``, ``additional_roles`` appointments,
         ``nhs111``, ``utc``, ``ed``, ``ambulance``, ``bed_days``, ``outpatients``,
@@ -29,8 +44,6 @@ def settings_cost(world: World, activity: dict[str, float], years: float) -> dic
     years
         Length of the measured period in years.
     """
-    unit = world.params.model.costs.unit
-    spend = world.params.budget_spend_gbp_per_year
     cost = {
         "general_practice": activity["gp"] * unit["gp_appointment"]
         + activity["nurse"] * unit["nurse_appointment"]
@@ -43,17 +56,21 @@ def settings_cost(world: World, activity: dict[str, float], years: float) -> dic
         "outpatients": activity["outpatients"] * unit["outpatient_attendance"],
         "care_home": activity["care_home_days"] * unit["care_home_day"],
     }
-    for svc in ("proactive_care", "ucr", "step_down", "virtual_ward", "eol", "analytics"):
-        cost[svc] = spend.get(svc, 0.0) * years
-    cost["governance"] = spend.get("governance", 0.0) * years
+    for item in BUDGET_ITEMS:
+        cost[item] = budget_spend.get(item, 0.0) * years
     return cost
 
 
-def organisation_cost(world: World, by_setting: dict[str, float]) -> dict[str, float]:
-    """Sum setting costs by the organisation that runs each setting."""
-    orgs = world.params.lead.organisations
+def organisation_cost(
+    organisations: dict[str, str], by_setting: dict[str, float]
+) -> dict[str, float]:
+    """Sum one area's setting costs by the organisation that runs each setting."""
+    payer = {
+        "governance": organisations["proactive_care"],
+        "gp_neighbourhood_payments": organisations["general_practice"],
+    }
     out: dict[str, float] = {}
     for setting, value in by_setting.items():
-        org = orgs["proactive_care"] if setting == "governance" else orgs[setting]
+        org = payer.get(setting) or organisations[setting]
         out[org] = out.get(org, 0.0) + value
     return out

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from sim.models.care import costs
-from sim.models.care.records import EVENT, PLACES
+from sim.models.care.records import EVENT, PLACES, SETTING
 from sim.models.care.resources import Level
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ def compute(world: World) -> dict[str, float]:
     n_pop = pop.size
     years = (H - W) / 365.0
     per1000 = 1000.0 / n_pop / years
-    t, person, ev, _, place = world.log.columns()
+    t, person, ev, setting, place = world.log.columns()
     post = t >= W
 
     def count(name: str) -> int:
@@ -136,6 +136,16 @@ def compute(world: World) -> dict[str, float]:
     m["ucr_escalated_per_1000"] = count("ucr_escalated") * per1000
     m["crises_per_1000"] = count("crisis") * per1000
     m["proactive_caseload_mean"] = c.proactive.level.mean(W, H)
+    # GP-to-neighbourhood referral time: days until the team receives the referral (the
+    # handoff); the wait for a place after that is a matter of capacity, not of boundaries.
+    ref = np.asarray(c.proactive.referral_delays).reshape(-1, 2)
+    r_post = ref[:, 0] >= W
+    m["snp_referral_days_mean"] = float(ref[r_post, 1].mean()) if r_post.any() else np.nan
+    to_snp = post & (setting == SETTING["proactive_care"])
+    m["snp_referrals_lost_share"] = _safe(
+        int((to_snp & (ev == EVENT["referral_lost"])).sum()),
+        int((to_snp & (ev == EVENT["referral"])).sum()),
+    )
     vw = _sum_levels([p.level for p in world.mnp.virtual_ward.pools])
     vw_beds = float(sum(p.capacity for p in world.mnp.virtual_ward.pools))
     m["virtual_ward_patients_mean"] = vw.mean(W, H)
@@ -185,30 +195,79 @@ def compute(world: World) -> dict[str, float]:
         )
 
     # ------------------------------------------------------------ cost
-    activity = {
-        "gp": int((a & (role == 0)).sum()),
-        "nurse": int((a & (role == 1)).sum()),
-        "additional_roles": int((a & (role == 2)).sum()),
-        "nhs111": count("nhs111_contact"),
-        "utc": count("utc_arrival"),
-        "ed": count("ed_arrival"),
-        "ambulance": count("ambulance_conveyance"),
-        "bed_days": beds.mean(W, H) * (H - W),
-        "outpatients": count("outpatient_referral"),
-        "care_home_days": sum(
-            min(H, pop.death_time[p]) - max(W, s)
-            for p, s in world.mnp.new_care_home.items()
-            if min(H, pop.death_time[p]) > max(W, s)
-        ),
+    params = world.params
+    n_areas = len(params.area_names)
+    area = np.asarray(world.area_of)
+    ev_area = area[person]
+    area_pop = np.bincount(area, minlength=n_areas)
+
+    def by_area(mask: np.ndarray, where: np.ndarray = ev_area) -> np.ndarray:
+        return np.bincount(where[mask], minlength=n_areas)
+
+    appt_area = area[who]
+    act = {
+        "gp": by_area(a & (role == 0), appt_area),
+        "nurse": by_area(a & (role == 1), appt_area),
+        "additional_roles": by_area(a & (role == 2), appt_area),
+        "nhs111": by_area(post & (ev == EVENT["nhs111_contact"])),
+        "utc": by_area(post & (ev == EVENT["utc_arrival"])),
+        "ed": by_area(post & (ev == EVENT["ed_arrival"])),
+        "ambulance": by_area(post & (ev == EVENT["ambulance_conveyance"])),
+        "bed_days": np.array([p_.level.mean(W, H) * (H - W) for p_ in h.beds]),
+        "outpatients": by_area(post & (ev == EVENT["outpatient_referral"])),
+        "care_home_days": np.zeros(n_areas),
     }
-    by_setting = costs.settings_cost(world, activity, years)
-    total = sum(by_setting.values())
-    m["cost_per_capita"] = total / n_pop / years
+    for p_, s_ in world.mnp.new_care_home.items():
+        end, start = min(H, pop.death_time[p_]), max(W, s_)
+        if end > start:
+            act["care_home_days"][area[p_]] += end - start
+    unit = params.model.costs.unit
+    by_setting: dict[str, float] = {}
+    by_org: dict[str, float] = {}
+    area_cost = np.zeros(n_areas)
+    for k in range(n_areas):
+        setting_k = costs.settings_cost(
+            unit,
+            params.area_budget[k].spend,
+            {name: float(v[k]) for name, v in act.items()},
+            years,
+        )
+        area_cost[k] = sum(setting_k.values())
+        for name, value in setting_k.items():
+            by_setting[name] = by_setting.get(name, 0.0) + value
+        org_k = costs.organisation_cost(params.area_leads[k].organisations, setting_k)
+        for org, value in org_k.items():
+            by_org[org] = by_org.get(org, 0.0) + value
+    m["cost_per_capita"] = float(area_cost.sum()) / n_pop / years
     for name, value in by_setting.items():
         m[f"cost__{name}"] = value / years
-    for org, value in costs.organisation_cost(world, by_setting).items():
+    for org, value in by_org.items():
         m[f"cost__{_slug(org)}"] = value / years
-    m["gp_contract_income_per_head_gbp"] = world.params.lead.gp_income_per_head_gbp
+    m["gp_contract_income_per_head_gbp"] = (
+        params.budget_spend_gbp_per_year["gp_neighbourhood_payments"] / params.population
+    )
+
+    # ------------------------------------------------------------ by area (borough)
+    if n_areas > 1:
+        adm = by_area(post & (ev == EVENT["emergency_admission"]))
+        deaths = by_area(d_sel)
+        home = by_area(d_sel & (place == PLACES.index("home")))
+        routine = a & (wait > 0)
+        for k, name in enumerate(params.area_names):
+            tag = f"__area_{_slug(name)}"
+            pop_k = max(int(area_pop[k]), 1)
+            m[f"emergency_admissions_per_1000{tag}"] = adm[k] * 1000.0 / pop_k / years
+            occupied_k = h.beds[k].level.mean(W, H) + h.reserved[k]
+            m[f"bed_occupancy_mean{tag}"] = _safe(occupied_k, h.beds_total[k])
+            m[f"delayed_discharge_bed_days_per_1000{tag}"] = (
+                h.delayed[k].mean(W, H) * 365.0 * 1000.0 / pop_k
+            )
+            mine = routine & (appt_area == k)
+            m[f"gp_routine_wait_mean_days{tag}"] = (
+                float(wait[mine].mean()) if mine.any() else np.nan
+            )
+            m[f"death_place_home_share{tag}"] = _safe(int(home[k]), int(deaths[k]))
+            m[f"cost_per_capita{tag}"] = area_cost[k] / pop_k / years
     return m
 
 

@@ -35,7 +35,7 @@ class Community:
     def __init__(self, world: World) -> None:
         self.proactive = Proactive(world)
         self.ucr = Ucr(world)
-        self.step_down = StayService(world, "step_down", world.params.capacity["step_down_places"])
+        self.step_down = StayService(world, "step_down", "step_down_places")
 
 
 class World:
@@ -75,13 +75,17 @@ class World:
         self.gp = GeneralPractice(self, self.days)
         u = params.model.urgent
         g = params.model.general_practice
-        self.continuity_multiplier = max(
-            0.0,
-            1.0
-            + u.continuity_effect_per_0_2_upc
-            / 0.2
-            * (params.lead.continuity - g.continuity_reference),
-        )
+        # Crisis-rate multiplier from each area's continuity (1 at the reference continuity).
+        self.continuity_multiplier = [
+            max(
+                0.0,
+                1.0
+                + u.continuity_effect_per_0_2_upc
+                / 0.2
+                * (lead.continuity - g.continuity_reference),
+            )
+            for lead in params.area_leads
+        ]
         self.crises = 0
         self.scheduled = 0
 
@@ -154,7 +158,9 @@ class World:
         if self.eol_enrolled[person]:
             factor *= self.params.model.eol.enrolled_crisis_rate_ratio
         if kind == CRISIS:
-            factor *= self.continuity_multiplier / self.params.model.urgent.headroom
+            factor *= (
+                self.continuity_multiplier[self.area_of[person]] / self.params.model.urgent.headroom
+            )
         if draws[D["u_accept"]] >= factor:
             return
         self.crises += 1
@@ -214,7 +220,12 @@ def simulate(
     if output.event_log:
         pop = world.pop
         tables["events"] = event_table(
-            world.log, params.lead.organisations, pop.quintile, pop.age, pop.frailty
+            world.log,
+            [lead.organisations for lead in params.area_leads],
+            pop.quintile,
+            pop.age,
+            pop.frailty,
+            world.area_of,
         )
     diagnostics = kpis.diagnostics(world, cands)
     diagnostics["wall_seconds"] = time.perf_counter() - wall

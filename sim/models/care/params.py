@@ -8,14 +8,22 @@ a replication only reads numbers.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
 
+import yaml
 from omegaconf import OmegaConf
 
 from sim.config import checks
 from sim.errors import ConfigError
 from sim.models.care import schema as s
+from sim.paths import conf_dir
+
+# An area's arrangement names a file of conf/lead_provider/; nothing else may be reached.
+ARRANGEMENT_NAME = re.compile(r"^[A-Za-z0-9_]+$")
+# A part-time UCR team below this share of one team buys nothing (too little to staff a rota).
+MIN_TEAM_SHARE = 0.01
 
 
 @dataclass(frozen=True)
@@ -26,6 +34,28 @@ class Practice:
     area: str
     neighbourhood: int
     list_size: int
+
+
+@dataclass(frozen=True)
+class AreaBudget:
+    """One area's share of the per-head envelope for SNP and MNP services (GBP per year).
+
+    Attributes
+    ----------
+    envelope
+        Envelope per head x the area's population.
+    spend
+        Where the envelope goes: the money allocated to each budgeted service, governance
+        overhead and neighbourhood payments to general practice. Sums to ``envelope``.
+    purchased
+        What the capacity bought actually costs (whole places, or teams and a part-time
+        team, x annual cost per place), plus analytics, governance and GP payments; never
+        more than ``envelope``. The difference is the part of a place no share could buy.
+    """
+
+    envelope: float
+    spend: dict[str, float]
+    purchased: dict[str, float]
 
 
 @dataclass(frozen=True)
@@ -45,7 +75,17 @@ class CareParams:
         step-down, virtual ward, end-of-life care and care homes (``math.inf`` = unlimited);
         ``gp_appointments_per_1000`` is per working day.
     budget_spend_gbp_per_year
-        What each budgeted service costs per year at its capacity, plus governance overhead.
+        The envelope's spend per year, summed over areas (see :class:`AreaBudget`).
+    area_names, area_population
+        The place's areas (boroughs) in config order, and their registered populations.
+    area_leads
+        The arrangement that runs each area: the file ``place.area_arrangements`` names for
+        it, else ``lead``.
+    area_capacity
+        Each area's budget-bought capacity (``proactive_places``, ``ucr_teams``,
+        ``step_down_places``, ``virtual_ward_beds``, ``eol_places``), after any override.
+    area_budget
+        Each area's envelope and how it is spent.
     """
 
     model: s.CareModelConfig
@@ -55,6 +95,11 @@ class CareParams:
     neighbourhood_areas: tuple[str, ...]
     capacity: dict[str, float]
     budget_spend_gbp_per_year: dict[str, float]
+    area_names: tuple[str, ...]
+    area_population: tuple[int, ...]
+    area_leads: tuple[s.LeadProviderSchema, ...]
+    area_capacity: tuple[dict[str, float], ...]
+    area_budget: tuple[AreaBudget, ...]
 
     @property
     def population(self) -> int:
@@ -80,7 +125,25 @@ def build(data: dict[str, Any]) -> CareParams:
     _check_lead(lead)
     practices, areas = _practices(place)
     population = sum(p.list_size for p in practices)
-    capacity, spend = _capacities(model, place, lead, population)
+    names = tuple(place.areas)
+    area_pop = tuple(sum(p.list_size for p in practices if p.area == a) for a in names)
+    leads = _area_leads(place, lead)
+    capacity = _capacities(model, place, population)
+    area_cap: list[dict[str, float]] = []
+    budgets: list[AreaBudget] = []
+    for name, pop, area_lead in zip(names, area_pop, leads, strict=True):
+        file = place.area_arrangements.get(name)
+        key = f"lead_provider[{file}]" if file else "lead_provider"
+        # The envelope is the commissioner's, so it is the same per head in every area and
+        # for every arrangement; the arrangement only decides how it is spent.
+        cap, budget = purchase(model, area_lead, lead.budget.envelope_per_head_gbp, pop, key)
+        area_cap.append(cap)
+        budgets.append(budget)
+    _apply_overrides(place, capacity, area_cap, [x / population for x in area_pop])
+    spend: dict[str, float] = {}
+    for b in budgets:
+        for item, value in b.spend.items():
+            spend[item] = spend.get(item, 0.0) + value
     return CareParams(
         model=model,
         place=place,
@@ -89,6 +152,11 @@ def build(data: dict[str, Any]) -> CareParams:
         neighbourhood_areas=areas,
         capacity=capacity,
         budget_spend_gbp_per_year=spend,
+        area_names=names,
+        area_population=area_pop,
+        area_leads=leads,
+        area_capacity=tuple(area_cap),
+        area_budget=tuple(budgets),
     )
 
 
@@ -272,8 +340,7 @@ def _check_model(m: s.CareModelConfig) -> None:
         )
 
 
-def _check_lead(lead: s.LeadProviderSchema) -> None:
-    k = "lead_provider"
+def _check_lead(lead: s.LeadProviderSchema, k: str = "lead_provider") -> None:
     _bands(f"{k}.organisations", lead.organisations, s.SERVICES)
     orgs = set(lead.organisations.values())
     seen: set[str] = set()
@@ -341,32 +408,90 @@ def _practices(place: s.PlaceSchema) -> tuple[tuple[Practice, ...], tuple[str, .
     return tuple(practices), tuple(areas)
 
 
-def _capacities(
-    m: s.CareModelConfig, place: s.PlaceSchema, lead: s.LeadProviderSchema, population: int
-) -> tuple[dict[str, float], dict[str, float]]:
-    """Capacities from population (acute, GP) and from the budget envelope (SNP and MNP)."""
+def _capacities(m: s.CareModelConfig, place: s.PlaceSchema, population: int) -> dict[str, float]:
+    """Place-wide capacities: acute and GP from population; budgeted ones filled in later."""
     per_1000 = population / 1000.0
-    envelope = lead.budget.envelope_per_head_gbp * population
-    usable = envelope * (1.0 - lead.governance_overhead_share)
-    spend = {"governance": envelope - usable}
     cap: dict[str, float] = {
         "gp_appointments_per_1000": sum(m.general_practice.capacity_per_1000_per_weekday.values()),
         "beds": round(m.hospital.beds_per_1000 * per_1000),
         "ed_clinicians": max(1, round(m.ed.clinicians_per_100k * population / 1e5)),
     }
-    bought = {
-        "proactive_places": "proactive_care",
-        "ucr_teams": "ucr",
-        "step_down_places": "step_down",
-        "virtual_ward_beds": "virtual_ward",
-        "eol_places": "eol",
-    }
-    for key, svc in bought.items():
-        money = usable * lead.budget.allocation[svc]
-        cap[key] = math.floor(money / m.costs.annual_cost_per_place[svc] + 0.5)
-        spend[svc] = money
-    spend["analytics"] = usable * lead.budget.allocation["analytics"]
     cap["care_home_beds"] = -1.0  # set from the drawn population (residents plus vacancies)
+    return cap
+
+
+def purchase(
+    m: s.CareModelConfig,
+    lead: s.LeadProviderSchema,
+    envelope_per_head: float,
+    population: int,
+    key: str = "lead_provider",
+) -> tuple[dict[str, float], AreaBudget]:
+    """Turn an area's envelope into capacity with the arrangement's shares and unit costs.
+
+    Governance overhead and neighbourhood payments to general practice come off the top;
+    the rest is split by ``budget.allocation``. Places are bought whole (rounded down, so a
+    share never buys more than it pays for); UCR is bought in whole teams plus a part-time
+    team working the remaining share of each day's hours, because a neighbourhood of 50,000
+    needs well under one team and rounding down to none would remove the service.
+
+    Raises
+    ------
+    ConfigError
+        If overhead and GP payments exceed the envelope, or (the model-level check) the
+        capacity bought would cost more than the envelope.
+    """
+    envelope = envelope_per_head * population
+    governance = envelope * lead.governance_overhead_share
+    gp_pay = lead.gp_income_per_head_gbp * population
+    usable = envelope - governance - gp_pay
+    if usable < 0:
+        raise ConfigError(
+            f"{key}.gp_income_per_head_gbp",
+            lead.gp_income_per_head_gbp,
+            f"plus the governance overhead must fit in the envelope "
+            f"(GBP {envelope_per_head:g} per head)",
+        )
+    spend = {"governance": governance, "gp_neighbourhood_payments": gp_pay}
+    purchased = dict(spend)
+    cap: dict[str, float] = {}
+    for svc, cap_key in s.BOUGHT.items():
+        money = usable * lead.budget.allocation[svc]
+        exact = money / m.costs.annual_cost_per_place[svc]
+        units = _teams(exact) if svc == "ucr" else float(math.floor(exact + 1e-9))
+        cap[cap_key] = units
+        spend[svc] = money
+        purchased[svc] = units * m.costs.annual_cost_per_place[svc]
+    spend["analytics"] = purchased["analytics"] = usable * lead.budget.allocation["analytics"]
+    total = sum(purchased.values())
+    if total > envelope * (1 + 1e-9) + 1e-6:
+        raise ConfigError(
+            f"{key}.budget",
+            round(total),
+            f"buys capacity costing more than the envelope (GBP {envelope:,.0f} a year)",
+        )
+    return cap, AreaBudget(envelope=envelope, spend=spend, purchased=purchased)
+
+
+def _teams(exact: float) -> float:
+    """Whole teams plus a part-time team (to 0.001 of a team), never more than ``exact``."""
+    whole = math.floor(exact + 1e-9)
+    part = math.floor(max(0.0, exact - whole) * 1000) / 1000
+    return float(whole + (part if part >= MIN_TEAM_SHARE else 0.0))
+
+
+def _apply_overrides(
+    place: s.PlaceSchema,
+    cap: dict[str, float],
+    area_cap: list[dict[str, float]],
+    shares: list[float],
+) -> None:
+    """Place totals of budget capacity, then ``capacity_overrides`` (outside the envelope).
+
+    An override is a place total, split across areas by population.
+    """
+    for cap_key in s.BOUGHT.values():
+        cap[cap_key] = sum(a[cap_key] for a in area_cap)
     for key, value in place.capacity_overrides.items():
         if key not in s.CAPACITY_KEYS:
             raise ConfigError(
@@ -374,12 +499,77 @@ def _capacities(
                 value,
                 "is not a capacity; allowed: " + ", ".join(s.CAPACITY_KEYS),
             )
-        if value is not None:
-            if value != math.inf and key != "gp_appointments_per_1000":
-                value = float(checks.nonneg_int(f"place.capacity_overrides.{key}", int(value)))
-            cap[key] = float(value)
+        if value is None:
+            continue
+        if value != math.inf and key != "gp_appointments_per_1000":
+            value = float(checks.nonneg_int(f"place.capacity_overrides.{key}", int(value)))
+        cap[key] = float(value)
+        if key in area_cap[0]:
+            for a, share in zip(area_cap, shares, strict=True):
+                a[key] = math.inf if math.isinf(value) else float(round(value * share))
     if cap["ed_clinicians"] < 1:
         raise ConfigError(
             "place.capacity_overrides.ed_clinicians", cap["ed_clinicians"], "must be at least 1"
         )
-    return cap, spend
+
+
+# ------------------------------------------------------------------ per-area arrangements
+def _area_leads(
+    place: s.PlaceSchema, lead: s.LeadProviderSchema
+) -> tuple[s.LeadProviderSchema, ...]:
+    """The arrangement of each area: a named ``lead_provider`` file, else the composed one."""
+    for area, name in place.area_arrangements.items():
+        if area not in place.areas:
+            raise ConfigError(
+                f"place.area_arrangements.{area}",
+                name,
+                "names no area of the place; areas: " + ", ".join(place.areas),
+            )
+    loaded: dict[str, s.LeadProviderSchema] = {}
+    out = []
+    for area in place.areas:
+        name = place.area_arrangements.get(area)
+        if name is None:
+            out.append(lead)
+            continue
+        if name not in loaded:
+            loaded[name] = load_arrangement(name, f"place.area_arrangements.{area}")
+        out.append(loaded[name])
+    return tuple(out)
+
+
+def load_arrangement(name: str, key: str = "lead_provider") -> s.LeadProviderSchema:
+    """Read and validate ``conf/lead_provider/<name>.yaml`` as plain data.
+
+    The file is read with ``yaml.safe_load`` and never composed by Hydra, so it cannot name
+    code to run; ``_target_`` keys and ``${...}`` interpolations are refused outright.
+    Command-line overrides of ``lead_provider.*`` do not reach it.
+    """
+    folder = conf_dir() / "lead_provider"
+    available = sorted(p.stem for p in folder.glob("*.yaml"))
+    if not isinstance(name, str) or not ARRANGEMENT_NAME.match(name) or name not in available:
+        raise ConfigError(key, name, "must be one of " + ", ".join(available))
+    data = yaml.safe_load((folder / f"{name}.yaml").read_text(encoding="utf-8")) or {}
+    prefix = f"lead_provider[{name}]"
+    if not isinstance(data, dict):
+        raise ConfigError(prefix, type(data).__name__, "must be a mapping of mechanism values")
+    data.pop("defaults", None)
+    _refuse_code(data, prefix)
+    lead = _structured(s.LeadProviderSchema, data, prefix)
+    _all_finite_nonneg(lead, prefix)
+    _check_lead(lead, prefix)
+    return lead
+
+
+def _refuse_code(node: Any, key: str) -> None:
+    """No ``_target_`` and no interpolation anywhere in a file read as plain data."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == "_target_":
+                raise ConfigError(f"{key}._target_", v, "is not allowed in an arrangement file")
+            _refuse_code(v, f"{key}.{k}")
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            _refuse_code(v, f"{key}.{i}")
+    elif isinstance(node, str) and "${" in node:
+        raise ConfigError(key, node, "must be a plain value (no interpolation)")

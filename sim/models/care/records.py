@@ -101,21 +101,29 @@ class EventLog:
 
 def event_table(
     log: EventLog,
-    organisations: dict[str, str],
+    organisations: dict[str, str] | list[dict[str, str]],
     quintile: np.ndarray,
     age: np.ndarray,
     frailty: np.ndarray,
+    area: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """The event log as a table (schema in docs/event_log.md)."""
+    """The event log as a table (schema in docs/event_log.md).
+
+    ``organisations`` is one organisation map, or one per area with ``area`` giving each
+    person's area index, since the organisation running a service depends on the area's
+    arrangement.
+    """
     t, p, e, st, d = log.columns()
-    org_names = [organisations[x] for x in s.SERVICES]
+    maps = [organisations] if isinstance(organisations, dict) else list(organisations)
+    names = np.asarray([[m[x] for x in s.SERVICES] for m in maps], dtype=object)
+    where = np.zeros(p.size, dtype=np.int64) if area is None else np.asarray(area)[p]
     return pd.DataFrame(
         {
             "time_days": t,
             "person_id": p,
             "event": pd.Categorical.from_codes(e, categories=list(EVENTS)),
             "setting": pd.Categorical.from_codes(st, categories=list(s.SERVICES)),
-            "organisation": pd.Series(np.asarray(org_names, dtype=object)[st]).astype("category"),
+            "organisation": pd.Series(names[where, st]).astype("category"),
             "place_of_death": pd.Categorical.from_codes(d, categories=list(PLACES)),
             "deprivation_quintile": quintile[p].astype(np.int8) + 1,
             "age_band": pd.Categorical.from_codes(age[p], categories=list(s.AGE_BANDS)),

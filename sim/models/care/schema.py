@@ -30,6 +30,14 @@ SERVICES = (
     "analytics",
 )
 BUDGET_SERVICES = ("proactive_care", "ucr", "step_down", "virtual_ward", "eol", "analytics")
+# Capacity key bought by each budgeted service (analytics buys coverage, not places).
+BOUGHT = {
+    "proactive_care": "proactive_places",
+    "ucr": "ucr_teams",
+    "step_down": "step_down_places",
+    "virtual_ward": "virtual_ward_beds",
+    "eol": "eol_places",
+}
 BOUNDARIES = ("same_organisation", "alliance", "separate")
 PRIORITY_RULES = ("step_down_first", "step_up_first", "by_need")
 CAPACITY_KEYS = (
@@ -233,7 +241,11 @@ class AreaConfig:
 
 @dataclass
 class PlaceSchema:
-    """``place``: the footprint, its practices and population mix."""
+    """``place``: the footprint, its practices and population mix.
+
+    ``area_arrangements`` maps an area name to a file of the ``lead_provider`` group (e.g.
+    ``{bexley: alliance}``); areas it does not name use the composed ``lead_provider``.
+    """
 
     name: str = "place"
     list_size_min: int = 6000
@@ -241,6 +253,7 @@ class PlaceSchema:
     age_shares: dict[str, float] = field(default_factory=_ages)
     areas: dict[str, AreaConfig] = field(default_factory=dict)
     capacity_overrides: dict[str, float | None] = field(default_factory=dict)
+    area_arrangements: dict[str, str] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------- lead_provider group

@@ -44,15 +44,17 @@ class StayService:
         Shared state.
     name
         Service name in the organisation map (``step_down`` or ``virtual_ward``).
-    capacity
-        Places across the whole place, split across areas by population.
+    capacity_key
+        Key of each area's capacity (``step_down_places`` or ``virtual_ward_beds``): every
+        area buys its own places from its own envelope.
     """
 
-    def __init__(self, world: World, name: str, capacity: float) -> None:
+    def __init__(self, world: World, name: str, capacity_key: str) -> None:
         self.w = world
         self.name = name
         self.cfg = getattr(world.params.model, name)
-        self.pools = [Pool(_split(capacity, sh)) for sh in world.area_shares]
+        self.pools = [Pool(c[capacity_key]) for c in world.params.area_capacity]
+        self.rules = [lead.priority_rule for lead in world.params.area_leads]
         self.holding: dict[int, tuple[int, int]] = {}  # person -> (area, token) in service
         self.started = 0
         self.ended = 0
@@ -69,7 +71,7 @@ class StayService:
         w = self.w
         area = w.area_of[person]
         need = float(w.pop.frailty[person]) + 0.1 * float(w.pop.ltc[person])
-        key = queue_key(w.params.lead.priority_rule, from_hospital, need)
+        key = queue_key(self.rules[area], from_hospital, need)
         pool = self.pools[area]
 
         def start(t: float) -> None:
@@ -111,18 +113,27 @@ class StayService:
 
 
 class Ucr:
-    """Urgent community response: finite teams, working hours, the 2-hour measure."""
+    """Urgent community response: finite teams, working hours, the 2-hour measure.
+
+    Each area has its whole teams and, when its budget buys a fraction of a team, one
+    part-time team (shared with neighbouring places) that works that fraction of each day's
+    hours from opening time. A referral goes to whichever can start first.
+    """
 
     def __init__(self, world: World) -> None:
         self.w = world
         self.cfg = world.params.model.ucr
-        teams = world.params.capacity["ucr_teams"]
-        self.teams = [
-            FifoServers(
-                int(min(_split(teams, sh), 10_000)), self.cfg.open_hour, self.cfg.close_hour
-            )
-            for sh in world.area_shares
-        ]
+        c = self.cfg
+        self.teams: list[list[FifoServers]] = []
+        for cap in world.params.area_capacity:
+            teams = min(cap["ucr_teams"], 10_000.0)
+            whole = int(math.floor(teams))
+            pools = [FifoServers(whole, c.open_hour, c.close_hour)]
+            part = teams - whole
+            if part > 0:
+                close = c.open_hour + part * (c.close_hour - c.open_hour)
+                pools.append(FifoServers(1, c.open_hour, close))
+            self.teams.append(pools)
         self.min_age = s.AGE_BANDS.index(self.cfg.min_age_band)
         self.response_times: list[tuple[float, float]] = []  # (referral time, response delay)
         self.escalated = 0
@@ -140,8 +151,9 @@ class Ucr:
     def respond(self, person: int, now: float, draws: list[float], acuity: int) -> bool:
         """Try to respond; False if no team can arrive within ``max_wait_hours``."""
         w = self.w
-        teams = self.teams[w.area_of[person]]
+        pools = self.teams[w.area_of[person]]
         travel = self.cfg.travel_hours_mean * draws[D["e_travel"]] * HOURS
+        teams = min(pools, key=lambda pool: pool.earliest_start(now))
         start = teams.earliest_start(now)
         if start + travel - now > self.cfg.max_wait_hours * HOURS:
             self.escalated += 1
@@ -163,6 +175,13 @@ class Ucr:
         if draws[D["u_avert"]] < self.cfg.avert_share:
             if draws[D["u_step_up"]] < self.cfg.step_up_share:
                 w.log.add(now, person, "referral", "virtual_ward")
+                # An urgent step-up is arranged by phone within the visit, so the boundary's
+                # delay (set for planned referrals) does not apply; its loss does.
+                area = int(w.area_of[person])
+                _, lost = w.handoffs.draw("ucr", "virtual_ward", 0.0, draws[D["u_handoff"]], area)
+                if lost:
+                    w.log.add(now, person, "referral_lost", "virtual_ward")
+                    return
                 w.mnp.virtual_ward.request(person, now + visit, draws, False, None)
             return
         w.at(now + visit, w.hospital.ed_arrival, person, now + visit, acuity, draws, True)
@@ -183,20 +202,23 @@ class Proactive:
         pop = world.pop
         n_nb = len(p.neighbourhood_areas)
         nb_pop = np.bincount(pop.neighbourhood, minlength=n_nb)
-        total = p.capacity["proactive_places"]
-        self.capacity = [_split(total, x / pop.size) for x in nb_pop]
+        nb_area = np.array([p.area_names.index(a) for a in p.neighbourhood_areas])
+        self.capacity = [0.0] * n_nb
+        for k, cap in enumerate(p.area_capacity):
+            nbs = np.flatnonzero(nb_area == k)
+            split = _apportion(cap["proactive_places"], nb_pop[nbs])
+            for j, c in zip(nbs.tolist(), split, strict=True):
+                self.capacity[j] = c
         self.in_use = [0] * n_nb
         self.level = Level()
         self.enrolled: dict[int, int] = {}
-        rng = world.streams.generator("proactive/engagement")
-        n_pr = len(p.practices)
-        engaged_n = round(p.lead.gp_engagement_share * n_pr)
-        self.engaged = np.zeros(n_pr, dtype=bool)
-        self.engaged[rng.permutation(n_pr)[:engaged_n]] = True
-        analytics_per_head = p.budget_spend_gbp_per_year["analytics"] / max(p.population, 1)
-        coverage = min(
-            1.0, cfg.base_case_finding + cfg.analytics_uplift_per_gbp_head * analytics_per_head
-        )
+        self.engaged = _engaged_practices(world)
+        # Coverage depends on the analytics money per head of the person's own area.
+        pairs = zip(p.area_budget, p.area_population, strict=True)
+        per_head = np.array([b.spend["analytics"] / max(n, 1) for b, n in pairs])
+        coverage = np.minimum(
+            1.0, cfg.base_case_finding + cfg.analytics_uplift_per_gbp_head * per_head
+        )[world.area_of]
         self.eligible = (
             (pop.frailty >= s.FRAILTY.index(cfg.min_frailty)) | (pop.ltc >= cfg.min_ltc)
         ) & ~pop.care_home
@@ -211,6 +233,8 @@ class Proactive:
         self.found = [deque(ids[pop.neighbourhood[ids] == j].tolist()) for j in range(n_nb)]
         self.referred: list[deque[int]] = [deque() for _ in range(n_nb)]
         self.enrolments = 0
+        # (referral time, handoff delay in days) of each GP referral that reached the team.
+        self.referral_delays: list[tuple[float, float]] = []
 
     def refer(self, person: int, now: float, e: float, u: float) -> None:
         """A GP referral for proactive care, through the GP-to-SNP handoff."""
@@ -218,10 +242,12 @@ class Proactive:
         if not self.eligible[person] or not self.engaged[w.pop.practice[person]]:
             return
         w.log.add(now, person, "referral", "proactive_care")
-        delay, lost = w.handoffs.draw("general_practice", "proactive_care", e, u)
+        area = int(w.area_of[person])
+        delay, lost = w.handoffs.draw("general_practice", "proactive_care", e, u, area)
         if lost:
             w.log.add(now + delay, person, "referral_lost", "proactive_care")
             return
+        self.referral_delays.append((now, delay))
         w.at(now + delay, self.referred[int(w.pop.neighbourhood[person])].append, person)
 
     def fill(self, now: float) -> None:
@@ -260,3 +286,38 @@ class Proactive:
 
 def _split(total: float, share: float) -> float:
     return math.inf if math.isinf(total) else float(round(total * share))
+
+
+def _apportion(total: float, weights: np.ndarray) -> list[float]:
+    """Split whole places in proportion to ``weights`` so the parts add up to ``total``
+    (largest remainder; ties to the earlier part)."""
+    if math.isinf(total):
+        return [math.inf] * len(weights)
+    w = np.asarray(weights, dtype=float)
+    exact = total * w / w.sum() if w.sum() > 0 else np.zeros_like(w)
+    parts = np.floor(exact + 1e-9)
+    short = int(round(total - parts.sum()))
+    if short > 0:
+        order = np.lexsort((np.arange(w.size), -(exact - parts)))
+        parts[order[:short]] += 1
+    return parts.tolist()
+
+
+def _engaged_practices(world: World) -> np.ndarray:
+    """Which practices case-find and refer: in each area, its arrangement's share of them.
+
+    One permutation of all practices ranks them, and each area engages the first of its own
+    practices in that order, so a higher share engages a superset (common random numbers)
+    and one area's share never changes another's practices.
+    """
+    p = world.params
+    n_pr = len(p.practices)
+    rank = np.empty(n_pr, dtype=np.int64)
+    rank[world.streams.generator("proactive/engagement").permutation(n_pr)] = np.arange(n_pr)
+    area = np.array([p.area_names.index(pr.area) for pr in p.practices])
+    engaged = np.zeros(n_pr, dtype=bool)
+    for k, lead in enumerate(p.area_leads):
+        mine = np.flatnonzero(area == k)
+        n = round(lead.gp_engagement_share * mine.size)
+        engaged[mine[np.argsort(rank[mine], kind="stable")[:n]]] = True
+    return engaged

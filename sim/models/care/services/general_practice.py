@@ -98,6 +98,8 @@ class GeneralPractice:
         sat = (np.arange(days + self.window + 1) % 7) == 5
         self.free = np.outer(routine, weekday) + np.outer(saturday.astype(np.int64), sat)
         self.free = self.free.astype(np.int64)
+        # Share of GP appointments with the usual GP, set by each area's arrangement.
+        self.continuity = np.array([lead.continuity for lead in p.area_leads])
         role_cdf = np.cumsum([g.capacity_per_1000_per_weekday[r] for r in ROLES])
         self.role_cdf = role_cdf / role_cdf[-1] if role_cdf[-1] > 0 else role_cdf
 
@@ -184,7 +186,7 @@ class GeneralPractice:
         rng = w.streams.generator("gp/outcomes")
         u = rng.random((who.size, 3))
         role = np.searchsorted(self.role_cdf, u[:, 0], side="right").clip(max=2).astype(np.int8)
-        usual = (role == 0) & (u[:, 1] < w.params.lead.continuity)
+        usual = (role == 0) & (u[:, 1] < self.continuity[w.area_of[who]])
         self.appointments.append(
             (np.full(who.size, d, np.int16), who.astype(np.int32), wait, role, usual)
         )

@@ -233,7 +233,7 @@ class Hospital:
         ep.delayed_since = now
         self.delayed[ep.area].add(now, 1)
         delay, lost = w.handoffs.draw(
-            "hospital", dest, ep.draws[D["e_handoff"]], ep.draws[D["u_handoff"]]
+            "hospital", dest, ep.draws[D["e_handoff"]], ep.draws[D["u_handoff"]], ep.area
         )
         w.log.add(now, person, "referral", dest)
         w.at(now + delay, self._handed_off, ep, dest, lost)

@@ -28,8 +28,8 @@ class Mnp:
     def __init__(self, world: World) -> None:
         self.w = world
         p = world.params
-        self.virtual_ward = StayService(world, "virtual_ward", p.capacity["virtual_ward_beds"])
-        self.eol = [Pool(_split(p.capacity["eol_places"], sh)) for sh in world.area_shares]
+        self.virtual_ward = StayService(world, "virtual_ward", "virtual_ward_beds")
+        self.eol = [Pool(c["eol_places"]) for c in p.area_capacity]
         pop = world.pop
         residents = np.bincount(world.area_of[pop.care_home], minlength=len(world.area_shares))
         override = p.capacity["care_home_beds"]
@@ -95,7 +95,8 @@ class Mnp:
         w.log.add(now, person, "eol_phase_start", "general_practice")
         if self.u_identified[person] < w.params.model.eol.identified_share:
             e, u = self.handoff_draws[person]
-            delay, lost = w.handoffs.draw("general_practice", "eol", e, u)
+            area = int(w.area_of[person])
+            delay, lost = w.handoffs.draw("general_practice", "eol", e, u, area)
             w.log.add(now, person, "referral", "eol")
             if lost:
                 w.log.add(now + delay, person, "referral_lost", "eol")
