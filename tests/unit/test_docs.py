@@ -1,0 +1,50 @@
+"""Documentation that quotes config values stays true to the config files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+ARRANGEMENTS = ("status_quo", "trust_led", "federation_led", "alliance")
+
+
+def _side_by_side_rows() -> list[list[str]]:
+    text = (ROOT / "docs" / "scenarios.md").read_text(encoding="utf-8")
+    table = text.split("### Mechanism values side by side", 1)[1].split("\n## ", 1)[0]
+    rows = [
+        [c.strip() for c in line.strip().strip("|").split("|")]
+        for line in table.splitlines()
+        if line.startswith("| ") and not line.startswith("| Key")
+    ]
+    return rows
+
+
+def _lookup(data: dict, dotted: str) -> object:
+    for part in dotted.split("."):
+        data = data[part]
+    return data
+
+
+@pytest.mark.parametrize("row", _side_by_side_rows(), ids=lambda r: r[0])
+def test_scenarios_doc_table_matches_the_arrangement_files(row):
+    """Each value in docs/scenarios.md's side-by-side table is the value in the YAML file."""
+    key, *values, _basis = row
+    assert len(values) == len(ARRANGEMENTS)
+    for name, shown in zip(ARRANGEMENTS, values, strict=True):
+        conf = yaml.safe_load((ROOT / "conf" / "lead_provider" / f"{name}.yaml").read_text())
+        actual = _lookup(conf, key)
+        if isinstance(actual, int | float):
+            assert float(shown) == pytest.approx(float(actual)), (key, name)
+        else:
+            assert shown == str(actual), (key, name)
+
+
+def test_every_mechanism_appears_in_the_table():
+    """Every top-level mechanism key of an arrangement file is in the side-by-side table."""
+    keys = {row[0].split(".")[0] for row in _side_by_side_rows()}
+    conf = yaml.safe_load((ROOT / "conf" / "lead_provider" / "status_quo.yaml").read_text())
+    mechanisms = set(conf) - {"defaults", "name", "alliances"}  # alliances: described in prose
+    assert mechanisms <= keys, mechanisms - keys
