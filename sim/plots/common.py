@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,8 @@ from matplotlib.ticker import MaxNLocator
 
 from sim.plots import labels
 from sim.plots.style import BASELINE, FONT, TEXT, order_scenarios, scenario_palette
+
+BETTER_GREEN = "#1B7837"
 
 
 class MissingDataError(ValueError):
@@ -85,8 +88,13 @@ def errors(mid: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
     return np.vstack([np.clip(lo, 0, None), np.clip(hi, 0, None)])
 
 
-def mark_better(ax: Axes, direction: str, axis: str = "x") -> None:
-    """Write "better →" (or "← better") along an axis, so nobody has to know the metric.
+def clip_to(values: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:
+    """Values clipped to what the measure can take (a t-interval can run past 100% or 0)."""
+    return np.clip(np.asarray(values, dtype=float), bounds[0], bounds[1])
+
+
+def mark_better(ax: Axes, direction: str, axis: str = "x", where: str = "top") -> None:
+    """Write "better →" (or "↓ better" …) inside a panel, so nobody has to know the metric.
 
     Parameters
     ----------
@@ -95,13 +103,18 @@ def mark_better(ax: Axes, direction: str, axis: str = "x") -> None:
     direction
         ``"higher"``, ``"lower"`` or ``"neutral"`` (neutral draws nothing).
     axis
-        ``"x"``: text under the axis at the better end; ``"y"``: text beside the top or bottom.
+        ``"x"``: text inside the top of the panel at the better end; ``"y"``: text in the
+        panel's right corner, the arrow pointing the better way.
+    where
+        For ``axis="y"``: ``"top"`` (default; callers leave headroom above the data, see
+        :func:`set_limits_with_headroom`) or ``"bottom"`` (for charts whose data rise to the
+        right, such as a deprivation gradient).
     """
     if direction not in ("higher", "lower"):
         return
     style = {
         "fontsize": FONT["small"],
-        "color": "#1B7837",
+        "color": BETTER_GREEN,
         "fontweight": "bold",
         "zorder": 10,
         "bbox": {"facecolor": "white", "alpha": 0.8, "lw": 0, "pad": 2},
@@ -119,17 +132,74 @@ def mark_better(ax: Axes, direction: str, axis: str = "x") -> None:
             **style,
         )
     else:
-        # Inside the panel's right edge, at the better end; callers leave y margins for it.
         up = direction == "higher"
+        top = where == "top"
         ax.text(
             0.99,
-            0.98 if up else 0.02,
+            0.99 if top else 0.02,
             "↑ better" if up else "↓ better",
             transform=ax.transAxes,
             ha="right",
-            va="top" if up else "bottom",
+            va="top" if top else "bottom",
             **style,
         )
+
+
+def set_limits_with_headroom(
+    ax: Axes,
+    values: Iterable[float],
+    bounds: tuple[float, float] = (-np.inf, np.inf),
+    min_span: float = 0.0,
+    top: float = 0.45,
+    bottom: float = 0.12,
+    nbins: int = 4,
+) -> None:
+    """Y limits around ``values`` with room above them for the "better" note.
+
+    Parameters
+    ----------
+    ax
+        The axes.
+    values
+        Every value drawn (means and CI ends), in display units; NaNs are ignored.
+    bounds
+        Values the measure can take (0–100 for a percentage); the lower limit never goes
+        below ``bounds[0]``, and no tick lies beyond either bound, so a percentage axis
+        never reads 110%.
+    min_span
+        Smallest data range to show: tiny differences are not blown up to fill the panel.
+    top, bottom
+        Padding above and below the data, as fractions of the shown range.
+    nbins
+        At most this many tick intervals (large tick labels must not touch).
+    """
+    v = np.asarray([x for x in values if np.isfinite(x)], dtype=float)
+    if v.size == 0:
+        return
+    lo, hi = float(v.min()), float(v.max())
+    span = max(hi - lo, min_span, 1e-9)
+    mid = (lo + hi) / 2
+    lo, hi = min(lo, mid - span / 2), max(hi, mid + span / 2)
+    if lo < bounds[0]:  # shift up rather than show impossible values
+        lo, hi = bounds[0], max(hi, bounds[0] + span)
+    span = hi - lo
+    ax.set_ylim(max(lo - bottom * span, bounds[0]), hi + top * span)
+    ax.yaxis.set_major_locator(BoundedLocator(bounds, nbins=nbins, steps=[1, 2, 2.5, 5, 10]))
+
+
+class BoundedLocator(MaxNLocator):
+    """Nice ticks (as :class:`~matplotlib.ticker.MaxNLocator`), none outside ``bounds``."""
+
+    def __init__(self, bounds: tuple[float, float], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.bounds = bounds
+
+    def tick_values(self, vmin: float, vmax: float) -> np.ndarray:
+        """Ticks between ``vmin`` and ``vmax`` that lie within the bounds."""
+        ticks = np.asarray(super().tick_values(vmin, vmax))
+        eps = 1e-9 * max(1.0, float(np.nanmax(np.abs(ticks)))) if ticks.size else 0.0
+        keep = (ticks >= self.bounds[0] - eps) & (ticks <= self.bounds[1] + eps)
+        return ticks[keep]
 
 
 def note(ax: Axes, text: str) -> None:

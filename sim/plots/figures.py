@@ -20,6 +20,7 @@ from matplotlib.patches import Patch
 from sim.plots import labels
 from sim.plots.common import (
     MissingDataError,
+    clip_to,
     errors,
     few_ticks,
     mark_better,
@@ -27,6 +28,7 @@ from sim.plots.common import (
     present_metrics,
     require_columns,
     scenarios_of,
+    set_limits_with_headroom,
     value,
     wrap,
 )
@@ -165,10 +167,12 @@ def forest(
         # Zero always in view, centred, so left/right of the line reads the same in each panel.
         ax.set_xlim(-1.25 * span, 1.25 * span)
         # Four panels a row: titles and labels wrap so they never run into the next panel.
-        ax.set_title(wrap(info.short_label, 19), loc="left", fontsize=FONT["base"])
+        ax.set_title(wrap(info.short_label, 24), loc="left", fontsize=FONT["base"])
         ax.set_xlabel(wrap(labels.axis_label(metric, difference=True), 24))
         few_ticks(ax, "x")
-        ax.set_ylim(-0.7, len(names) - 0.3)
+        # Room above the top row for the "better" note; the note has a fixed height in
+        # pixels, so the room in rows grows with the number of scenarios.
+        ax.set_ylim(-0.7, len(names) - 0.2 + 0.12 * len(names))
         ax.grid(axis="x")
         mark_better(ax, info.better)
     for ax in axes.flat[len(shown) :]:
@@ -223,23 +227,28 @@ def dashboard(
     x = np.arange(len(names))
     for ax, metric in zip(axes.flat, shown, strict=False):
         info = labels.metric_info(metric)
+        drawn: list[float] = []
         for xi, name in zip(x, names, strict=True):
             mid, lo, hi = (
                 value(table, name, metric, c) * info.scale for c in ("mean", "ci_low", "ci_high")
             )
             if not np.isfinite(mid):
                 continue
+            lo, hi = clip_to(np.array([lo, hi]), info.bounds)
             ax.errorbar(xi, mid, yerr=errors(np.array([mid]), np.array([lo]), np.array([hi])),
                         fmt="o", ms=12, color=palette[name], elinewidth=3, capsize=7)  # fmt: skip
+            drawn += [mid, lo, hi]
         base = value(table, baseline, metric) * info.scale
         if np.isfinite(base) and len(names) > 1:
             ax.axhline(base, color=GREY, lw=1.2, ls="--", zorder=0)
-        ax.set_title(wrap(info.short_label, 19), loc="left", fontsize=FONT["base"])
+        ax.set_title(wrap(info.short_label, 24), loc="left", fontsize=FONT["base"])
         ax.set_ylabel(wrap(info.unit, 18), fontsize=FONT["small"])
         ax.set_xticks([])
-        ax.set_xlim(-0.6, len(names) + 0.2)
-        ax.margins(y=0.3)
-        few_ticks(ax, "y", 4)
+        ax.set_xlim(-0.6, len(names) - 0.4)
+        # Differences under 10% of the level are not blown up to fill the panel; the top
+        # is left free for the "better" note.
+        level = float(np.nanmax(np.abs(drawn))) if drawn else 0.0
+        set_limits_with_headroom(ax, drawn, info.bounds, min_span=0.1 * level)
         ax.grid(axis="y")
         mark_better(ax, info.better, axis="y")
     for ax in axes.flat[len(shown) :]:
@@ -268,6 +277,9 @@ def _grouped_bars(
             np.array([value(table, name, m, c) for m in metrics]) * scale
             for c in ("mean", "ci_low", "ci_high")
         )
+        bounds = [labels.metric_info(m).bounds for m in metrics]
+        lo = np.array([clip_to(v, b) for v, b in zip(lo, bounds, strict=True)])
+        hi = np.array([clip_to(v, b) for v, b in zip(hi, bounds, strict=True)])
         pos = groups - 0.4 + width * (k + 0.5)
         ax.bar(pos, np.nan_to_num(mid), width * 0.92, color=palette[name],
                label=labels.scenario_label(name))  # fmt: skip
@@ -334,8 +346,8 @@ def gp_access(
             "gp_routine_wait_p90_days": "Wait that 9 in 10 beat",
         }
         _grouped_bars(right, table, waits, names, palette, [wait_names[m] for m in waits])
-        right.set_ylabel("Days to a routine appointment (days)")
-        right.margins(y=0.1)
+        right.set_ylabel("Wait for a routine appointment (days)")
+        right.set_ylim(0, right.get_ylim()[1] * 1.18)  # room for the "better" note
         right.set_title("Waits for a routine appointment", loc="left")
         mark_better(right, "lower", axis="y")
     else:
@@ -397,9 +409,12 @@ def end_of_life(
                     edgecolor="white", hatch="//" if england else None, lw=1.5)  # fmt: skip
             if w >= 4:
                 dark = place in ("hospital", "hospice")
+                # On the hatched England bar the number sits on a plain patch of its colour.
+                box = ({"facecolor": CATEGORY_COLOURS[place], "lw": 0, "pad": 2} if england
+                       else None)  # fmt: skip
                 ax.text(left + w / 2, yi, f"{w:.0f}%", ha="center", va="center",
                         fontsize=FONT["tick"], fontweight="bold",
-                        color="white" if dark else TEXT)  # fmt: skip
+                        color="white" if dark else TEXT, bbox=box)  # fmt: skip
             left += w
         if not england:
             lo = value(table, name, "death_place_hospital_share", "ci_low") * 100
@@ -415,15 +430,17 @@ def end_of_life(
             bbox={"facecolor": "white", "lw": 0, "pad": 2})  # fmt: skip
     ticks = [labels.scenario_label(n) for n, _ in rows[:-1]] + [ENGLAND_PLACE_OF_DEATH_SOURCE]
     ax.set_yticks(y, ticks)
-    for tick, (name, _) in zip(ax.get_yticklabels(), rows, strict=True):
+    # Names stay dark (orange or grey text is hard to read from the back of a room); a square
+    # of the scenario's colour beside each name keeps the colour link to the other figures.
+    for yi, (name, _) in zip(y, rows, strict=True):
         if name in palette:
-            tick.set_color(palette[name])
-            tick.set_fontweight("bold")
+            ax.plot(-0.012, yi, marker="s", ms=16, color=palette[name], clip_on=False,
+                    transform=ax.get_yaxis_transform(), ls="")  # fmt: skip
     ax.set_xlim(0, 100)
     ax.set_ylim(y[-1] - 0.6, y[0] + 0.9)
     ax.set_xlabel("Share of deaths (%)")
     ax.spines["left"].set_visible(False)
-    ax.tick_params(axis="y", length=0)
+    ax.tick_params(axis="y", length=0, pad=26)
     handles = [Patch(color=CATEGORY_COLOURS[p], label=PLACE_LABELS[p]) for p in PLACES]
     # The explanation goes in the legend title: constrained layout keeps it clear of the axis.
     fig.legend(handles=handles, loc="outside lower center", ncols=len(PLACES),
@@ -472,8 +489,10 @@ def equity(
     ratio_metric = metric.replace("_per_1000", "_ratio_q5_q1")
     for name, dx in zip(names, dodge, strict=True):
         mid = np.array([value(table, name, q) for q in qs]) * info.scale
-        lo = np.array([value(table, name, q, "ci_low") for q in qs]) * info.scale
-        hi = np.array([value(table, name, q, "ci_high") for q in qs]) * info.scale
+        lo = clip_to(np.array([value(table, name, q, "ci_low") for q in qs]) * info.scale,
+                     info.bounds)  # fmt: skip
+        hi = clip_to(np.array([value(table, name, q, "ci_high") for q in qs]) * info.scale,
+                     info.bounds)  # fmt: skip
         ratio = value(table, name, ratio_metric)
         text = labels.scenario_label(name)
         if np.isfinite(ratio):
@@ -485,7 +504,8 @@ def equity(
     ax.set_ylabel(f"{info.short_label} ({info.unit})")
     ax.grid(axis="y")
     ax.legend(loc="upper left")
-    mark_better(ax, "lower", axis="y")
+    # Rates rise with deprivation, so the lower right corner is the free one.
+    mark_better(ax, info.better, axis="y", where="bottom")
     fig.suptitle(f"{info.label} by deprivation (95% CI whiskers)")
     return fig
 

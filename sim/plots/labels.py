@@ -52,6 +52,21 @@ class MetricInfo:
         return self.short or self.label
 
     @property
+    def bounds(self) -> tuple[float, float]:
+        """Values the measure can take, in display units (a CI is clipped to them when shown).
+
+        Percentages lie in 0–100 and indices in 0–1; every other registered unit (counts,
+        rates, days, money, ratios) is non-negative; ``"value"`` (unknown) is unbounded.
+        """
+        if self.unit == "%":
+            return (0.0, 100.0)
+        if self.unit.startswith("index 0"):
+            return (0.0, 1.0)
+        if self.unit == "value":
+            return (-math.inf, math.inf)
+        return (0.0, math.inf)
+
+    @property
     def diff_unit(self) -> str:
         """Unit of a difference: percentage points for percentages, else the unit itself."""
         return "percentage points" if self.unit == "%" else self.unit
@@ -278,6 +293,11 @@ def assumption_label(key: str) -> str:
     short = re.sub(r"^(lead_provider|model|place|run)\.", "", str(key))
     if short in ASSUMPTIONS:
         return ASSUMPTIONS[short]
+    if short.startswith("organisations."):
+        return f"Who runs {setting_label(short.rsplit('.', 1)[-1]).lower()}"
+    if short == "alliances" or short.startswith("alliances."):
+        name = short.partition(".")[2]
+        return "Alliance partners" + (f" ({humanise(name).lower()})" if name else "")
     if short.startswith("budget.allocation."):
         return f"Budget share for {setting_label(short.rsplit('.', 1)[-1]).lower()}"
     return humanise(short.replace(".", " "))

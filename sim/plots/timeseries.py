@@ -12,7 +12,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from sim.plots import labels
-from sim.plots.common import MissingDataError, empty_panel, mark_better
+from sim.plots.common import MissingDataError, empty_panel
 from sim.plots.style import (
     BASELINE,
     FONT,
@@ -25,8 +25,12 @@ from sim.plots.style import (
 )
 
 PANELS: tuple[tuple[str, str, str], ...] = (
-    ("beds_occupied", "Hospital beds occupied", "Beds"),
-    ("delayed_discharge_beds", "Beds held by people ready to leave hospital", "Beds"),
+    ("beds_occupied", "Hospital beds occupied (lower is better)", "Beds"),
+    (
+        "delayed_discharge_beds",
+        "Beds held by people ready to leave hospital (lower is better)",
+        "Beds",
+    ),
 )
 
 
@@ -69,8 +73,10 @@ def _panel(
     names: list[str],
     palette: Mapping[str, str],
     smooth_days: int,
-) -> bool:
-    drawn = False
+    warm_up: float | None,
+) -> list[float]:
+    """Draw one series per scenario; return the values drawn after the warm-up."""
+    after: list[float] = []
     for name in names:
         frame = series[name]
         if column not in frame.columns:
@@ -79,8 +85,9 @@ def _panel(
         # Light bands: with four scenarios, darker ones merge into one colour.
         ax.fill_between(b.index, b["low"], b["high"], color=palette[name], alpha=0.13, lw=0)
         ax.plot(b.index, b["mean"], color=palette[name], lw=3)
-        drawn = True
-    return drawn
+        counted = b[b.index >= (warm_up or 0.0)]
+        after += [float(counted["low"].min()), float(counted["high"].max())]
+    return after
 
 
 @styled
@@ -126,31 +133,41 @@ def hospital_pressure(
     palette = scenario_palette(names)
     palette.update(colours or {})
     fig, axes = new_figure(2, 1, sharex=True, height_ratios=[1.6, 1.0])
-    for ax, (column, title, ylabel) in zip(axes, PANELS, strict=True):
-        if not _panel(ax, usable, column, names, palette, smooth_days):
+    capacity = [f["bed_capacity"].max() for f in usable.values() if "bed_capacity" in f.columns]
+    cap = float(np.nanmax(capacity)) if capacity else float("nan")
+    for k, (ax, (column, title, ylabel)) in enumerate(zip(axes, PANELS, strict=True)):
+        after = _panel(ax, usable, column, names, palette, smooth_days, warm_up)
+        if not after:
             empty_panel(ax, f"{title}: not in the daily series of this run")
             continue
         ax.set_title(title, loc="left")
         ax.set_ylabel(ylabel)
         ax.grid(axis="y")
+        # The y range follows the counted period: the warm-up's climb from an empty hospital
+        # would otherwise squash the part that matters into a thin strip.
+        values = [v for v in after if np.isfinite(v)]
+        if k == 0 and np.isfinite(cap):
+            values.append(cap)
+        lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
+        pad = 0.08 * max(hi - lo, 1.0)
+        ax.set_ylim(max(0.0, lo - pad), hi + pad)
         if warm_up:
-            ax.axvspan(0, warm_up, color=LIGHT_GREY, alpha=0.5, lw=0, zorder=0)
-        mark_better(ax, "lower", axis="y")
+            ax.axvspan(0, warm_up, color=LIGHT_GREY, alpha=0.6, lw=0, zorder=0)
+            ax.text(warm_up / 2, 0.97, "warm-up\n(not counted)", transform=ax.get_xaxis_transform(),
+                    ha="center", va="top", fontsize=FONT["small"], color="#444444",
+                    bbox={"facecolor": "white", "alpha": 0.8, "lw": 0, "pad": 2})  # fmt: skip
     top = axes[0]
-    capacity = [f["bed_capacity"].max() for f in usable.values() if "bed_capacity" in f.columns]
     handles = [Patch(color=palette[n], label=labels.scenario_label(n)) for n in names]
-    if capacity and top.has_data():
-        cap = float(np.nanmax(capacity))
+    if np.isfinite(cap) and top.has_data():
         top.axhline(cap, color=TEXT, lw=2.5, ls=(0, (5, 2)))
-        top.text(top.get_xlim()[1], cap, f"  {cap:,.0f} beds available", va="center",
+        top.text(top.get_xlim()[1], cap, f"  {cap:,.0f} beds", va="center",
                  ha="left", fontsize=FONT["small"])  # fmt: skip
-        top.set_ylim(top=cap * 1.06)
         handles.append(Line2D([], [], color=TEXT, lw=2.5, ls=(0, (5, 2)), label="beds available"))
-    if warm_up:
-        handles.append(Patch(color=LIGHT_GREY, alpha=0.5, label="warm-up (not counted)"))
-    handles.append(Patch(color="#999999", alpha=0.3, label="5–95% range across replications"))
+    handles.append(
+        Patch(facecolor="#999999", alpha=0.3, label="shaded band: 5–95% of replications")
+    )
     axes[-1].set_xlabel("Day of the simulated period (days)")
-    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 5))
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 6))
     smooth = f" ({smooth_days}-day average)" if smooth_days > 1 else ""
     fig.suptitle(f"Hospital pressure over time{smooth}")
     return fig
