@@ -66,7 +66,7 @@ class World:
         self.area_shares = (counts / counts.sum()).tolist()
         self.in_hospital = np.zeros(self.pop.size, dtype=bool)
         self.eol_enrolled = np.zeros(self.pop.size, dtype=bool)
-        self.log = EventLog()
+        self.log = EventLog(run.horizon)
         self.handoffs = Handoffs(params)
         self.crisis_rate = demand.crisis_rate_per_year(params, self.pop)
         self.hospital = hosp.Hospital(self)

@@ -18,6 +18,7 @@ from omegaconf import OmegaConf
 from sim.config import checks
 from sim.errors import ConfigError
 from sim.models.care import schema as s
+from sim.models.care.resources import apportion
 from sim.paths import conf_dir
 
 # An area's arrangement names a file of conf/lead_provider/; nothing else may be reached.
@@ -505,8 +506,8 @@ def _apply_overrides(
             value = float(checks.nonneg_int(f"place.capacity_overrides.{key}", int(value)))
         cap[key] = float(value)
         if key in area_cap[0]:
-            for a, share in zip(area_cap, shares, strict=True):
-                a[key] = math.inf if math.isinf(value) else float(round(value * share))
+            for a, part in zip(area_cap, apportion(value, shares), strict=True):
+                a[key] = part
     if cap["ed_clinicians"] < 1:
         raise ConfigError(
             "place.capacity_overrides.ed_clinicians", cap["ed_clinicians"], "must be at least 1"

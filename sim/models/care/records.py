@@ -45,9 +45,17 @@ class EventLog:
     """Columns of patient events: time, person, event, setting and place of death codes.
 
     Scalar events are appended one at a time; batches (general practice) as arrays.
+
+    Parameters
+    ----------
+    horizon
+        End of the run. Some events are written when they are decided rather than when they
+        happen (an ED departure is known when assessment starts), so those falling after the
+        end of the run are dropped from :meth:`columns`: they did not happen within it.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, horizon: float = np.inf) -> None:
+        self.horizon = horizon
         self._t: list[float] = []
         self._p: list[int] = []
         self._e: list[int] = []
@@ -90,6 +98,9 @@ class EventLog:
             *self._chunks,
         ]
         cols = tuple(np.concatenate([p[i] for p in parts]) for i in range(5))
+        within = cols[0] <= self.horizon
+        if not within.all():
+            cols = tuple(c[within] for c in cols)
         order = np.argsort(cols[0], kind="stable")
         return tuple(c[order] for c in cols)
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from sim.models.care import schema as s
 from sim.models.care.demand import D
-from sim.models.care.resources import FifoServers, Level, Pool
+from sim.models.care.resources import FifoServers, Level, Pool, apportion
 from sim.models.care.services.hospital import HOURS, lognormal
 
 if TYPE_CHECKING:
@@ -206,7 +206,7 @@ class Proactive:
         self.capacity = [0.0] * n_nb
         for k, cap in enumerate(p.area_capacity):
             nbs = np.flatnonzero(nb_area == k)
-            split = _apportion(cap["proactive_places"], nb_pop[nbs])
+            split = apportion(cap["proactive_places"], nb_pop[nbs])
             for j, c in zip(nbs.tolist(), split, strict=True):
                 self.capacity[j] = c
         self.in_use = [0] * n_nb
@@ -282,25 +282,6 @@ class Proactive:
         self.in_use[j] -= 1
         self.level.add(now, -1)
         self.w.log.add(now, person, "proactive_exit", "proactive_care")
-
-
-def _split(total: float, share: float) -> float:
-    return math.inf if math.isinf(total) else float(round(total * share))
-
-
-def _apportion(total: float, weights: np.ndarray) -> list[float]:
-    """Split whole places in proportion to ``weights`` so the parts add up to ``total``
-    (largest remainder; ties to the earlier part)."""
-    if math.isinf(total):
-        return [math.inf] * len(weights)
-    w = np.asarray(weights, dtype=float)
-    exact = total * w / w.sum() if w.sum() > 0 else np.zeros_like(w)
-    parts = np.floor(exact + 1e-9)
-    short = int(round(total - parts.sum()))
-    if short > 0:
-        order = np.lexsort((np.arange(w.size), -(exact - parts)))
-        parts[order[:short]] += 1
-    return parts.tolist()
 
 
 def _engaged_practices(world: World) -> np.ndarray:

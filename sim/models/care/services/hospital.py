@@ -13,7 +13,7 @@ import numpy as np
 
 from sim.models.care import schema as s
 from sim.models.care.demand import D
-from sim.models.care.resources import FifoServers, Level, Pool
+from sim.models.care.resources import FifoServers, Level, Pool, apportion
 
 if TYPE_CHECKING:
     from sim.models.care.model import World
@@ -79,16 +79,19 @@ class Hospital:
         self.ed_cfg = m.ed
         self.h_cfg = m.hospital
         shares = world.area_shares
-        beds_total = p.capacity["beds"]
-        self.beds_total = [beds_total * sh for sh in shares]
+        # Whole beds per area that add up to the place's total, so no area's occupancy can
+        # exceed its own beds.
+        self.beds_total = apportion(p.capacity["beds"], shares)
         # Elective and other non-emergency patients hold a fixed share of beds.
         self.reserved = [
             0.0 if math.isinf(b) else round(b * m.hospital.elective_bed_share)
             for b in self.beds_total
         ]
         pairs = zip(self.beds_total, self.reserved, strict=True)
-        self.beds = [Pool(_whole(b - r)) for b, r in pairs]
-        self.ed = [FifoServers(max(1, round(p.capacity["ed_clinicians"] * sh))) for sh in shares]
+        self.beds = [Pool(b - r) for b, r in pairs]
+        # Every area's ED is open, so each has at least one clinician.
+        clinicians = apportion(p.capacity["ed_clinicians"], shares)
+        self.ed = [FifoServers(max(1, int(n))) for n in clinicians]
         self.boarding = [Level() for _ in shares]
         self.delayed = [Level() for _ in shares]
         self.admit_crisis = np.array([m.ed.admit_crisis[b] for b in s.AGE_BANDS])
@@ -294,7 +297,3 @@ class Hospital:
         ep.died = True
         w.in_hospital[person] = False
         return True
-
-
-def _whole(x: float) -> float:
-    return x if math.isinf(x) else float(round(x))

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.models.care.resources import Pool
-from sim.models.care.services.community import StayService, _split
+from sim.models.care.resources import Pool, apportion
+from sim.models.care.services.community import StayService
 
 if TYPE_CHECKING:
     from sim.models.care.model import World
@@ -34,9 +34,10 @@ class Mnp:
         residents = np.bincount(world.area_of[pop.care_home], minlength=len(world.area_shares))
         override = p.capacity["care_home_beds"]
         self.care_homes = []
-        for j, sh in enumerate(world.area_shares):
+        override_split = apportion(max(override, 0.0), world.area_shares)
+        for j in range(len(world.area_shares)):
             cap = (
-                _split(override, sh)
+                override_split[j]
                 if override >= 0
                 else math.ceil(residents[j] * (1 + p.model.care_home_vacancy_share))
             )
