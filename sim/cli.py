@@ -65,10 +65,14 @@ def run_job(cfg: DictConfig) -> float | None:
         if hc.mode == RunMode.RUN:
             raise SystemExit(2) from None
         return None
-    from sim.task import execute  # imported here so a bad config never pays for SimPy
+    # Imported here so a bad config never pays for SimPy.
+    from sim.task import execute
+    from sim.warmup import stderr_lines
 
     outcome = execute(params, to_container(cfg), run_dir, list(hc.overrides.task))
     print_summary(outcome.summary, outcome.verification, str(run_dir))
+    for line in stderr_lines(outcome.warnings):
+        print(line, file=sys.stderr)
     return float(outcome.summary["mean"].iloc[0]) if len(outcome.summary) else None
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim import io, stress_des
+from sim import io, stress_des, warmup
 from sim.cache import ReplicationCache, cache_key
 from sim.experiment import diagnostics_table, replications_table, run_replications, stacked_table
 from sim.manifest import build_manifest
@@ -30,6 +30,7 @@ class RunOutcome:
     run_dir: Path
     summary: pd.DataFrame
     verification: pd.DataFrame | None
+    warnings: list[warmup.RunWarning]
 
 
 def verification_table(params: Params, summary: pd.DataFrame) -> pd.DataFrame | None:
@@ -80,20 +81,33 @@ def execute(
     io.write_csv(run_dir / "diagnostics.csv", diagnostics_table(results))
     if verification is not None:
         io.write_csv(run_dir / "verification.csv", verification)
+    tables = {}
     for name, enabled in (
         ("timeseries", params.output.timeseries),
         ("events", params.output.event_log),
     ):
-        table = stacked_table(results, name) if enabled else None
-        if table is not None:
-            io.write_parquet(run_dir / f"{name}.parquet", table)
+        tables[name] = stacked_table(results, name) if enabled else None
+        if tables[name] is not None:
+            io.write_parquet(run_dir / f"{name}.parquet", tables[name])
+    scenario = " ".join(overrides) or "defaults"
+    warnings = warmup.run_warnings(
+        params.kind, params.model, tables["timeseries"], params.run.warm_up, scenario
+    )
+    document = warmup.warnings_document(warnings, scenario)
+    io.write_json(run_dir / warmup.WARNINGS_FILE, document)
     manifest = build_manifest(
         resolved=resolved,
         overrides=overrides,
         wall_seconds=wall,
         cpu_seconds=cpu,
-        extra={"cache_key": cache.dir.name if cache else None},
+        extra={
+            "cache_key": cache.dir.name if cache else None,
+            "meaningful": document["meaningful"],
+            "verdict": document["verdict"],
+        },
     )
     io.write_json(run_dir / "run.json", manifest)
     stress_des.write(run_dir, resolved)
-    return RunOutcome(run_dir=run_dir, summary=summary, verification=verification)
+    return RunOutcome(
+        run_dir=run_dir, summary=summary, verification=verification, warnings=warnings
+    )

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from hydra import compose, initialize_config_dir
 from hypothesis import settings
 from hypothesis import strategies as st
-from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 import sim.cli  # noqa: F401  (registers resolvers and schemas, as the CLI does)
@@ -170,7 +170,10 @@ def queue_configs(draw: st.DrawFn) -> dict[str, Any]:
         capacity = draw(st.one_of(st.none(), st.integers(min_value=servers, max_value=12)))
         row = draw(shares(n + 1))  # the last share leaves the network
         leave = max(row[-1], 0.2)  # keep the network open enough to stay short
-        routing = {t: p * (1 - leave) / max(sum(row[:-1]), 1e-12) for t, p in zip(names, row)}
+        routing = {
+            t: p * (1 - leave) / max(sum(row[:-1]), 1e-12)
+            for t, p in zip(names, row[:-1], strict=True)
+        }
         mix = draw(st.one_of(st.just([1.0]), shares(2)))
         nodes[name] = {
             "arrival_rate": draw(st.floats(min_value=0.0 if i else 0.05, max_value=3.0)),

@@ -48,3 +48,39 @@ def test_every_mechanism_appears_in_the_table():
     conf = yaml.safe_load((ROOT / "conf" / "lead_provider" / "status_quo.yaml").read_text())
     mechanisms = set(conf) - {"defaults", "name", "alliances"}  # alliances: described in prose
     assert mechanisms <= keys, mechanisms - keys
+
+
+def _readme_section(title: str) -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return text.split(f"## {title}", 1)[1].split("\n## ", 1)[0]
+
+
+def test_readme_lists_every_experiment_and_group_option():
+    """The README's experiments table and config-group table name exactly what exists."""
+    experiments = _readme_section("Experiments")
+    names = {p.stem for p in (ROOT / "scenarios" / "experiment").glob("*.yaml")}
+    listed = {
+        line.split("|")[1].strip().strip("`")
+        for line in experiments.splitlines()
+        if line.startswith("| `")
+    }
+    assert listed == names
+    groups = _readme_section("What is modelled")
+    for group in ("place", "lead_provider", "model"):
+        options = {p.stem for p in (ROOT / "conf" / group).glob("*.yaml")}
+        row = next(line for line in groups.splitlines() if line.startswith(f"| `{group}`"))
+        assert {o for o in options if f"`{o}`" in row} == options, group
+
+
+def test_readme_commands_name_real_modules_and_experiments():
+    """Every ``python -m sim.<module>`` and ``+experiment=<name>`` in the README exists."""
+    import re
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    for module in set(re.findall(r"python -m (sim(?:\.\w+)?)", text)):
+        path = ROOT / Path(*module.split("."))
+        assert path.with_suffix(".py").is_file() or (path / "__main__.py").is_file(), module
+    for name in set(re.findall(r"\+experiment=(\w+)", text)):
+        assert (ROOT / "scenarios" / "experiment" / f"{name}.yaml").is_file(), name
+    for doc in set(re.findall(r"`(docs/[\w.]+\.md)`", text)):
+        assert (ROOT / doc).is_file(), doc

@@ -319,7 +319,7 @@ def diagnostics(world: World, cands: Candidates) -> dict[str, float]:
     def n(name: str) -> int:
         return int(np.count_nonzero(ev == EVENT[name]))
 
-    died = int(np.isfinite(pop.death_time).sum())
+    died = int(np.count_nonzero(pop.death_time <= world.horizon))
     in_bed = sum(p.in_use for p in h.beds)
     deaths_in_hospital = sum(1 for e in h.episodes if e.died)
     return {

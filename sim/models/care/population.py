@@ -39,7 +39,9 @@ class Population:
     care_home
         Lives in a care home (changes when a discharge places someone in one).
     death_time
-        Time of death in days, ``inf`` if the person survives the horizon.
+        Time of death in days; ``inf`` if the person survives the horizon plus the
+        end-of-life look-ahead. Times after the horizon are never simulated, but they put
+        the person in their end-of-life phase (and its extra need) before the run ends.
     """
 
     age: np.ndarray
@@ -73,7 +75,10 @@ def generate(params: CareParams, streams: Streams, horizon: float) -> Population
     streams
         The replication's named streams (uses ``population`` and ``death/times``).
     horizon
-        Simulated days; deaths later than this are not simulated.
+        Simulated days. Deaths are drawn up to ``horizon + eol.phase_days``: someone who
+        dies soon after the run ends is already in their last months of life within it, and
+        censoring at the horizon would empty the end-of-life caseload over the final
+        ``phase_days`` of every run.
     """
     m = params.model.population
     rng = streams.generator("population")
@@ -120,7 +125,8 @@ def generate(params: CareParams, streams: Streams, horizon: float) -> Population
     frail_extra = np.array([m.ltc_frailty_extra[f] for f in s.FRAILTY])[frailty]
     ltc = rng.poisson(ltc_mean_age * dep_mult + frail_extra).astype(np.int8)
 
-    death_time = draw_death_times(params, age, frailty, care_home, streams, horizon)
+    lookahead = params.model.eol.phase_days
+    death_time = draw_death_times(params, age, frailty, care_home, streams, horizon + lookahead)
     return Population(
         age, male, frailty, ltc, quintile, practice, neighbourhood, care_home, death_time
     )
@@ -144,7 +150,7 @@ def draw_death_times(
     streams: Streams,
     horizon: float,
 ) -> np.ndarray:
-    """Exponential time to death from each person's hazard; ``inf`` beyond the horizon."""
+    """Exponential time to death from each person's hazard; ``inf`` beyond ``horizon``."""
     hazard_per_day = mortality_per_year(params, age, frailty, care_home) / 365.0
     e = streams.generator("death/times").standard_exponential(age.size)
     with np.errstate(divide="ignore"):

@@ -1,0 +1,630 @@
+"""Warm-up analysis (MSER-5) and steady-state validity checks on the daily time series.
+
+Usage: ``python -m sim.warmup <run_or_sweep_dir>`` prints, for every daily series of
+``timeseries.parquet`` and every scenario (each job of a sweep), the MSER-5 truncation point
+beside the configured ``run.warm_up``, writes ``warmup.csv`` and a figure (``warmup.png``).
+
+Method
+------
+For each series, the replications are averaged day by day; the mean series is smoothed with
+Welch's moving average of half-width ``w`` (default 3: a 7-day window, which removes the
+day-of-week pattern that GP activity has and that batches of 5 days would otherwise alias);
+the smoothed series is cut into batches of 5 and MSER (White 1997; White, Cobb & Spratt
+2000) is applied to the batch means:
+
+    MSER(d) = sum_{j>d} (Z_j - mean(Z_{d+1..k}))^2 / (k - d)^2
+
+The truncation point is the start of batch ``d*`` that minimises MSER(d). As is standard,
+a minimum in the second half of the series is not trusted: the series has not settled (it
+drifts, or the run is too short) and the result is reported as *inconclusive*.
+
+The same module checks whether a run can have a steady state at all:
+a node with traffic intensity rho >= 1, an occupancy pinned at its capacity, or a queue that
+grows throughout the measured period. :func:`run_warnings` turns all of these into the
+records that ``warnings.json``, ``run.json`` and ``stress_des.md`` carry.
+
+This module reads tables only; it never runs the model and never imports matplotlib
+(the figure is drawn by :mod:`sim.plots.warmup`, imported only by the command line).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim import io, results
+
+BATCH = 5
+WELCH_HALF_WIDTH = 3
+# Fewer batches than this after truncation cannot support a variance estimate.
+MIN_KEPT_BATCHES = 5
+TIME_COLUMNS = ("time_days", "time")
+NON_SERIES = ("replication",)
+# Level series that are queues: when one of these grows through the measured period the
+# system has no steady state (demand exceeds what the service behind it can clear).
+QUEUE_SERIES = re.compile(r"waiting|queue|delayed|boarding|in_department|in_system")
+# A series pinned at capacity: within this fraction of it...
+PINNED_WITHIN = 0.005
+# ...on at least this share of measured (replication, day) pairs is a caution, and on at
+# least the second share it is taken to mean the queue behind it has no steady state.
+PINNED_CAUTION, PINNED_INVALID = 0.5, 0.9
+# Trend test for a growing queue: Kendall's tau of the 5-day batch means against time, its
+# p-value, and growth of the last tenth of the measured period over the first tenth.
+GROWTH_TAU, GROWTH_P, GROWTH_FACTOR = 0.6, 0.001, 1.5
+
+WARNINGS_FILE = "warnings.json"
+WARNINGS_SCHEMA = 1
+INVALID, CAUTION = "invalid", "caution"
+
+
+# --------------------------------------------------------------------------- the method
+def welch_moving_average(y: np.ndarray, half_width: int = WELCH_HALF_WIDTH) -> np.ndarray:
+    """Welch's moving average of ``y`` (Welch 1983; Law 2015, §9.5.1).
+
+    Point ``i`` is the mean of ``y[i-h .. i+h]`` with ``h = min(i, half_width)``: the window
+    shrinks near the start so that the initial transient is not averaged away. The last
+    ``half_width`` points, which lack a full window to their right, are dropped.
+
+    Parameters
+    ----------
+    y
+        The series (one value per time step).
+    half_width
+        ``w``; 0 returns ``y`` unchanged.
+    """
+    y = np.asarray(y, dtype=float)
+    w = int(half_width)
+    if w <= 0:
+        return y.copy()
+    m = y.size - w
+    if m <= 0:
+        return np.empty(0)
+    csum = np.concatenate([[0.0], np.cumsum(y)])
+    i = np.arange(m)
+    h = np.minimum(i, w)
+    return (csum[i + h + 1] - csum[i - h]) / (2 * h + 1)
+
+
+def batch_means(y: np.ndarray, size: int = BATCH) -> np.ndarray:
+    """Means of consecutive batches of ``size``; a partial last batch is dropped."""
+    y = np.asarray(y, dtype=float)
+    k = y.size // size
+    return y[: k * size].reshape(k, size).mean(axis=1)
+
+
+def mser_statistic(z: np.ndarray, min_kept: int = MIN_KEPT_BATCHES) -> np.ndarray:
+    """MSER(d) for d = 0 .. k - ``min_kept``: the squared standard error of the kept mean.
+
+    Parameters
+    ----------
+    z
+        Batch means ``Z_1..Z_k``.
+    min_kept
+        Fewest batches that must remain after truncation.
+    """
+    z = np.asarray(z, dtype=float)
+    k = z.size
+    if k < min_kept + 1:
+        return np.empty(0)
+    out = np.empty(k - min_kept + 1)
+    for d in range(out.size):
+        kept = z[d:]
+        out[d] = float(((kept - kept.mean()) ** 2).sum()) / (k - d) ** 2
+    return out
+
+
+@dataclass(frozen=True)
+class MserResult:
+    """MSER-5 on one series.
+
+    Attributes
+    ----------
+    truncation_index
+        First retained point of the original series (``d* × batch``); NaN if not computable.
+    conclusive
+        True when the minimum lies in the first half of the batches.
+    batches
+        Number of batch means ``k``.
+    statistic
+        MSER(d*), the minimised statistic.
+    """
+
+    truncation_index: float
+    conclusive: bool
+    batches: int
+    statistic: float
+
+
+def mser5(series: np.ndarray, batch: int = BATCH, half_width: int = WELCH_HALF_WIDTH) -> MserResult:
+    """MSER-``batch`` truncation point of ``series`` after Welch smoothing.
+
+    Parameters
+    ----------
+    series
+        One value per time step, usually the mean across replications.
+    batch
+        Batch size (5 for MSER-5).
+    half_width
+        Welch moving-average half-width; 0 for plain MSER-5.
+    """
+    z = batch_means(welch_moving_average(series, half_width), batch)
+    mser = mser_statistic(z)
+    finite = np.isfinite(mser)
+    if not finite.any():
+        return MserResult(float("nan"), False, int(z.size), float("nan"))
+    d = int(np.nanargmin(np.where(finite, mser, np.nan)))
+    # Ties (a constant tail) resolve to the earliest d, which nanargmin already returns.
+    return MserResult(float(d * batch), bool(d <= z.size / 2), int(z.size), float(mser[d]))
+
+
+# --------------------------------------------------------------------------- tables
+def time_column(table: pd.DataFrame) -> str:
+    """The time column of a timeseries table."""
+    for name in TIME_COLUMNS:
+        if name in table.columns:
+            return name
+    raise ValueError("the timeseries table has no time column (time_days or time)")
+
+
+def series_names(table: pd.DataFrame) -> list[str]:
+    """Columns that are daily series worth analysing: numeric, not time, not constant."""
+    tcol = time_column(table)
+    names = []
+    for col in table.columns:
+        if col in (tcol, *NON_SERIES) or col.endswith("capacity"):
+            continue
+        if not pd.api.types.is_numeric_dtype(table[col]):
+            continue
+        values = table[col].to_numpy(dtype=float)
+        if np.nanmax(values) == np.nanmin(values):
+            continue  # a constant (e.g. a capacity) has no transient
+        names.append(col)
+    return names
+
+
+def mean_series(table: pd.DataFrame) -> pd.DataFrame:
+    """The across-replication mean of every column, indexed by time."""
+    tcol = time_column(table)
+    cols = [c for c in table.columns if c not in NON_SERIES]
+    return table[cols].groupby(tcol, sort=True).mean()
+
+
+def analyse(
+    table: pd.DataFrame,
+    warm_up: float,
+    scenario: str = "run",
+    *,
+    batch: int = BATCH,
+    half_width: int = WELCH_HALF_WIDTH,
+) -> pd.DataFrame:
+    """MSER-5 for every series of one scenario's timeseries table.
+
+    Parameters
+    ----------
+    table
+        Long table with ``replication``, a time column (one row per replication and step,
+        steps of one time unit) and one column per series.
+    warm_up
+        The configured warm-up, in the same unit as the time column.
+    scenario
+        Label for the rows.
+    batch, half_width
+        See :func:`mser5`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``scenario, series, truncation_days, configured_warm_up, conclusive, adequate,
+        batches, replications, days``. ``adequate`` is True when the series settles (a
+        conclusive MSER) no later than the configured warm-up.
+    """
+    means = mean_series(table)
+    start = float(means.index.min()) if len(means) else 0.0
+    n_reps = int(table["replication"].nunique()) if "replication" in table else 1
+    rows = []
+    for name in series_names(table):
+        result = mser5(means[name].to_numpy(dtype=float), batch, half_width)
+        truncation = start + result.truncation_index
+        adequate = bool(result.conclusive and truncation <= warm_up)
+        rows.append(
+            (
+                scenario, name, truncation, float(warm_up), result.conclusive, adequate,
+                result.batches, n_reps, len(means),
+            )
+        )  # fmt: skip
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "scenario", "series", "truncation_days", "configured_warm_up", "conclusive",
+            "adequate", "batches", "replications", "days",
+        ],
+    )  # fmt: skip
+
+
+def smoothed_series(
+    table: pd.DataFrame, scenario: str = "run", half_width: int = WELCH_HALF_WIDTH
+) -> pd.DataFrame:
+    """Long table ``scenario, series, time, mean, smoothed`` for the figure."""
+    means = mean_series(table)
+    parts = []
+    for name in series_names(table):
+        y = means[name].to_numpy(dtype=float)
+        smooth = welch_moving_average(y, half_width)
+        padded = np.full(y.size, np.nan)
+        padded[: smooth.size] = smooth
+        parts.append(
+            pd.DataFrame(
+                {
+                    "scenario": scenario,
+                    "series": name,
+                    "time": means.index.to_numpy(dtype=float),
+                    "mean": y,
+                    "smoothed": padded,
+                }
+            )
+        )
+    if not parts:
+        return pd.DataFrame(columns=["scenario", "series", "time", "mean", "smoothed"])
+    return pd.concat(parts, ignore_index=True)
+
+
+# --------------------------------------------------------------------------- validity
+@dataclass(frozen=True)
+class RunWarning:
+    """One reason to doubt a run's results (a record of ``warnings.json``).
+
+    Attributes
+    ----------
+    kind
+        ``warm_up_short``, ``no_steady_state``, ``unstable_queue``, ``capacity_saturated``,
+        ``growing_queue`` or ``precision_not_reached``.
+    severity
+        ``invalid`` (the results are not meaningful) or ``caution`` (usable with care).
+    scenario
+        The run's label (its overrides).
+    kpi
+        The series, metric or node concerned.
+    message
+        One plain sentence.
+    details
+        Numbers behind the message.
+    """
+
+    kind: str
+    severity: str
+    scenario: str
+    kpi: str
+    message: str
+    details: dict[str, Any]
+
+
+def warm_up_warnings(analysis: pd.DataFrame) -> list[RunWarning]:
+    """Warnings for series whose MSER truncation exceeds the warm-up, or that never settle."""
+    out = []
+    for row in analysis.itertuples(index=False):
+        details = {
+            "mser_truncation": float(row.truncation_days),
+            "configured_warm_up": float(row.configured_warm_up),
+        }
+        if not row.conclusive:
+            out.append(
+                RunWarning(
+                    "no_steady_state", CAUTION, row.scenario, row.series,
+                    f"{row.series} does not settle: the MSER-5 minimum is at "
+                    f"{row.truncation_days:g}, in the second half of the run, so the series "
+                    "drifts or the run is too short for a steady-state mean",
+                    details,
+                )
+            )  # fmt: skip
+        elif not row.adequate:
+            out.append(
+                RunWarning(
+                    "warm_up_short", CAUTION, row.scenario, row.series,
+                    f"the warm-up ({row.configured_warm_up:g}) is shorter than MSER-5 suggests "
+                    f"for {row.series} ({row.truncation_days:g})",
+                    details,
+                )
+            )  # fmt: skip
+    return out
+
+
+def saturation_warnings(
+    table: pd.DataFrame, warm_up: float, scenario: str = "run"
+) -> list[RunWarning]:
+    """Occupancies pinned at capacity and queues growing through the measured period.
+
+    A series ``x`` is compared with its capacity column: ``<x>_capacity`` or, for a name
+    ``<unit>s_occupied``, ``<unit>_capacity`` (``beds_occupied`` / ``bed_capacity``).
+    Queue series (names matching :data:`QUEUE_SERIES`) are tested for a monotone rise.
+    """
+    tcol = time_column(table)
+    post = table[table[tcol] >= warm_up]
+    out: list[RunWarning] = []
+    if post.empty:
+        return out
+    # Every column with a capacity, constant ones included: a level that never leaves its
+    # capacity is the most saturated case, though it has no transient for MSER to find.
+    for name in table.columns:
+        cap = _capacity_column(table, name)
+        if cap is None or name == cap:
+            continue
+        capacity = post[cap].to_numpy(dtype=float)
+        level = post[name].to_numpy(dtype=float)
+        valid = capacity > 0
+        if not valid.any():
+            continue
+        share = float(np.mean(level[valid] >= (1 - PINNED_WITHIN) * capacity[valid]))
+        if share < PINNED_CAUTION:
+            continue
+        severity = INVALID if share >= PINNED_INVALID else CAUTION
+        out.append(
+            RunWarning(
+                "capacity_saturated", severity, scenario, name,
+                f"{name} is at capacity ({cap}) on {share:.0%} of measured days: demand "
+                "exceeds capacity, so the queue behind it"
+                + (" has no steady state" if severity == INVALID else " is often long")
+                + " and KPIs reflect the capacity, not the need",
+                {"share_of_days_at_capacity": round(share, 4), "capacity_column": cap},
+            )
+        )  # fmt: skip
+    means = mean_series(post)
+    for name in series_names(table):
+        if not QUEUE_SERIES.search(name) or name not in means:
+            continue
+        growth = _growth(means[name].to_numpy(dtype=float))
+        if growth is None:
+            continue
+        out.append(
+            RunWarning(
+                "growing_queue", INVALID, scenario, name,
+                f"{name} grows throughout the measured period (Kendall tau "
+                f"{growth['kendall_tau']:.2f}, from {growth['start_mean']:.3g} to "
+                f"{growth['end_mean']:.3g}): the queue has no steady state and its mean "
+                "depends on the run length",
+                growth,
+            )
+        )  # fmt: skip
+    return out
+
+
+def _capacity_column(table: pd.DataFrame, name: str) -> str | None:
+    candidates = [f"{name}_capacity"]
+    if name.endswith("s_occupied"):
+        candidates.append(name[: -len("s_occupied")] + "_capacity")
+    elif name.endswith("_occupied"):
+        candidates.append(name[: -len("_occupied")] + "_capacity")
+    return next((c for c in candidates if c in table.columns), None)
+
+
+def _growth(y: np.ndarray) -> dict[str, float] | None:
+    """Trend statistics if ``y`` rises throughout, else ``None``."""
+    z = batch_means(welch_moving_average(y), BATCH)
+    if z.size < 2 * MIN_KEPT_BATCHES:
+        return None
+    tau, p = stats.kendalltau(np.arange(z.size), z)
+    tenth = max(1, z.size // 10)
+    start, end = float(z[:tenth].mean()), float(z[-tenth:].mean())
+    # A rise from zero by less than one unit is noise, not a growing queue.
+    grows = end > GROWTH_FACTOR * max(start, 0.0) and end - start >= 1.0
+    if not (np.isfinite(tau) and tau >= GROWTH_TAU and p < GROWTH_P and grows):
+        return None
+    return {
+        "kendall_tau": round(float(tau), 4),
+        "p_value": float(p),
+        "start_mean": start,
+        "end_mean": end,
+    }
+
+
+def stability_warnings(kind: str, model: Any, scenario: str = "run") -> list[RunWarning]:
+    """Nodes whose traffic intensity rho = lambda / (c mu) is at least 1 with unlimited room.
+
+    Only the queueing-network model has nodes with known rates; for the care model the
+    data checks (:func:`saturation_warnings`) stand in.
+    """
+    if kind != "queue":
+        return []
+    from sim import theory
+
+    nodes = list(model.nodes)
+    index = {n.name: i for i, n in enumerate(nodes)}
+    routing = np.zeros((len(nodes), len(nodes)))
+    for i, node in enumerate(nodes):
+        for target, p in node.routing:
+            routing[i, index[target]] = p
+    try:
+        lam = theory.traffic_equations(np.array([n.arrival_rate for n in nodes]), routing)
+    except np.linalg.LinAlgError:
+        return []
+    out = []
+    for node, lam_i in zip(nodes, lam, strict=True):
+        rho = float(lam_i) / (node.servers * node.service_rate)
+        if rho >= 1.0 and node.capacity is None:
+            out.append(
+                RunWarning(
+                    "unstable_queue", INVALID, scenario, node.name,
+                    f"node {node.name} has traffic intensity rho = {rho:.3g} >= 1 with "
+                    "unlimited capacity: its queue grows without bound, so no steady-state "
+                    "mean exists and every wait metric depends on the run length",
+                    {"rho": rho, "arrival_rate": float(lam_i), "servers": node.servers,
+                     "service_rate": node.service_rate},
+                )
+            )  # fmt: skip
+    return out
+
+
+def run_warnings(
+    kind: str,
+    model: Any,
+    timeseries: pd.DataFrame | None,
+    warm_up: float,
+    scenario: str = "run",
+) -> list[RunWarning]:
+    """Every reason to doubt one finished run: instability, saturation, a short warm-up.
+
+    Parameters
+    ----------
+    kind
+        The model kind (``"queue"`` or ``"care"``).
+    model
+        The model's validated parameters (for the queueing model's traffic intensities).
+    timeseries
+        The run's stacked daily series, or ``None`` when it wrote none.
+    warm_up
+        The configured warm-up.
+    scenario
+        Label for the records.
+    """
+    found = stability_warnings(kind, model, scenario)
+    if timeseries is not None and not timeseries.empty:
+        found += saturation_warnings(timeseries, warm_up, scenario)
+        found += warm_up_warnings(analyse(timeseries, warm_up, scenario))
+    return found
+
+
+def warnings_document(warnings: Sequence[RunWarning], scenario: str) -> dict[str, Any]:
+    """The ``warnings.json`` document: a verdict and one record per warning."""
+    invalid = [w for w in warnings if w.severity == INVALID]
+    if invalid:
+        verdict = "NOT MEANINGFUL: " + "; ".join(sorted({f"{w.kind} ({w.kpi})" for w in invalid}))
+    elif warnings:
+        verdict = "usable with caution: " + ", ".join(sorted({w.kind for w in warnings}))
+    else:
+        verdict = "no warnings"
+    return {
+        "schema_version": WARNINGS_SCHEMA,
+        "scenario": scenario,
+        "meaningful": not invalid,
+        "verdict": verdict,
+        "counts": {
+            "invalid": len(invalid),
+            "caution": sum(1 for w in warnings if w.severity == CAUTION),
+        },
+        "warnings": [asdict(w) for w in warnings],
+    }
+
+
+def stderr_lines(warnings: Sequence[RunWarning]) -> list[str]:
+    """One line per (kind, scenario), naming every KPI concerned."""
+    groups: dict[tuple[str, str, str], list[RunWarning]] = {}
+    for w in warnings:
+        groups.setdefault((w.severity, w.kind, w.scenario), []).append(w)
+    lines = []
+    for (severity, kind, scenario), items in groups.items():
+        if kind == "warm_up_short":
+            what = ", ".join(f"{w.kpi} ({w.details['mser_truncation']:g})" for w in items)
+            warm = items[0].details["configured_warm_up"]
+            text = f"warm-up {warm:g} is shorter than MSER-5 suggests for {what}"
+        elif kind == "no_steady_state":
+            text = "no steady state found by MSER-5 (drift or run too short) for " + ", ".join(
+                w.kpi for w in items
+            )
+        else:
+            text = " | ".join(w.message for w in items)
+        label = "WARNING" if severity == INVALID else "warning"
+        lines.append(f"nhsim: {label} [{scenario}]: {text}")
+    return lines
+
+
+# --------------------------------------------------------------------------- files
+def runs_in(path: Path) -> list[results.RunData]:
+    """The finished run in ``path``, or every finished job of a sweep, named as scenarios."""
+    path = Path(path)
+    dirs = results.job_dirs(path) if results.is_sweep(path) else [path]
+    runs = [results.load_run(d) for d in dirs]
+    results.name_scenarios(runs)
+    return runs
+
+
+def analyse_dir(
+    path: Path, *, batch: int = BATCH, half_width: int = WELCH_HALF_WIDTH
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """MSER-5 for a run or sweep directory: ``(results, smoothed series)``.
+
+    Raises
+    ------
+    FileNotFoundError
+        When no run in ``path`` has a ``timeseries.parquet``.
+    """
+    found, series = [], []
+    for run in runs_in(path):
+        file = run.path / "timeseries.parquet"
+        if not file.is_file():
+            continue
+        table = pd.read_parquet(file)
+        warm_up = run.warm_up or 0.0
+        found.append(analyse(table, warm_up, run.name, batch=batch, half_width=half_width))
+        series.append(smoothed_series(table, run.name, half_width))
+    if not found:
+        raise FileNotFoundError(
+            f"no timeseries.parquet in {path} (the run needs output.timeseries=true; "
+            "the queueing model writes none)"
+        )
+    return pd.concat(found, ignore_index=True), pd.concat(series, ignore_index=True)
+
+
+def print_table(results: pd.DataFrame, out: Any = None) -> None:
+    """Print truncation points beside the configured warm-up, one line per scenario and KPI."""
+    out = out or sys.stdout
+    width = max(12, *(len(s) for s in results["series"]))
+    for scenario, group in results.groupby("scenario", sort=False):
+        print(f"\n{scenario}", file=out)
+        print(f"  {'series':<{width}}  {'MSER-5':>8}  {'warm-up':>8}  verdict", file=out)
+        for row in group.itertuples(index=False):
+            verdict = (
+                "inconclusive (no steady state in the first half)"
+                if not row.conclusive
+                else ("adequate" if row.adequate else "warm-up TOO SHORT")
+            )
+            print(
+                f"  {row.series:<{width}}  {row.truncation_days:>8g}  "
+                f"{row.configured_warm_up:>8g}  {verdict}",
+                file=out,
+            )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(
+        prog="python -m sim.warmup", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("path", type=Path, help="a run directory or a sweep directory")
+    parser.add_argument("--batch", type=int, default=BATCH, help="batch size (default 5)")
+    parser.add_argument(
+        "--window", type=int, default=WELCH_HALF_WIDTH,
+        help="Welch moving-average half-width (default 3, a 7-day window; 0 = none)",
+    )  # fmt: skip
+    parser.add_argument("--no-figure", action="store_true", help="skip warmup.png")
+    args = parser.parse_args(argv)
+    if args.batch < 1 or args.window < 0:
+        print("nhsim.warmup: error: --batch must be >= 1 and --window >= 0", file=sys.stderr)
+        return 2
+    try:
+        results, series = analyse_dir(args.path, batch=args.batch, half_width=args.window)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"nhsim.warmup: error: {exc}", file=sys.stderr)
+        return 2
+    print_table(results)
+    io.write_csv(args.path / "warmup.csv", results)
+    print(f"\nwrote {args.path / 'warmup.csv'}")
+    if not args.no_figure:
+        from sim.plots.warmup import warmup_figure
+
+        fig = warmup_figure(series, results)
+        target = args.path / "warmup.png"
+        io.atomic_write(target, lambda p: fig.savefig(p, format="png", dpi=100))
+        print(f"wrote {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

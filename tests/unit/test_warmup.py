@@ -1,0 +1,141 @@
+"""MSER-5 warm-up detection and the run-validity warnings, on series with known answers."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import warmup
+from sim.params import to_container, validate
+from sim.task import execute
+
+
+@pytest.fixture
+def run_queue(compose_cfg, tmp_path):
+    """Run the queueing model through the task (validation, replications, files)."""
+
+    def _run(*overrides: str):
+        cfg = compose_cfg("model=queue", "run.replications=2", *overrides)
+        return execute(validate(cfg), to_container(cfg), tmp_path, list(overrides))
+
+    return _run
+
+
+def _table(series: dict[str, np.ndarray], replications: int = 1) -> pd.DataFrame:
+    days = len(next(iter(series.values())))
+    parts = []
+    for r in range(replications):
+        part = pd.DataFrame({"replication": r, "time_days": np.arange(days, dtype=float)})
+        for name, y in series.items():
+            part[name] = y
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+def test_welch_moving_average_shrinks_its_window_at_the_start():
+    y = np.arange(10, dtype=float)
+    out = warmup.welch_moving_average(y, 2)
+    # Point 0 is itself, point 1 the mean of 0..2, then full 5-point windows; 2 dropped.
+    assert out.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
+
+
+def test_mser_finds_the_end_of_a_step_transient():
+    """A level that jumps from 0 to 10 at day 100 and then stays: truncate at 100."""
+    rng = np.random.default_rng(1)
+    y = np.concatenate([np.zeros(100), np.full(400, 10.0)]) + rng.normal(0, 0.5, 500)
+    result = warmup.mser5(y)
+    assert result.conclusive
+    assert 95 <= result.truncation_index <= 110
+
+
+def test_mser_keeps_everything_for_a_stationary_series():
+    rng = np.random.default_rng(2)
+    result = warmup.mser5(rng.normal(5, 1, 400))
+    assert result.conclusive
+    assert result.truncation_index <= 40
+
+
+def test_mser_is_inconclusive_for_a_trend():
+    """A series that drifts all the way through has its minimum late: not trusted."""
+    result = warmup.mser5(np.linspace(0, 100, 400))
+    assert not result.conclusive
+
+
+def test_analyse_compares_truncation_with_the_configured_warm_up():
+    rng = np.random.default_rng(3)
+    settled = np.concatenate([np.linspace(0, 10, 150), np.full(350, 10.0)])
+    table = _table({"beds_occupied": settled + rng.normal(0, 0.3, 500)}, replications=2)
+    short = warmup.analyse(table, warm_up=60)
+    long = warmup.analyse(table, warm_up=200)
+    assert not short["adequate"].item() and long["adequate"].item()
+    assert short["replications"].item() == 2
+    records = warmup.warm_up_warnings(short)
+    assert [w.kind for w in records] == ["warm_up_short"]
+
+
+def test_saturation_and_growing_queue_are_invalid():
+    days = 400
+    table = _table(
+        {
+            "beds_occupied": np.full(days, 50.0),
+            "bed_capacity": np.full(days, 50.0),
+            "ed_waiting_for_bed": np.linspace(0, 80, days),
+        }
+    )
+    kinds = {(w.kind, w.severity) for w in warmup.saturation_warnings(table, 60)}
+    assert kinds == {("capacity_saturated", "invalid"), ("growing_queue", "invalid")}
+
+
+def test_a_busy_but_stable_service_is_not_flagged():
+    rng = np.random.default_rng(4)
+    days = 400
+    table = _table(
+        {
+            "beds_occupied": np.clip(45 + rng.normal(0, 2, days), 0, 50),
+            "bed_capacity": np.full(days, 50.0),
+            "ed_waiting_for_bed": rng.poisson(2, days).astype(float),
+        }
+    )
+    assert warmup.saturation_warnings(table, 60) == []
+
+
+def test_warnings_document_gives_a_verdict():
+    bad = warmup.RunWarning("unstable_queue", warmup.INVALID, "s", "a", "rho >= 1", {})
+    doc = warmup.warnings_document([bad], "s")
+    assert not doc["meaningful"] and doc["verdict"].startswith("NOT MEANINGFUL")
+    assert warmup.warnings_document([], "s")["verdict"] == "no warnings"
+    assert warmup.stderr_lines([bad]) == ["nhsim: WARNING [s]: rho >= 1"]
+
+
+@pytest.mark.parametrize(("rate", "expected"), [(4.0, []), (5.5, ["unstable_queue"])])
+def test_queue_runs_flag_traffic_intensity_of_one_or_more(run_queue, rate, expected):
+    """A run with rho >= 1 is written with warnings.json saying it is not meaningful."""
+    outcome = run_queue(f"model.nodes.a.arrival_rate={rate}", "run.horizon=2000", "run.warm_up=200")
+    assert [w.kind for w in outcome.warnings] == expected
+    doc = json.loads((outcome.run_dir / warmup.WARNINGS_FILE).read_text())
+    assert doc["meaningful"] is (not expected)
+    manifest = json.loads((outcome.run_dir / "run.json").read_text())
+    assert manifest["meaningful"] is (not expected)
+
+
+def test_warmup_command_writes_its_table_and_figure(tmp_path, capsys):
+    rng = np.random.default_rng(5)
+    run = tmp_path / "run"
+    run.mkdir()
+    y = np.concatenate([np.linspace(0, 10, 100), np.full(300, 10.0)]) + rng.normal(0, 0.2, 400)
+    _table({"beds_occupied": y}, replications=2).to_parquet(run / "timeseries.parquet")
+    (run / "run.json").write_text(json.dumps({"warm_up": 30.0}))
+    assert warmup.main([str(run)]) == 0
+    out = capsys.readouterr().out
+    assert "warm-up TOO SHORT" in out
+    table = pd.read_csv(run / "warmup.csv")
+    assert table["configured_warm_up"].item() == 30.0
+    assert (run / "warmup.png").stat().st_size > 10_000
+
+
+def test_warmup_command_explains_a_directory_without_series(tmp_path, capsys):
+    assert warmup.main([str(tmp_path)]) == 2
+    assert "no timeseries.parquet" in capsys.readouterr().err
