@@ -25,14 +25,23 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from matplotlib.figure import Figure
 
+from sim.compare import paired_difference
 from sim.io import write_text
 from sim.paths import conf_dir
 from sim.plots import figures, flows, labels, timeseries, tornado
 from sim.plots.common import MissingDataError
 from sim.plots.style import BASELINE, order_scenarios, scenario_palette
+from sim.results import (
+    RunData,
+    is_sweep,
+    job_dirs,
+    load_run,
+    name_scenarios,
+    read_csv,
+    read_yaml,
+)
 from sim.stats import t_interval
 
 TIMESERIES_COLUMNS = ("beds_occupied", "bed_capacity", "delayed_discharge_beds")
@@ -41,127 +50,6 @@ MAX_FLOW_DIAGRAMS = 4
 
 
 # --------------------------------------------------------------------------- loading
-@dataclass
-class RunData:
-    """The saved tables of one run directory (a single run or one job of a sweep)."""
-
-    path: Path
-    summary: pd.DataFrame | None
-    replications: pd.DataFrame | None
-    manifest: dict[str, Any]
-    config: dict[str, Any]
-    overrides: list[str]
-    name: str = ""
-
-    @property
-    def finished(self) -> bool:
-        """True when the run wrote its summary table."""
-        return self.summary is not None
-
-    @property
-    def warm_up(self) -> float | None:
-        """Warm-up length from the manifest or the config."""
-        w = self.manifest.get("warm_up", self.config.get("run", {}).get("warm_up"))
-        return float(w) if w is not None else None
-
-    @property
-    def arrangement(self) -> str | None:
-        """The lead-provider arrangement's name, for the care model."""
-        lead = self.config.get("lead_provider")
-        return str(lead["name"]) if isinstance(lead, dict) and "name" in lead else None
-
-
-def _read_csv(path: Path) -> pd.DataFrame | None:
-    try:
-        return pd.read_csv(path) if path.is_file() else None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError):
-        return None
-
-
-def _read_yaml(path: Path) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
-    except (yaml.YAMLError, OSError):
-        return None
-
-
-def load_run(path: Path) -> RunData:
-    """Read a run directory's tables; anything missing is ``None`` or empty, never an error.
-
-    Parameters
-    ----------
-    path
-        A run directory (``summary.csv``, ``replications.csv``, ``run.json``, ``.hydra/``).
-
-    Returns
-    -------
-    RunData
-    """
-    path = Path(path)
-    manifest: dict[str, Any] = {}
-    if (path / "run.json").is_file():
-        try:
-            manifest = json.loads((path / "run.json").read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, OSError):
-            manifest = {}
-    return RunData(
-        path=path,
-        summary=_read_csv(path / "summary.csv"),
-        replications=_read_csv(path / "replications.csv"),
-        manifest=manifest,
-        config=_read_yaml(path / ".hydra" / "config.yaml") or {},
-        overrides=list(_read_yaml(path / ".hydra" / "overrides.yaml") or []),
-    )
-
-
-def job_dirs(path: Path) -> list[Path]:
-    """Numbered job directories of a sweep, in numeric order."""
-    jobs = [p for p in Path(path).iterdir() if p.is_dir() and p.name.isdigit()]
-    return sorted(jobs, key=lambda p: int(p.name))
-
-
-def is_sweep(path: Path) -> bool:
-    """True for a sweep directory (numbered job directories, no summary of its own)."""
-    path = Path(path)
-    return not (path / "summary.csv").is_file() and bool(job_dirs(path))
-
-
-def _differing_overrides(runs: Sequence[RunData]) -> dict[Path, str]:
-    """Per run, the overrides that are not common to every run, as ``key=value`` text."""
-    common = set.intersection(*(set(r.overrides) for r in runs)) if runs else set()
-    out = {}
-    for r in runs:
-        parts = [o for o in r.overrides if o not in common and not o.startswith("lead_provider=")]
-        out[r.path] = ", ".join(parts)
-    return out
-
-
-def _strip_group(text: str) -> str:
-    # "lead_provider.continuity=0.75" reads as "continuity=0.75"
-    return re.sub(r"(^|, )[a-z_]+\.", r"\1", text)
-
-
-def name_scenarios(runs: Sequence[RunData]) -> None:
-    """Give each run a unique scenario name (in place).
-
-    The arrangement's name when it is unique among the runs; otherwise the arrangement (or
-    job number) followed by the overrides that differ, e.g. ``status_quo · continuity=0.75``.
-    """
-    base = [r.arrangement or f"job {r.path.name}" for r in runs]
-    extra = _differing_overrides(runs)
-    counts = pd.Series(base).value_counts()
-    one_arrangement = len(counts) == 1
-    for r, b in zip(runs, base, strict=True):
-        tail = _strip_group(extra[r.path])
-        if counts[b] == 1:
-            r.name = b
-        elif one_arrangement and tail:
-            # Every job has the same arrangement: the swept values alone tell them apart.
-            r.name = tail
-        else:
-            r.name = f"{b} · {tail or 'job ' + r.path.name}"
-
-
 def scenario_summary(runs: Sequence[RunData]) -> pd.DataFrame:
     """All runs' summary tables stacked, with a ``scenario`` column."""
     parts = [r.summary.assign(scenario=r.name) for r in runs if r.summary is not None]
@@ -199,13 +87,11 @@ def paired_comparison(runs: Sequence[RunData], baseline: str) -> pd.DataFrame:
         merged = run.replications.merge(base, on=["replication", "metric"], suffixes=("", "_b"))
         for metric, g in merged.groupby("metric", sort=False):
             mean, _, lo, hi = t_interval(g["value"].to_numpy())
-            d = (g["value"] - g["value_b"]).to_numpy()
-            dm, dsd, dlo, dhi = t_interval(d)
-            v_indep = np.nanvar(g["value"], ddof=1) + np.nanvar(g["value_b"], ddof=1)
-            vr = 1 - dsd**2 / v_indep if len(g) > 1 and v_indep > 0 else np.nan
+            d = paired_difference(g["value"].to_numpy(), g["value_b"].to_numpy())
             rows.append(
-                (name, metric, mean, lo, hi, len(g), dm, dlo, dhi, vr, bool(dlo > 0 or dhi < 0))
-            )
+                (name, metric, mean, lo, hi, len(g), d.mean, d.low, d.high,
+                 d.variance_reduction, d.significant)
+            )  # fmt: skip
     cols = [
         "scenario",
         "metric",
@@ -337,7 +223,7 @@ def assumptions(run: RunData, conf: Path | None = None) -> pd.DataFrame:
         return pd.DataFrame(columns=["key", "value", "kind", "basis"])
     source = (conf or conf_dir()) / "lead_provider" / f"{lead.get('name', '')}.yaml"
     comments = yaml_comments(source.read_text(encoding="utf-8")) if source.is_file() else {}
-    file_values = _flatten(_read_yaml(source) or {}) if source.is_file() else {}
+    file_values = _flatten(read_yaml(source) or {}) if source.is_file() else {}
     rows = []
     for key, val in _flatten(lead).items():
         if key in ("name", "defaults"):
@@ -559,7 +445,7 @@ def load(path: Path) -> Context:
     unfinished = [r.path.name for r in all_runs if not r.finished]
     if unfinished:
         notes.append(f"Jobs {', '.join(unfinished)} have not finished; they are left out.")
-    comparison = _read_csv(root / "comparison.csv") if sweep else None
+    comparison = read_csv(root / "comparison.csv") if sweep else None
     source = "comparison.csv (sim.compare)"
     if comparison is None or comparison.empty:
         comparison = paired_comparison(runs, baseline) if len(runs) > 1 else pd.DataFrame()
