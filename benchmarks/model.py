@@ -24,25 +24,18 @@ OUT = Path(__file__).resolve().parent / "results" / "model.json"
 
 def one(place: str) -> dict[str, float | str]:
     """Run one replication of ``place`` in this process and measure it."""
-    from hydra import compose, initialize_config_dir
-
-    import sim.cli  # noqa: F401
+    from sim.config.compose import compose_params
     from sim.models import MODELS
-    from sim.params import validate
-    from sim.paths import conf_dir
 
-    with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3"):
-        cfg = compose(
-            config_name="config",
-            overrides=[
-                "model=care",
-                f"place={place}",
-                "lead_provider=status_quo",
-                "run.horizon=425",
-                "run.warm_up=60",
-            ],
-        )
-    params = validate(cfg)
+    params = compose_params(
+        [
+            "model=care",
+            f"place={place}",
+            "lead_provider=status_quo",
+            "run.horizon=425",
+            "run.warm_up=60",
+        ]
+    )
     start = time.perf_counter()
     result = MODELS["care"].simulate(params.model, params.run, params.output, 0)
     wall = time.perf_counter() - start

@@ -473,7 +473,7 @@ h1{font-size:2rem;margin:.2em 0}h2{font-size:1.5rem;margin-top:2em;border-bottom
 h3{font-size:1.2rem;margin-top:1.5em}
 table{border-collapse:collapse;margin:1em 0;font-size:.95rem}
 th,td{border:1px solid #ddd;padding:4px 10px;text-align:left;vertical-align:top}
-th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}
 figure{margin:1.5em 0}figure img{width:100%;height:auto;border:1px solid #eee}
 figcaption{color:#555;font-size:.95rem}.note{color:#8a4b00;background:#fff6e5;padding:6px 10px;
 border-left:4px solid #e69f00}.kind-assumption{color:#b00020;font-weight:600}
@@ -567,8 +567,13 @@ def headline_table(ctx: Context, metrics: Sequence[str] = figures.HEADLINE) -> s
             if row.empty:
                 cells.append("<td class='num'>–</td>")
                 continue
-            mean = labels.format_value(m, row["mean"].iloc[0])
-            ci = _range(m, row["ci_low"].iloc[0], row["ci_high"].iloc[0])
+            # Units are in the Measure column; repeating them in every cell pushes a
+            # four-scenario table past a projector's width.
+            mean = labels.format_value(m, row["mean"].iloc[0], with_unit=False)
+            # A t-interval can run past what the measure can take (an occupancy over 100%).
+            low, high = (row[k].iloc[0] for k in ("ci_low", "ci_high"))
+            floor, ceiling = (b / info.scale for b in info.bounds) if info.scale else (low, high)
+            ci = _range(m, max(low, floor), min(high, ceiling))
             text = f"{_e(mean)}<br><small>95% CI {_e(ci)}</small>"
             d = (
                 c[(c["scenario"] == n) & (c["metric"] == m)]
@@ -578,7 +583,7 @@ def headline_table(ctx: Context, metrics: Sequence[str] = figures.HEADLINE) -> s
             if n != ctx.baseline and not c.empty and len(d):
                 dm, lo, hi = (d[k].iloc[0] for k in ("diff_mean", "diff_ci_low", "diff_ci_high"))
                 sig = bool(np.isfinite(lo) and np.isfinite(hi) and (lo > 0 or hi < 0))
-                diff = labels.format_value(m, dm, signed=True)
+                diff = labels.format_value(m, dm, with_unit=False, signed=True)
                 dci = _range(m, lo, hi, signed=True)
                 text += (
                     f"<br><span class='{'sig' if sig else ''}'>difference {_e(diff)}</span>"

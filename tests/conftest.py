@@ -8,10 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
 
-import sim.cli  # noqa: F401  (registers resolvers and schemas, as the CLI does)
-from sim.paths import REPO_DIR, conf_dir
+from sim.config.compose import compose_config
+from sim.paths import REPO_DIR
 
 
 @pytest.fixture
@@ -19,8 +18,7 @@ def compose_cfg():
     """Compose the app's config with overrides, as the CLI would."""
 
     def _compose(*overrides: str):
-        with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3"):
-            return compose(config_name="config", overrides=list(overrides))
+        return compose_config(overrides)
 
     return _compose
 

@@ -5,22 +5,17 @@ from __future__ import annotations
 import functools
 
 import pytest
-from hydra import compose, initialize_config_dir
 
-import sim.cli  # noqa: F401  (registers resolvers and schemas, as the CLI does)
+from sim.config.compose import compose_params
 from sim.models import MODELS
 from sim.models.base import ReplicationResult
-from sim.params import validate
-from sim.paths import conf_dir
 
 SHORT = ("place=neighbourhood_50k", "run.horizon=150", "run.warm_up=30")
 
 
 @functools.lru_cache(maxsize=32)
 def _run(overrides: tuple[str, ...], replication: int) -> ReplicationResult:
-    with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3"):
-        cfg = compose(config_name="config", overrides=["model=care", *SHORT, *overrides])
-    params = validate(cfg)
+    params = compose_params(["model=care", *SHORT, *overrides])
     return MODELS["care"].simulate(params.model, params.run, params.output, replication)
 
 

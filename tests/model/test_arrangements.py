@@ -8,9 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hydra import compose, initialize_config_dir
 
-import sim.cli  # noqa: F401  (registers resolvers and schemas, as the CLI does)
+from sim.config.compose import compose_config
 from sim.errors import ConfigError
 from sim.models import MODELS
 from sim.models.base import ReplicationResult
@@ -36,8 +35,7 @@ HEADLINE = (
 
 
 def _config(*overrides: str) -> dict:
-    with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3"):
-        return to_container(compose(config_name="config", overrides=["model=care", *overrides]))
+    return to_container(compose_config(["model=care", *overrides]))
 
 
 def _two_areas(data: dict, arrangements: dict[str, str]) -> dict:

@@ -14,14 +14,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from hydra import compose, initialize_config_dir
 from hypothesis import settings
 from hypothesis import strategies as st
 from omegaconf import OmegaConf
 
-import sim.cli  # noqa: F401  (registers resolvers and schemas, as the CLI does)
+from sim.config.compose import compose_config
 from sim.models.care import schema as s
-from sim.paths import conf_dir
 
 ARRANGEMENTS = ("status_quo", "trust_led", "federation_led", "alliance")
 
@@ -33,8 +31,7 @@ def examples(share: float) -> int:
 
 @functools.lru_cache(maxsize=4)
 def _base(*overrides: str) -> dict[str, Any]:
-    with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3"):
-        cfg = compose(config_name="config", overrides=list(overrides))
+    cfg = compose_config(overrides)
     return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]
 
 

@@ -77,25 +77,18 @@ def run_calibration(replications: int = 5, overrides: tuple[str, ...] = ()) -> p
     pandas.DataFrame
         One row per target: number, kpi, target, source, mean, ci_low, ci_high, within.
     """
-    from hydra import compose, initialize_config_dir
-
-    import sim.cli  # noqa: F401  (registers schemas and resolvers)
+    from sim.config.compose import compose_params
     from sim.models import MODELS
-    from sim.params import validate
-    from sim.paths import conf_dir
 
-    with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3"):
-        cfg = compose(
-            config_name="config",
-            overrides=[
-                "model=care",
-                "place=mnp_250k",
-                "lead_provider=status_quo",
-                "output.timeseries=false",
-                *overrides,
-            ],
-        )
-    params = validate(cfg)
+    params = compose_params(
+        [
+            "model=care",
+            "place=mnp_250k",
+            "lead_provider=status_quo",
+            "output.timeseries=false",
+            *overrides,
+        ]
+    )
     spec = MODELS["care"]
     runs = [
         spec.simulate(params.model, params.run, params.output, r).metrics
