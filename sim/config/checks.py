@@ -56,6 +56,17 @@ def nonneg(key: str, value: object) -> float:
     return x
 
 
+def nonneg_or_inf(key: str, value: object) -> float:
+    """A number ≥ 0, or ``inf`` (for a delay, "never")."""
+    if value == math.inf and not isinstance(value, bool):
+        return math.inf
+    allowed = "must be a number of at least 0, or .inf"
+    x = _number(key, value, allowed)
+    if x < 0:
+        raise ConfigError(key, value, allowed)
+    return x
+
+
 def probability(key: str, value: object) -> float:
     """A probability in [0, 1]."""
     allowed = "must be a probability between 0 and 1"

@@ -102,6 +102,10 @@ def _scenario_handles(names: Sequence[str], colours: Mapping[str, str]) -> list[
 
 
 # --------------------------------------------------------------------------- forest plot
+# Smallest half-width of a forest panel, as a share of the baseline's level.
+FOREST_MIN_SPAN = 0.02
+
+
 @styled
 def forest(
     comparison: pd.DataFrame,
@@ -163,7 +167,11 @@ def forest(
         ax.axvline(0, color=GREY, lw=1.5, ls="--", zorder=0)
         lo_all = rows[["diff_ci_low", "diff_mean"]].min().min() * info.scale
         hi_all = rows[["diff_ci_high", "diff_mean"]].max().max() * info.scale
-        span = max(abs(lo_all), abs(hi_all), 1e-12)
+        # A difference of 0.001 days must not fill a panel as if it mattered: the axis always
+        # spans at least FOREST_MIN_SPAN of the baseline's level (when the table has it).
+        level = abs(value(comparison, baseline, metric)) * info.scale
+        floor = FOREST_MIN_SPAN * level if np.isfinite(level) else 0.0
+        span = max(abs(lo_all), abs(hi_all), floor, 1e-12)
         # Zero always in view, centred, so left/right of the line reads the same in each panel.
         ax.set_xlim(-1.25 * span, 1.25 * span)
         # Four panels a row: titles and labels wrap so they never run into the next panel.

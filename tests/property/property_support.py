@@ -121,6 +121,7 @@ def care_configs(draw: st.DrawFn) -> dict[str, Any]:
     model["step_down"]["stay_mean_days"] = draw(st.floats(min_value=1.0, max_value=40.0))
     model["virtual_ward"]["stay_mean_days"] = draw(st.floats(min_value=1.0, max_value=30.0))
     model["proactive"]["review_days"] = draw(st.floats(min_value=10.0, max_value=365.0))
+    model["care_home_refill_days"] = draw(st.sampled_from((0.0, 28.0, 200.0, math.inf)))
     rows = model["hospital"]["discharge_shares"]
     for band in rows:
         rows[band] = dict(

@@ -16,6 +16,7 @@ from property_support import care_configs, close, examples, same_metrics, stays
 
 from sim.errors import ConfigError
 from sim.models import MODELS
+from sim.models.care.resources import apportion
 from sim.params import validate
 
 # Time series whose daily means are places held in a capacity-limited service.
@@ -41,9 +42,9 @@ def _reserved_beds(params) -> float:
     total = params.model.capacity["beds"]
     if math.isinf(total):
         return 0.0
-    pops = np.asarray(params.model.area_population, dtype=float)
     share = params.model.model.hospital.elective_bed_share
-    return float(sum(round(total * p / pops.sum() * share) for p in pops))
+    per_area = apportion(total, np.asarray(params.model.area_population, dtype=float))
+    return float(sum(round(b * share) for b in per_area))
 
 
 @settings(max_examples=examples(0.4))

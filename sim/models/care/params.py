@@ -170,6 +170,10 @@ def _structured(schema: type, data: dict[str, Any], prefix: str) -> Any:
         raise ConfigError(f"{prefix}.{key}".rstrip("."), None, str(exc).split("\n")[0]) from None
 
 
+# Delays for which .inf means "never".
+MAY_BE_INFINITE = frozenset({"model.care_home_refill_days"})
+
+
 def _all_finite_nonneg(obj: Any, key: str, allow_inf: bool = False) -> None:
     """Every number anywhere in a group must be finite and at least 0 (rates, days, shares)."""
     if is_dataclass(obj):
@@ -182,7 +186,7 @@ def _all_finite_nonneg(obj: Any, key: str, allow_inf: bool = False) -> None:
         for i, v in enumerate(obj):
             _all_finite_nonneg(v, f"{key}.{i}", allow_inf)
     elif isinstance(obj, int | float) and not isinstance(obj, bool):
-        if allow_inf and obj == math.inf:
+        if (allow_inf or key in MAY_BE_INFINITE) and obj == math.inf:
             return
         if key.endswith("_effect_per_0_2_upc"):  # a signed effect size
             if not math.isfinite(obj):
@@ -314,6 +318,7 @@ def _check_model(m: s.CareModelConfig) -> None:
     _bands("model.mortality.per_1000_by_age", mo.per_1000_by_age)
     _bands("model.mortality.frailty_hazard_ratio", mo.frailty_hazard_ratio, s.FRAILTY)
     checks.probability("model.care_home_vacancy_share", m.care_home_vacancy_share)
+    checks.nonneg_or_inf("model.care_home_refill_days", m.care_home_refill_days)
 
     _bands(
         "model.costs.annual_cost_per_place",

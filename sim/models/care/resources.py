@@ -40,6 +40,10 @@ class Level:
         """Integral of the level from 0 to each time in ``at``."""
         t = np.asarray(self.times)
         v = np.asarray(self.levels)
+        if t.size > 1 and (np.diff(t) < 0).any():
+            # A change recorded for a later time before an earlier one (a place "granted in
+            # the future") would make the integral wrong without any other sign.
+            raise RuntimeError("a Level was changed out of time order; its summaries are invalid")
         cum = np.concatenate([[0.0], np.cumsum(v[:-1] * np.diff(t))])
         i = np.searchsorted(t, at, side="right") - 1
         return cum[i] + v[i] * (at - t[i])

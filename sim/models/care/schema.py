@@ -225,6 +225,7 @@ class CareModelConfig:
     eol: EndOfLifeConfig = field(default_factory=EndOfLifeConfig)
     mortality: MortalityConfig = field(default_factory=MortalityConfig)
     care_home_vacancy_share: float = 0.05
+    care_home_refill_days: float = 28.0
     costs: CostsConfig = field(default_factory=CostsConfig)
 
 

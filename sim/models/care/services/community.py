@@ -182,9 +182,19 @@ class Ucr:
                 if lost:
                     w.log.add(now, person, "referral_lost", "virtual_ward")
                     return
-                w.mnp.virtual_ward.request(person, now + visit, draws, False, None)
+                # Requested when the visit ends, not now with a future time: a place granted
+                # "in the future" would be counted before it is held, and would outlive a
+                # death during the visit.
+                w.at(now + visit, self._step_up, person, draws)
             return
         w.at(now + visit, w.hospital.ed_arrival, person, now + visit, acuity, draws, True)
+
+    def _step_up(self, person: int, draws: list[float]) -> None:
+        w = self.w
+        now = w.env.now
+        if now >= w.pop.death_time[person] or w.in_hospital[person]:
+            return
+        w.mnp.virtual_ward.request(person, now, draws, False, None)
 
 
 class Proactive:

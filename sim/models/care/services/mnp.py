@@ -10,10 +10,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.models.care.resources import Pool, apportion
+from sim.models.care.schema import AGE_BANDS, FRAILTY
 from sim.models.care.services.community import StayService
 
 if TYPE_CHECKING:
     from sim.models.care.model import World
+
+
+# Who moves into a care home from the community: 75 or older, moderately or severely frail.
+OLD_AGE = AGE_BANDS.index("75-84")
+FRAIL = FRAILTY.index("moderate")
 
 
 class Mnp:
@@ -45,6 +51,23 @@ class Mnp:
             pool.in_use = int(residents[j])
             pool.level.add(0.0, int(residents[j]))
             self.care_homes.append(pool)
+        # Community admissions keep each area's care-home population at its starting level
+        # (see conf/model/care.yaml, care_home_refill_days). Draws are keyed by person and
+        # the candidates ranked by one permutation, so scenarios share them (CRN).
+        self.care_home_target = [int(r) for r in residents]
+        self.refill_days = p.model.care_home_refill_days
+        self.refill_u = world.streams.generator("care_home/refill_delay").standard_exponential(
+            pop.size
+        )
+        order = world.streams.generator("care_home/community_order").permutation(pop.size)
+        eligible = (
+            (pop.age[order] >= OLD_AGE) & (pop.frailty[order] >= FRAIL) & ~pop.care_home[order]
+        )
+        ranked = order[eligible]
+        self.community_queue = [
+            ranked[world.area_of[ranked] == j].tolist() for j in range(len(world.area_shares))
+        ]
+        self.community_next = [0] * len(world.area_shares)
         self.eol_area: dict[int, int] = {}
         dying = np.flatnonzero(np.isfinite(pop.death_time))
         self.u_identified = dict(
@@ -148,6 +171,25 @@ class Mnp:
 
         return pool, pool.request(w.env.now, start)
 
+    def _refill(self, area: int) -> None:
+        """Fill a place freed by a death from the community, unless a discharge took it."""
+        w = self.w
+        now = w.env.now
+        pool = self.care_homes[area]
+        if pool.in_use >= self.care_home_target[area] or pool.queue:
+            return
+        queue, k = self.community_queue[area], self.community_next[area]
+        while k < len(queue):
+            person = queue[k]
+            k += 1
+            if not (w.pop.care_home[person] or w.in_hospital[person]) and (
+                w.pop.death_time[person] > now
+            ):
+                self.community_next[area] = k
+                self.care_home_request(person, lambda _t: None)
+                return
+        self.community_next[area] = k
+
     # ------------------------------------------------------------------ death
     def die(self, person: int) -> None:
         """Death: place of death, and every held place is released."""
@@ -164,7 +206,10 @@ class Mnp:
         if w.eol_enrolled[person]:
             self.eol[self.eol_area.pop(person)].release(now)
         if w.pop.care_home[person]:
-            self.care_homes[int(w.area_of[person])].release(now)
+            area = int(w.area_of[person])
+            self.care_homes[area].release(now)
+            if math.isfinite(self.refill_days):
+                w.at(now + self.refill_days * self.refill_u[person], self._refill, area)
         w.community.proactive.leave(person)
         w.community.step_down.end(person)
         self.virtual_ward.end(person)
