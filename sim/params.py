@@ -33,7 +33,19 @@ def to_container(cfg: DictConfig | dict) -> dict[str, Any]:
         return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]
     except OmegaConfBaseException as exc:
         key = getattr(exc, "full_key", None) or "config"
-        raise ConfigError(key, None, f"could not be resolved ({exc.msg})") from None
+        # OmegaConf appends "full_key: ..., object_type=..." lines; one line is enough.
+        reason = str(getattr(exc, "msg", None) or exc).strip().splitlines()[0]
+        raise ConfigError(key, _raw_value(cfg, key), f"could not be resolved ({reason})") from None
+
+
+def _raw_value(cfg: DictConfig, key: str) -> Any:
+    """The value at dotted ``key`` as written (an unresolved ``${...}``), or ``None``."""
+    node: Any = OmegaConf.to_container(cfg, resolve=False)
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
 
 
 def check_against_schema(data: dict[str, Any], schema: type, prefix: str) -> None:

@@ -30,6 +30,11 @@ TRUSTED_TARGETS = ("sim.callbacks.", "hydra._internal.", "hydra_plugins.")
 MAX_SWEEP_JOBS = 10_000
 
 
+# What Hydra raises for a malformed override: its parse error, a lexer error wrapped in a
+# HydraException ("run.seed==3"), or a ValueError ("=3", "model=null").
+PARSE_ERRORS = (OverrideParseException, HydraException, ValueError)
+
+
 class PreflightSkipped(Exception):
     """The command line asks Hydra for something other than a run (help, --cfg, ...)."""
 
@@ -52,7 +57,7 @@ def expand(overrides: list[str], multirun: bool) -> Iterator[list[str]]:
     """Every job's override list that a (possibly sweeping) command line produces."""
     try:
         parsed = OverridesParser.create().parse_overrides(overrides)
-    except OverrideParseException as exc:
+    except PARSE_ERRORS as exc:
         raise ConfigError("override", _first_bad(overrides), _line(exc)) from None
     choices: list[list[str]] = []
     for text, override in zip(overrides, parsed, strict=True):
@@ -120,11 +125,11 @@ def find_targets(node: object, path: str = "") -> list[tuple[str, str]]:
 def _check_targets(overrides: list[str]) -> None:
     """Refuse any ``_target_`` outside :data:`TRUSTED_TARGETS`, in the job or Hydra config."""
     parser = OverridesParser.create()
-    fixed = [t for t in overrides if not parser.parse_override(t).is_sweep_override()]
     try:
+        fixed = [t for t in overrides if not parser.parse_override(t).is_sweep_override()]
         cfg = compose(config_name="config", overrides=fixed, return_hydra_config=True)
         tree = OmegaConf.to_container(cfg, resolve=False)
-    except (HydraException, OmegaConfBaseException):
+    except (*PARSE_ERRORS, OmegaConfBaseException):
         return  # the per-job composition reports the error precisely
     for key, target in find_targets(tree):
         if not target.startswith(TRUSTED_TARGETS):
@@ -143,12 +148,12 @@ def _with_config_sweeps(overrides: list[str]) -> list[str]:
     parser = OverridesParser.create()
     try:
         parsed = parser.parse_overrides(overrides)
-    except OverrideParseException as exc:
+    except PARSE_ERRORS as exc:
         raise ConfigError("override", _first_bad(overrides), _line(exc)) from None
     fixed = [t for t, o in zip(overrides, parsed, strict=True) if not o.is_sweep_override()]
     try:
         cfg = compose(config_name="config", overrides=fixed, return_hydra_config=True)
-    except (HydraException, OmegaConfBaseException):
+    except (*PARSE_ERRORS, OmegaConfBaseException):
         return overrides  # the per-job composition below reports the error precisely
     declared = cfg.hydra.sweeper.get("params") or {}
     on_cli = {o.get_key_element().lstrip("+~") for o in parsed}
@@ -166,6 +171,8 @@ def compose_config(overrides: list[str]):  # noqa: ANN201  (an omegaconf DictCon
         raise ConfigError("override", _first_bad(overrides), _line(exc)) from None
     except (HydraException, OmegaConfBaseException) as exc:
         raise _composition_error(exc, overrides) from None
+    except ValueError as exc:  # e.g. "=3" or "model=null": Hydra's own ValueError
+        raise ConfigError("override", _first_bad(overrides), _line(exc)) from None
 
 
 def _override_value(key: str, overrides: list[str]) -> str | None:
@@ -224,7 +231,9 @@ def _first_bad(overrides: list[str]) -> str:
     for text in overrides:
         try:
             parser.parse_override(text)
-        except OverrideParseException:
+            if text.startswith("=") or text.endswith("=null"):
+                return text
+        except PARSE_ERRORS:
             return text
     return " ".join(overrides)
 

@@ -436,7 +436,7 @@ def load(path: Path) -> Context:
     all_runs = [load_run(p) for p in job_dirs(root)] if sweep else [load_run(root)]
     runs = [r for r in all_runs if r.finished]
     if not runs:
-        raise FileNotFoundError(f"{root}: no finished run (no summary.csv)")
+        raise FileNotFoundError(f"{root}: no finished run (no summary.csv and run.json)")
     name_scenarios(runs)
     names = [r.name for r in runs]
     # Without a status quo, the first job is the baseline (a sweep lists its central case first).

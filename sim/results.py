@@ -32,8 +32,12 @@ class RunData:
 
     @property
     def finished(self) -> bool:
-        """True when the run wrote its summary table."""
-        return self.summary is not None
+        """True when the run wrote its manifest, which is written after every table.
+
+        A run stopped while writing its tables can leave ``summary.csv`` without
+        ``run.json``; such a run is unfinished, whatever tables it has.
+        """
+        return self.summary is not None and bool(self.manifest)
 
     @property
     def warm_up(self) -> float | None:

@@ -74,13 +74,50 @@ def execute(
     reps = replications_table(results)
     summary = summarise(reps)
     verification = verification_table(params, summary)
+    timing = {"wall": wall, "cpu": cpu, "cache_key": cache.dir.name if cache else None}
 
     # Tables first, manifest last: a run.json means the run finished and its tables exist.
-    io.write_csv(run_dir / "replications.csv", reps)
-    io.write_csv(run_dir / "summary.csv", summary)
-    io.write_csv(run_dir / "diagnostics.csv", diagnostics_table(results))
+    # Each file is written atomically; if the run is stopped between files, the ones
+    # already written are removed, so a run directory holds all of its tables or none.
+    written: list[Path] = []
+    try:
+        warnings = _write_tables(
+            params, resolved, run_dir, overrides, results, (reps, summary, verification),
+            timing, written,
+        )  # fmt: skip
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    # The STRESS-DES report is generated from run.json, so it comes after the manifest.
+    stress_des.write(run_dir, resolved)
+    return RunOutcome(
+        run_dir=run_dir, summary=summary, verification=verification, warnings=warnings
+    )
+
+
+def _write_tables(
+    params: Params,
+    resolved: dict[str, Any],
+    run_dir: Path,
+    overrides: list[str],
+    results: list[Any],
+    summaries: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None],
+    timing: dict[str, Any],
+    written: list[Path],
+) -> list[warmup.RunWarning]:
+    """Write every table, the warnings and finally the manifest, recording each path."""
+
+    def keep(path: Path) -> Path:
+        written.append(path)
+        return path
+
+    reps, summary, verification = summaries
+    io.write_csv(keep(run_dir / "replications.csv"), reps)
+    io.write_csv(keep(run_dir / "summary.csv"), summary)
+    io.write_csv(keep(run_dir / "diagnostics.csv"), diagnostics_table(results))
     if verification is not None:
-        io.write_csv(run_dir / "verification.csv", verification)
+        io.write_csv(keep(run_dir / "verification.csv"), verification)
     tables = {}
     for name, enabled in (
         ("timeseries", params.output.timeseries),
@@ -88,26 +125,23 @@ def execute(
     ):
         tables[name] = stacked_table(results, name) if enabled else None
         if tables[name] is not None:
-            io.write_parquet(run_dir / f"{name}.parquet", tables[name])
+            io.write_parquet(keep(run_dir / f"{name}.parquet"), tables[name])
     scenario = " ".join(overrides) or "defaults"
     warnings = warmup.run_warnings(
         params.kind, params.model, tables["timeseries"], params.run.warm_up, scenario
     )
     document = warmup.warnings_document(warnings, scenario)
-    io.write_json(run_dir / warmup.WARNINGS_FILE, document)
+    io.write_json(keep(run_dir / warmup.WARNINGS_FILE), document)
     manifest = build_manifest(
         resolved=resolved,
         overrides=overrides,
-        wall_seconds=wall,
-        cpu_seconds=cpu,
+        wall_seconds=timing["wall"],
+        cpu_seconds=timing["cpu"],
         extra={
-            "cache_key": cache.dir.name if cache else None,
+            "cache_key": timing["cache_key"],
             "meaningful": document["meaningful"],
             "verdict": document["verdict"],
         },
     )
     io.write_json(run_dir / "run.json", manifest)
-    stress_des.write(run_dir, resolved)
-    return RunOutcome(
-        run_dir=run_dir, summary=summary, verification=verification, warnings=warnings
-    )
+    return warnings

@@ -508,7 +508,8 @@ def _apply_overrides(
         if value is None:
             continue
         if value != math.inf and key != "gp_appointments_per_1000":
-            value = float(checks.nonneg_int(f"place.capacity_overrides.{key}", int(value)))
+            whole = int(value) if isinstance(value, float) and value.is_integer() else value
+            value = float(checks.nonneg_int(f"place.capacity_overrides.{key}", whole))
         cap[key] = float(value)
         if key in area_cap[0]:
             for a, part in zip(area_cap, apportion(value, shares), strict=True):
