@@ -82,9 +82,20 @@ def build_run(data: dict[str, Any]) -> RunParams:
     seed = checks.nonneg_int("run.seed", data.get("seed"))
     if seed >= 2**63:
         raise ConfigError("run.seed", seed, "must be below 2**63")
+    raw = data.get("replications")
+    auto = raw == "auto"
+    if not auto and isinstance(raw, str):
+        raise ConfigError("run.replications", raw, "must be a whole number of at least 1, or auto")
+    precision = checks.positive("run.precision", data.get("precision", 0.05))
+    cap = checks.positive_int("run.max_replications", data.get("max_replications", 50))
+    if auto and cap < 2:
+        raise ConfigError("run.max_replications", cap, "must be at least 2 with replications=auto")
     return RunParams(
         seed=seed,
-        replications=checks.positive_int("run.replications", data.get("replications")),
+        replications=cap if auto else checks.positive_int("run.replications", raw),
+        auto=auto,
+        precision=precision,
+        max_replications=cap,
         horizon=horizon,
         warm_up=warm_up,
         workers=checks.positive_int("run.workers", data.get("workers")),

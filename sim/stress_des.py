@@ -115,7 +115,7 @@ Horizon {run.get("horizon")} time units, so {measured:g} time units are measured
 
 ## 4.3 Estimation approach
 {run.get("replications")} independent replications; 95% t confidence intervals across them.
-Precision reached: {_precision(summary)}.
+{_auto_text(manifest)}Precision reached: {_precision(summary)}.
 
 ## 5.1 Software
 Python {versions.get("python")}; SimPy {versions.get("simpy")}; NumPy {versions.get("numpy")};
@@ -144,3 +144,17 @@ needed to reproduce it: the resolved config, the overrides and the manifest.
 def write(run_dir: Path, resolved: dict[str, Any] | None = None) -> Path:
     """Write ``stress_des.md`` into ``run_dir`` atomically."""
     return io.write_text(Path(run_dir) / "stress_des.md", render(run_dir, resolved))
+
+
+def _auto_text(manifest: dict) -> str:
+    """How ``run.replications=auto`` chose N, when it did."""
+    auto = manifest.get("replications_auto")
+    if not auto:
+        return ""
+    outcome = "met" if auto["precision_met"] else "NOT met (cap reached)"
+    return (
+        f"N = {auto['replications_chosen']} was chosen by the confidence-interval method: the "
+        f"smallest N (up to {auto['max_replications']}) whose 95% half-width is within "
+        f"{auto['precision_target']:.1%} of the mean for every headline KPI; target {outcome} "
+        f"after steps {auto['replications_after_each_step']}.\n"
+    )

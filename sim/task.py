@@ -20,6 +20,7 @@ from sim.manifest import build_manifest
 from sim.models import MODELS
 from sim.params import Params
 from sim.paths import outputs_root
+from sim.replication_number import ReplicationChoice, run_until_precise
 from sim.stats import summarise
 
 
@@ -68,13 +69,22 @@ def execute(
         if params.run.cache
         else None
     )
-    results = run_replications(params, cache=cache)
+    choice = None
+    if params.run.auto:
+        results, choice = run_until_precise(params, cache=cache)
+    else:
+        results = run_replications(params, cache=cache)
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
 
     reps = replications_table(results)
     summary = summarise(reps)
     verification = verification_table(params, summary)
-    timing = {"wall": wall, "cpu": cpu, "cache_key": cache.dir.name if cache else None}
+    timing = {
+        "wall": wall,
+        "cpu": cpu,
+        "cache_key": cache.dir.name if cache else None,
+        "replication_choice": choice,
+    }
 
     # Tables first, manifest last: a run.json means the run finished and its tables exist.
     # Each file is written atomically; if the run is stopped between files, the ones
@@ -130,6 +140,9 @@ def _write_tables(
     warnings = warmup.run_warnings(
         params.kind, params.model, tables["timeseries"], params.run.warm_up, scenario
     )
+    choice = timing["replication_choice"]
+    if choice is not None and not choice.met:
+        warnings.append(precision_warning(choice, scenario))
     document = warmup.warnings_document(warnings, scenario)
     io.write_json(keep(run_dir / warmup.WARNINGS_FILE), document)
     manifest = build_manifest(
@@ -141,7 +154,20 @@ def _write_tables(
             "cache_key": timing["cache_key"],
             "meaningful": document["meaningful"],
             "verdict": document["verdict"],
+            "replications_auto": choice.record() if choice is not None else None,
         },
     )
     io.write_json(run_dir / "run.json", manifest)
     return warnings
+
+
+def precision_warning(choice: ReplicationChoice, scenario: str) -> warmup.RunWarning:
+    """A caution that ``run.replications=auto`` hit its cap before the precision target."""
+    worst = max(choice.reached, key=lambda k: choice.reached[k])
+    return warmup.RunWarning(
+        "precision_not_reached", warmup.CAUTION, scenario, worst,
+        f"run.max_replications ({choice.maximum}) was reached before every headline KPI's "
+        f"95% CI half-width was within {choice.target:.2%} of its mean (worst: {worst}, "
+        f"{choice.reached[worst]:.1%}); raise run.max_replications or relax run.precision",
+        choice.record(),
+    )  # fmt: skip

@@ -17,7 +17,9 @@ class RunConfig:
     """How long, how often and how to run. Times are in the model's time unit."""
 
     seed: int = 20261125
-    replications: int = 5
+    replications: Any = 5  # a whole number, or "auto" (see sim/replication_number.py)
+    precision: float = 0.05
+    max_replications: int = 50
     horizon: float = 365.0
     warm_up: float = 60.0
     workers: int = 1

@@ -20,6 +20,9 @@ class RunParams:
     workers: int = 1
     progress: bool = True
     cache: bool = True
+    auto: bool = False
+    precision: float = 0.05
+    max_replications: int = 50
 
 
 @dataclass(frozen=True)

@@ -531,7 +531,7 @@ ARGV_CASES: tuple[tuple[tuple[str, ...], str, str], ...] = (
     ),
     (("model=queue", "model.nodes.a.servers=2.5"), "model.nodes.a.servers", "2.5"),
     (("model=queue", "model.nodes.a.servers=true"), "model.nodes.a.servers", "true"),
-    (("model=queue", "run.replications=1e3"), "run.replications", "1e3"),
+    (("model=queue", "run.replications=1e3"), "run.replications", "1000.0"),
     (("model=queue", "run.horizon=abc"), "run.horizon", "abc"),
     (("model=queue", "run.seed=9223372036854775808"), "run.seed", "9223372036854775808"),
     (("model=queue", "output.event_log=maybe"), "output.event_log", "maybe"),
