@@ -26,7 +26,7 @@ from sim.models.base import ReplicationResult
 from sim.paths import PACKAGE_DIR
 
 # Settings that decide how a run is executed, never what it computes.
-EXECUTION_ONLY = ("replications", "workers", "progress", "cache")
+EXECUTION_ONLY = ("replications", "precision", "max_replications", "workers", "progress", "cache")
 
 
 @lru_cache(maxsize=1)
