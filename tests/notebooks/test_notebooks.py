@@ -23,7 +23,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from nbformat import NotebookNode
 
-from sim.compare import write_comparison
+from sim.compare import load_sweep, write_comparison
 from sim.paths import REPO_DIR
 
 NOTEBOOKS = REPO_DIR / "notebooks"
@@ -171,69 +171,114 @@ def test_notebook_is_valid_and_stored_without_outputs(path: Path) -> None:
 
 
 # --------------------------------------------------------------------------- workshop
-def test_workshop_notebook_finds_the_newest_sweep(
-    outputs: Path, sweep_dir: Path, kernel_env: pytest.MonkeyPatch
-) -> None:
-    """With ``SWEEP_DIR = None`` the notebook picks the newest finished sweep in the outputs."""
-    kernel_env.setenv("NHSIM_OUTPUT_ROOT", str(outputs))
-    nb = up_to(nbformat.read(WORKSHOP, as_version=4), "sweep_dir = ")
-    execute(with_probe(nb, "str(sweep_dir)"))
-    assert_no_errors(nb)
-    assert Path(probe(nb)) == sweep_dir
+# The live run in the tests: the smallest settings that still exercise every cell.
+LIVE = {"PLACE": "neighbourhood_50k", "REPLICATIONS": 2, "HORIZON": 120, "WARM_UP": 30}
+LOSS_KEY = "lead_provider.handoffs.separate.loss"
 
 
-def test_workshop_notebook_shows_table_and_figures(
-    sweep_dir: Path, tmp_path: Path, kernel_env: pytest.MonkeyPatch
+def _sweeps(root: Path) -> list[Path]:
+    return sorted((root / "sweeps").iterdir()) if (root / "sweeps").is_dir() else []
+
+
+def test_workshop_notebook_runs_live_and_shows_what_moved(
+    tmp_path: Path, kernel_env: pytest.MonkeyPatch
 ) -> None:
-    """The whole notebook runs; its table has the 4 arrangements and matches comparison.csv."""
-    kernel_env.setenv("NHSIM_OUTPUT_ROOT", str(tmp_path / "empty"))  # SWEEP_DIR wins
-    nb = with_parameters(nbformat.read(WORKSHOP, as_version=4), SWEEP_DIR=str(sweep_dir))
+    """Run all: two sweeps through the CLI (before and after one assumption), tables, figures.
+
+    Nothing is prepared beforehand: the notebook makes both sweeps itself, in an empty
+    outputs root, through the command line, and only reads what they saved.
+    """
+    root = tmp_path / "outputs"
+    kernel_env.setenv("NHSIM_OUTPUT_ROOT", str(root))
+    nb = with_parameters(nbformat.read(WORKSHOP, as_version=4), **LIVE)
     with_probe(
         nb,
-        "{'sweep': str(sweep_dir), 'columns': list(headline.columns),"
-        " 'comparison': comparison.to_dict('records')}",
+        "{'before': str(sweep_dir), 'after': str(sweep_dir_after),"
+        " 'columns': list(headline.columns), 'comparison': comparison.to_dict('records'),"
+        " 'moved': moved.to_dict('records'), 'gap_columns': list(gaps_moved.columns)}",
     )
+    start = time.perf_counter()
     execute(nb)
+    elapsed = time.perf_counter() - start
     assert_no_errors(nb)
     found = probe(nb)
-    assert Path(found["sweep"]) == sweep_dir
+
+    # Two sweeps were made, here, by the command line: before and after the change.
+    before, after = Path(found["before"]), Path(found["after"])
+    assert _sweeps(root) == sorted([before, after])
+    for sweep, loss in ((before, 0.06), (after, 0.12)):
+        runs = load_sweep(sweep).runs
+        assert sorted(r.name for r in runs) == sorted(ARRANGEMENTS)
+        for run in runs:
+            assert run.manifest["replications"] == LIVE["REPLICATIONS"]
+            assert run.config["lead_provider"]["handoffs"]["separate"]["loss"] == loss
 
     # The headline table: one column per arrangement, in display order, baseline first.
     assert found["columns"] == ["Unit", "Better if", "Status quo", "Trust-led",
                                 "Federation-led", "Alliance"]  # fmt: skip
     # The notebook's comparison is the one `python -m sim.compare` writes.
     shown = pd.DataFrame(found["comparison"])
-    written = pd.read_csv(sweep_dir / "comparison.csv")
-    assert sorted(shown["scenario"].unique()) == sorted(ARRANGEMENTS)
+    written = pd.read_csv(before / "comparison.csv")
     merged = shown.merge(written, on=["scenario", "metric"], suffixes=("", "_csv"))
-    assert len(merged) == len(written)
+    assert len(merged) == len(written) > 0
     for col in ("mean", "diff_mean", "diff_ci_low", "diff_ci_high"):
         pd.testing.assert_series_equal(
             merged[col], merged[f"{col}_csv"], check_names=False, rtol=1e-8
         )
 
-    # The key figures are drawn (forest, dashboard, pressure, GP, end of life, equity, money).
+    # "What moved" agrees with the two sweeps' own tables, arrangement by arrangement.
+    moved = pd.DataFrame(found["moved"])
+    assert set(moved["scenario"]) == set(ARRANGEMENTS)
+    after_means = pd.read_csv(after / "comparison.csv").set_index(["scenario", "metric"])["mean"]
+    for r in moved.itertuples():
+        assert r.after == pytest.approx(after_means[(r.scenario, r.metric)], rel=1e-9)
+        assert r.change == pytest.approx(r.after - r.before, rel=1e-9, abs=1e-12)
+        assert r.gap_change == pytest.approx(r.gap_after - r.gap_before, rel=1e-9, abs=1e-12)
+    # Doubling the loss on separate-organisation handoffs must move something.
+    assert (moved["change"].abs() > 0).any()
+    assert found["gap_columns"] == ["Trust-led", "Federation-led", "Alliance"]
+
+    # Key figures of part 1 (7) and the forest plot after the change.
     images = outputs_of(nb, "image/png")
-    assert len(images) >= 7, f"only {len(images)} figures shown"
+    assert len(images) >= 8, f"only {len(images)} figures shown"
     text = all_text(nb)
     assert "not available" not in text, "a key figure could not be drawn"
-    assert "OK: no simulation code was loaded or run." in text
-    # The caveat is said in words, in markdown, before any result.
+    assert "OK: no simulation code was loaded or run" in text
     first_md = next(c.source for c in nb.cells if c.cell_type == "markdown")
     assert "ASSUMPTIONS, not findings" in first_md
+    print(f"workshop notebook ran live in {elapsed:.0f} s")
+
+
+def test_workshop_notebook_shows_an_earlier_sweep(
+    outputs: Path, sweep_dir: Path, kernel_env: pytest.MonkeyPatch
+) -> None:
+    """``SWEEP_DIR = "newest"`` shows the newest finished sweep without running part 1."""
+    kernel_env.setenv("NHSIM_OUTPUT_ROOT", str(outputs))
+    nb = up_to(
+        with_parameters(nbformat.read(WORKSHOP, as_version=4), SWEEP_DIR="newest"), "headline = "
+    )
+    execute(with_probe(nb, "{'sweep': str(sweep_dir), 'settings': settings}"))
+    assert_no_errors(nb)
+    found = probe(nb)
+    assert Path(found["sweep"]) == sweep_dir
+    assert _sweeps(outputs) == [sweep_dir], "the notebook ran a sweep it was not asked for"
+    # Part 2 re-runs with the earlier sweep's own settings.
+    assert "place=neighbourhood_50k" in found["settings"]
+    assert "Results from an earlier run (not run now)" in all_text(nb)
 
 
 def test_workshop_notebook_explains_how_to_make_a_sweep(
     tmp_path: Path, kernel_env: pytest.MonkeyPatch
 ) -> None:
-    """With no sweep at all, the notebook stops with the one command that makes one."""
+    """Asked for an earlier sweep where there is none, it stops with the command that makes one."""
     kernel_env.setenv("NHSIM_OUTPUT_ROOT", str(tmp_path / "empty"))
-    nb = nbformat.read(WORKSHOP, as_version=4)
+    nb = with_parameters(nbformat.read(WORKSHOP, as_version=4), SWEEP_DIR="newest")
     with pytest.raises(CellExecutionError) as info:
         execute(nb)
     message = str(info.value)
     assert "No finished sweep" in message
     assert "python -m sim -m +experiment=lead_provider_comparison" in message
+    assert not (tmp_path / "empty" / "sweeps").exists()
 
 
 # --------------------------------------------------------------------------- reproduce
