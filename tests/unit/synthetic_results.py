@@ -115,7 +115,7 @@ def daily(scenario: str, days: int = 60, reps: int = 3) -> pd.DataFrame:
                     "time_days": t,
                     "beds_occupied": occ,
                     "bed_capacity": 88.0,
-                    "delayed_discharge_beds": 10 + np.cos(t / 5 + r),
+                    "delayed_discharge_beds": 10 * (1 + 3 * EFFECT[scenario]) + np.cos(t / 5 + r),
                 }
             )
         )
