@@ -97,9 +97,10 @@ def check(argv: Sequence[str]) -> int:
     multirun, overrides = split_argv(argv)
     jobs = 0
     with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3", job_name="nhsim"):
+        base = _compose_base(overrides)
         if multirun:
-            overrides = _with_config_sweeps(overrides)
-        _check_targets(overrides)
+            overrides = _with_config_sweeps(overrides, base)
+        _check_targets(base)
         for job in expand(overrides, multirun):
             validate(compose_config(job))
             jobs += 1
@@ -122,15 +123,26 @@ def find_targets(node: object, path: str = "") -> list[tuple[str, str]]:
     return found
 
 
-def _check_targets(overrides: list[str]) -> None:
-    """Refuse any ``_target_`` outside :data:`TRUSTED_TARGETS`, in the job or Hydra config."""
+def _compose_base(overrides: list[str]):  # noqa: ANN202  (an omegaconf DictConfig, or None)
+    """The config with its non-sweep overrides and Hydra's own config, or None if it fails.
+
+    Composed once: it is both where an experiment file declares its sweeps and where a
+    ``_target_`` could hide. A failure here is left to the per-job composition, which
+    reports it precisely.
+    """
     parser = OverridesParser.create()
     try:
         fixed = [t for t in overrides if not parser.parse_override(t).is_sweep_override()]
-        cfg = compose(config_name="config", overrides=fixed, return_hydra_config=True)
-        tree = OmegaConf.to_container(cfg, resolve=False)
+        return compose(config_name="config", overrides=fixed, return_hydra_config=True)
     except (*PARSE_ERRORS, OmegaConfBaseException):
-        return  # the per-job composition reports the error precisely
+        return None
+
+
+def _check_targets(base) -> None:  # noqa: ANN001  (an omegaconf DictConfig, or None)
+    """Refuse any ``_target_`` outside :data:`TRUSTED_TARGETS`, in the job or Hydra config."""
+    if base is None:
+        return
+    tree = OmegaConf.to_container(base, resolve=False)
     for key, target in find_targets(tree):
         if not target.startswith(TRUSTED_TARGETS):
             raise ConfigError(
@@ -140,8 +152,8 @@ def _check_targets(overrides: list[str]) -> None:
             )
 
 
-def _with_config_sweeps(overrides: list[str]) -> list[str]:
-    """Add the sweeps an experiment file declares (``hydra.sweeper.params``).
+def _with_config_sweeps(overrides: list[str], base) -> list[str]:  # noqa: ANN001
+    """Add the sweeps an experiment file declares (``hydra.sweeper.params`` of ``base``).
 
     As in Hydra's basic sweeper, a key swept on the command line wins over the file.
     """
@@ -150,12 +162,9 @@ def _with_config_sweeps(overrides: list[str]) -> list[str]:
         parsed = parser.parse_overrides(overrides)
     except PARSE_ERRORS as exc:
         raise ConfigError("override", _first_bad(overrides), _line(exc)) from None
-    fixed = [t for t, o in zip(overrides, parsed, strict=True) if not o.is_sweep_override()]
-    try:
-        cfg = compose(config_name="config", overrides=fixed, return_hydra_config=True)
-    except (*PARSE_ERRORS, OmegaConfBaseException):
+    if base is None:
         return overrides  # the per-job composition below reports the error precisely
-    declared = cfg.hydra.sweeper.get("params") or {}
+    declared = base.hydra.sweeper.get("params") or {}
     on_cli = {o.get_key_element().lstrip("+~") for o in parsed}
     extra = [f"{k}={v}" for k, v in declared.items() if str(k).lstrip("+~") not in on_cli]
     return [*overrides, *extra]
