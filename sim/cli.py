@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -81,8 +82,33 @@ def _hydra_app(cfg: DictConfig) -> float | None:
     return run_job(cfg)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    """Turn SIGTERM into the same unwinding as Ctrl-C, so writers clean up after both."""
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def main() -> None:
-    """Entry point: validate every job the command line asks for, then run Hydra."""
+    """Entry point: validate every job the command line asks for, then run Hydra.
+
+    SIGINT (Ctrl-C) and SIGTERM stop the command cleanly: whatever was being written is
+    removed (finished tables and cached replications are kept), one line says so, and the
+    exit status is the shell's usual 128 + signal number.
+    """
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        _validate_and_run()
+    except KeyboardInterrupt as exc:
+        name = str(exc) if str(exc) in signal.Signals.__members__ else "SIGINT"
+        print(
+            f"nhsim: interrupted ({name}): finished jobs and cached replications are kept; "
+            "run the same command again to resume without re-running them",
+            file=sys.stderr,
+        )
+        raise SystemExit(128 + signal.Signals[name]) from None
+
+
+def _validate_and_run() -> None:
+    """Pre-flight every job (one line and exit 2 for a bad one), then hand over to Hydra."""
     from sim.preflight import PreflightSkipped, check
 
     os.environ.pop(_STAMP_VAR, None)  # a stamp inherited from a parent shell is not ours

@@ -1,9 +1,10 @@
 """A failed or interrupted run leaves no half-written results.
 
 A small queue sweep is started through the real CLI with its outputs root in a temporary
-directory and interrupted (SIGINT, then SIGKILL if it does not stop) while its second job is
-simulating, just after the first job wrote ``run.json``. Then:
+directory and interrupted (SIGINT, and separately SIGTERM; SIGKILL if it does not stop) while
+its second job is simulating, just after the first job wrote ``run.json``. Then:
 
+* the command stops with one line and no traceback, with exit status 128 + the signal;
 * every job directory either holds a complete, readable set of tables (``run.json`` and
   parseable CSVs) or none at all besides Hydra's ``.hydra/`` (and logs);
 * no temporary file of :func:`sim.io.atomic_write` (``.<name>.<random>.tmp``) or of the
@@ -48,6 +49,7 @@ class Interrupted:
     returncode: int
     stderr: str
     hard_killed: bool
+    signal: signal.Signals
 
 
 def _env(outputs: Path) -> dict[str, str]:
@@ -67,9 +69,11 @@ def _wait_for(pattern: str, root: Path, proc: subprocess.Popen, timeout: float) 
     return None
 
 
-@pytest.fixture(scope="module")
-def interrupted(tmp_path_factory: pytest.TempPathFactory) -> Interrupted:
-    """Run the sweep and interrupt it while job 1 simulates (once for the module)."""
+@pytest.fixture(scope="module", params=[signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def interrupted(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Interrupted:
+    """Run the sweep and interrupt it while job 1 simulates (once per signal)."""
     base = tmp_path_factory.mktemp("interrupt")
     outputs = base / "outputs"
     log = base / "stderr.txt"  # a file, not a pipe: a full pipe would stall the sweep
@@ -92,7 +96,7 @@ def interrupted(tmp_path_factory: pytest.TempPathFactory) -> Interrupted:
             # Let job 1 start simulating, so the interrupt lands inside a job.
             _wait_for("sweeps/*/1/.hydra/overrides.yaml", outputs, proc, 10.0)
             time.sleep(0.3)
-            proc.send_signal(signal.SIGINT)
+            proc.send_signal(request.param)
             try:
                 proc.wait(timeout=STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
@@ -106,7 +110,7 @@ def interrupted(tmp_path_factory: pytest.TempPathFactory) -> Interrupted:
     sweeps = sorted((outputs / "sweeps").iterdir())
     assert len(sweeps) == 1, sweeps
     err = log.read_text(encoding="utf-8")
-    return Interrupted(outputs, sweeps[0], proc.returncode, err, hard_killed)
+    return Interrupted(outputs, sweeps[0], proc.returncode, err, hard_killed, request.param)
 
 
 def _job_dirs(sweep_dir: Path) -> list[Path]:
@@ -132,6 +136,18 @@ def test_sweep_was_really_interrupted(interrupted: Interrupted) -> None:
     jobs = _job_dirs(interrupted.sweep_dir)
     assert jobs and _finished(jobs[0]), [p.name for p in jobs]
     assert sum(_finished(j) for j in jobs) < N_JOBS, "every job finished: nothing interrupted"
+
+
+def test_the_command_stops_cleanly_with_one_line(interrupted: Interrupted) -> None:
+    """No traceback: one line saying what is kept, and the shell's 128 + signal status."""
+    assert not interrupted.hard_killed, "the sweep ignored the signal and had to be killed"
+    assert interrupted.returncode == 128 + interrupted.signal, interrupted.stderr[-2000:]
+    assert "Traceback" not in interrupted.stderr, interrupted.stderr[-3000:]
+    lines = [ln for ln in interrupted.stderr.splitlines() if ln.startswith("nhsim: interrupted")]
+    assert lines == [
+        f"nhsim: interrupted ({interrupted.signal.name}): finished jobs and cached replications "
+        "are kept; run the same command again to resume without re-running them"
+    ], interrupted.stderr[-2000:]
 
 
 def test_each_job_is_complete_or_holds_no_tables(interrupted: Interrupted) -> None:
