@@ -112,13 +112,16 @@ def _validate_and_run() -> None:
     from sim.preflight import PreflightSkipped, check
 
     os.environ.pop(_STAMP_VAR, None)  # a stamp inherited from a parent shell is not ours
+    notes: list[str] = []
     try:
-        check(sys.argv[1:])
+        check(sys.argv[1:], notes)
     except PreflightSkipped:
         pass
     except ConfigError as exc:
         print_error(str(exc))
         raise SystemExit(2) from None
+    for note in notes:
+        print(f"nhsim: note: {note}", file=sys.stderr)
     _hydra_app()
 
 

@@ -18,6 +18,7 @@ from hydra.errors import HydraException, MissingConfigException, OverrideParseEx
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from sim.cost import check_memory, duration_note
 from sim.errors import ConfigError
 from sim.params import validate
 from sim.paths import conf_dir
@@ -84,26 +85,37 @@ def expand(overrides: list[str], multirun: bool) -> Iterator[list[str]]:
         yield [c for c in combo if c is not None]
 
 
-def check(argv: Sequence[str]) -> int:
+def check(argv: Sequence[str], notes: list[str] | None = None) -> int:
     """Compose and validate every job of the command line; return how many were checked.
+
+    Each job must also fit in memory (:func:`sim.cost.check_memory`). When the whole
+    command is expected to take more than an hour, a notice is appended to ``notes``.
 
     Raises
     ------
     ConfigError
-        For the first configuration that is invalid.
+        For the first configuration that is invalid, or too large for this machine.
     PreflightSkipped
         When the command line asks Hydra for help or information instead of a run.
     """
     multirun, overrides = split_argv(argv)
     jobs = 0
+    seconds, replications = 0.0, 0
     with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3", job_name="nhsim"):
         base = _compose_base(overrides)
         if multirun:
             overrides = _with_config_sweeps(overrides, base)
         _check_targets(base)
         for job in expand(overrides, multirun):
-            validate(compose_config(job))
+            params = validate(compose_config(job))
+            cost = check_memory(params)
+            n = params.run.max_replications if params.run.auto else params.run.replications
+            seconds += cost.seconds_per_replication * n
+            replications += n
             jobs += 1
+    note = duration_note(seconds, replications)
+    if note and notes is not None:
+        notes.append(note)
     return jobs
 
 
