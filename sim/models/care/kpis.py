@@ -53,7 +53,7 @@ def compute(world: World) -> dict[str, float]:
     n_pop = pop.size
     years = (H - W) / 365.0
     per1000 = 1000.0 / n_pop / years
-    t, person, ev, setting, place = world.log.columns()
+    t, person, ev, setting, place = world.log.columns(ordered=False)
     post = t >= W
 
     def count(name: str) -> int:
@@ -303,7 +303,7 @@ def timeseries(world: World) -> pd.DataFrame:
             days
         ),
     }
-    t, _, ev, _, _ = world.log.columns()
+    t, _, ev, _, _ = world.log.columns(ordered=False)
     for name in ("gp_appointment", "ed_arrival", "emergency_admission", "ucr_response", "death"):
         sel = ev == EVENT[name]
         data[f"{name}s"] = np.bincount(t[sel].astype(int), minlength=days)[:days].astype(float)
@@ -314,7 +314,7 @@ def diagnostics(world: World, cands: Candidates) -> dict[str, float]:
     """Counts that describe the run and its conservation checks."""
     h = world.hospital
     pop = world.pop
-    t, _, ev, _, _ = world.log.columns()
+    t, _, ev, _, _ = world.log.columns(ordered=False)
 
     def n(name: str) -> int:
         return int(np.count_nonzero(ev == EVENT[name]))

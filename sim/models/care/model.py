@@ -7,9 +7,11 @@ else is a callback scheduled on a timeout, so no process sits idle for a person.
 
 from __future__ import annotations
 
+import gc
 import math
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -201,6 +203,33 @@ def simulate(
     """
     from sim.models.care import kpis
 
+    with _no_cyclic_gc():
+        return _simulate(params, run, output, replication, kpis)
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for one replication.
+
+    The model holds millions of long-lived objects (event columns, per-person draws), and
+    every full collection walks all of them, so with the collector on the cost per
+    person-year grew by a third from 50,000 to 1.9 million people (docs/performance.md).
+    Reference counting still frees everything that is not in a cycle; the collector runs
+    once at the end, and its previous state is restored.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+        gc.collect()
+
+
+def _simulate(
+    params: CareParams, run: RunParams, output: OutputParams, replication: int, kpis: Any
+) -> ReplicationResult:
     wall = time.perf_counter()
     world = World(params, run, replication)
     cands, (utc_person, utc_time) = demand.generate(params, world.pop, world.streams, run.horizon)

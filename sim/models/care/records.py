@@ -62,6 +62,10 @@ class EventLog:
         self._s: list[int] = []
         self._d: list[int] = []
         self._chunks: list[tuple[np.ndarray, ...]] = []
+        # The columns, with the sizes they were built from, and their time-sorted copy: the
+        # KPIs ask for them many times after the run, and rebuilding costs O(N log N).
+        self._raw: tuple[tuple[int, int], tuple[np.ndarray, ...]] | None = None
+        self._sorted: tuple[np.ndarray, ...] | None = None
 
     def add(self, t: float, person: int, event: str, setting: str, place: str = "") -> None:
         """Record one event."""
@@ -85,29 +89,55 @@ class EventLog:
                 )
             )
 
-    def columns(self) -> tuple[np.ndarray, ...]:
-        """(time, person, event, setting, place) arrays, sorted by time."""
-        parts = [
-            (
-                np.asarray(self._t, dtype=float),
-                np.asarray(self._p, dtype=np.int64),
-                np.asarray(self._e, dtype=np.int16),
-                np.asarray(self._s, dtype=np.int16),
-                np.asarray(self._d, dtype=np.int16),
-            ),
-            *self._chunks,
-        ]
-        cols = tuple(np.concatenate([p[i] for p in parts]) for i in range(5))
-        within = cols[0] <= self.horizon
-        if not within.all():
-            cols = tuple(c[within] for c in cols)
-        order = np.argsort(cols[0], kind="stable")
-        return tuple(c[order] for c in cols)
+    def columns(self, ordered: bool = True) -> tuple[np.ndarray, ...]:
+        """(time, person, event, setting, place) arrays of the events within the run.
+
+        Parameters
+        ----------
+        ordered
+            Sort by time (stable). Counts and daily bins do not need the order, and sorting
+            is the one O(N log N) step, so they ask for ``ordered=False``.
+
+        The arrays are built once and reused until another event is added; treat them as
+        read-only.
+        """
+        sizes = (len(self._t), len(self._chunks))
+        if self._raw is None or self._raw[0] != sizes:
+            parts = [
+                (
+                    np.asarray(self._t, dtype=float),
+                    np.asarray(self._p, dtype=np.int64),
+                    np.asarray(self._e, dtype=np.int16),
+                    np.asarray(self._s, dtype=np.int16),
+                    np.asarray(self._d, dtype=np.int16),
+                ),
+                *self._chunks,
+            ]
+            cols = tuple(np.concatenate([p[i] for p in parts]) for i in range(5))
+            within = cols[0] <= self.horizon
+            if not within.all():
+                cols = tuple(c[within] for c in cols)
+            _read_only(cols)
+            self._raw, self._sorted = (sizes, cols), None
+        if not ordered:
+            return self._raw[1]
+        if self._sorted is None:
+            cols = self._raw[1]
+            order = np.argsort(cols[0], kind="stable")
+            self._sorted = tuple(c[order] for c in cols)
+            _read_only(self._sorted)
+        return self._sorted
 
     def count(self, event: str, start: float, end: float = np.inf) -> int:
         """Events of one kind with time in ``[start, end)``."""
-        t, _, e, _, _ = self.columns()
+        t, _, e, _, _ = self.columns(ordered=False)
         return int(np.count_nonzero((e == EVENT[event]) & (t >= start) & (t < end)))
+
+
+def _read_only(columns: tuple[np.ndarray, ...]) -> None:
+    """Mark shared arrays read-only, so no caller can change another's view."""
+    for column in columns:
+        column.flags.writeable = False
 
 
 def event_table(

@@ -112,7 +112,11 @@ class GeneralPractice:
             if weekdays.size
             else np.zeros(0, np.int32)
         )
-        order = np.argsort(day, kind="stable")
+        # numpy sorts 16-bit keys with a linear-time radix sort; the stable order of equal
+        # keys is the same whatever the dtype, so results do not change.
+        key = day.astype(np.uint16) if days < 2**16 else day
+        order = np.argsort(key, kind="stable")
+        del key
         self.req_person = person[order]
         self.req_day_start = np.searchsorted(day[order], np.arange(days + 1))
         del person, day, order

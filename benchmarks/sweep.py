@@ -1,0 +1,69 @@
+"""Benchmark: a 4-scenario x 4-replication sweep, 1 and 2 processes.
+
+Runs the real command line (``python -m sim -m ...``) twice with the joblib launcher,
+``hydra.launcher.n_jobs=1`` and then ``=2``, with the replication cache off and outputs in a
+temporary directory, and reports the speed-up. The place defaults to ``neighbourhood_50k``
+(the issue's benchmark); a larger place shows how the fixed per-sweep cost is amortised.
+Writes benchmarks/results/sweep_<place>.json.
+
+Usage::
+
+    .venv/bin/python benchmarks/sweep.py [place]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SWEEP = [
+    "-m",
+    "lead_provider=status_quo,trust_led,federation_led,alliance",
+    "run.replications=4",
+    "run.cache=false",
+    "hydra/launcher=joblib",
+    "~hydra.callbacks.sweep_summary",  # time the simulation, not the report
+]
+
+
+def run(place: str, n_jobs: int) -> float:
+    """Wall seconds of the sweep with ``n_jobs`` processes."""
+    with tempfile.TemporaryDirectory() as root:
+        env = {**os.environ, "NHSIM_OUTPUT_ROOT": root}
+        start = time.perf_counter()
+        command = [sys.executable, "-m", "sim", *SWEEP, f"place={place}"]
+        subprocess.run(
+            [*command, f"hydra.launcher.n_jobs={n_jobs}"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        return time.perf_counter() - start
+
+
+def main(place: str) -> None:
+    """Time both settings and write the JSON summary."""
+    one, two = run(place, 1), run(place, 2)
+    result = {
+        "machine": platform.platform(),
+        "python": platform.python_version(),
+        "cpu_count": os.cpu_count(),
+        "sweep": " ".join([*SWEEP, f"place={place}"]),
+        "wall_seconds_1_worker": round(one, 1),
+        "wall_seconds_2_workers": round(two, 1),
+        "speed_up": round(one / two, 2),
+    }
+    print(f"1 worker {one:.1f} s, 2 workers {two:.1f} s: speed-up x{one / two:.2f}")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"sweep_{place}.json").write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "neighbourhood_50k")
