@@ -17,7 +17,7 @@ Writes benchmarks/results/engine.json.
 
 Usage::
 
-    .venv/bin/python benchmarks/engine.py [--horizon 20000] [--warm-up 1000] [--repeats 3]
+    .venv/bin/python benchmarks/engine.py [--horizon 45000] [--warm-up 1000] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -178,7 +178,7 @@ def machine() -> dict[str, object]:
 def main(argv: list[str] | None = None) -> None:
     """Run the three implementations, print a table and write the JSON summary."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--horizon", type=float, default=20_000.0)
+    parser.add_argument("--horizon", type=float, default=45_000.0)
     parser.add_argument("--warm-up", type=float, default=1_000.0)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
