@@ -56,6 +56,15 @@ def _env(outputs: Path) -> dict[str, str]:
     return {**os.environ, "NHSIM_OUTPUT_ROOT": str(outputs)}
 
 
+def _default_sigint() -> None:
+    """Let the child hear SIGINT even when this test runs as a background job.
+
+    A shell starts background jobs with SIGINT ignored, children inherit that, and Python
+    then never installs its Ctrl-C handler, so the interrupt would not arrive at all.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _wait_for(pattern: str, root: Path, proc: subprocess.Popen, timeout: float) -> Path | None:
     """The first path matching ``pattern`` under ``root``, polling until ``timeout``."""
     deadline = time.monotonic() + timeout
@@ -85,6 +94,7 @@ def interrupted(
             env=_env(outputs),
             stdout=subprocess.DEVNULL,
             stderr=stderr,
+            preexec_fn=_default_sigint,
         )
         try:
             first = _wait_for("sweeps/*/0/run.json", outputs, proc, START_TIMEOUT)
@@ -221,6 +231,7 @@ def test_interrupt_while_writing_tables_leaves_all_or_nothing(tmp_path: Path) ->
         env=_env(outputs),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        preexec_fn=_default_sigint,
     )
     try:
         deadline = time.monotonic() + START_TIMEOUT

@@ -325,6 +325,7 @@ def diagnostics(world: World, cands: Candidates) -> dict[str, float]:
     return {
         "population": float(pop.size),
         "alive_at_end": float(pop.size - died),
+        "deaths_brought_forward_by_care_home_entry": float(world.mnp.deaths_brought_forward),
         "deaths": float(n("death")),
         "candidate_urgent_events": float(len(cands)),
         "simpy_events_scheduled": float(world.scheduled + len(cands) + world.days),

@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim.models.care.population import mortality_per_year
 from sim.models.care.resources import Pool, apportion
 from sim.models.care.schema import AGE_BANDS, FRAILTY
 from sim.models.care.services.community import StayService
+from sim.rng import generator
 
 if TYPE_CHECKING:
     from sim.models.care.model import World
@@ -99,6 +101,10 @@ class Mnp:
         self.places: dict[int, str] = {}
         self.death_times: list[float] = []
         self.new_care_home: dict[int, float] = {}
+        self.phase_started: set[int] = set()
+        self.deaths_brought_forward = 0
+        # Deaths are simulated up to the horizon plus the end-of-life look-ahead, as drawn.
+        self.death_limit = world.horizon + p.model.eol.phase_days
 
     # ------------------------------------------------------------------ scheduling
     def schedule(self) -> None:
@@ -114,6 +120,9 @@ class Mnp:
             w.at(t, self.die, person)
 
     def _phase_start(self, person: int) -> None:
+        if person in self.places or person in self.phase_started:
+            return  # the death was brought forward (see _care_home_hazard)
+        self.phase_started.add(person)
         w = self.w
         now = w.env.now
         w.log.add(now, person, "eol_phase_start", "general_practice")
@@ -165,11 +174,48 @@ class Mnp:
         def start(t: float) -> None:
             w.pop.care_home[person] = True
             self.new_care_home[person] = t
+            self._care_home_hazard(person, t)
             w.log.add(t, person, "care_home_admission", "care_home")
             w.community.proactive.leave(person)
             on_start(t)
 
         return pool, pool.request(w.env.now, start)
+
+    def _care_home_hazard(self, person: int, now: float) -> None:
+        """From entry on, die at a care-home resident's rate, as the starting residents do.
+
+        Death times are exponential, so from ``now`` the person's remaining time at their
+        old rate is still exponential at that rate; adding an independent exponential time
+        at the extra rate (the care-home hazard ratio minus one) and keeping the earlier of
+        the two gives exactly the resident's rate. Without this, people who moved in kept a
+        community resident's life expectancy, care homes stopped turning over, and the
+        patients waiting in hospital for a place filled the beds (docs/reliability.md).
+        The draws come from a stream named by the person, so every scenario shares them.
+        """
+        w = self.w
+        p = w.params
+        ratio = p.model.mortality.care_home_hazard_ratio
+        if ratio <= 1.0:
+            return
+        i = np.array([person])
+        per_day = mortality_per_year(p, w.pop.age[i], w.pop.frailty[i], np.array([False]))[0]
+        extra = per_day * (ratio - 1.0) / 365.0
+        if extra <= 0.0:
+            return
+        rng = generator(w.streams.seed, w.streams.replication, f"care_home/entry/{person}")
+        e_death, u_identified, u_place, e_handoff, u_handoff = rng.random(5).tolist()
+        t = now - math.log1p(-e_death) / extra  # an exponential time at the extra rate
+        if t >= w.pop.death_time[person] or t >= self.death_limit:
+            return
+        if not math.isfinite(w.pop.death_time[person]):
+            self.u_identified[person] = u_identified
+            self.u_place[person] = u_place
+            self.handoff_draws[person] = (-math.log1p(-e_handoff), u_handoff)
+        w.pop.death_time[person] = t
+        self.deaths_brought_forward += 1
+        phase = p.model.eol.phase_days
+        w.at(max(t - phase, now), self._phase_start, person)
+        w.at(t, self.die, person)
 
     def _refill(self, area: int) -> None:
         """Fill a place freed by a death from the community, unless a discharge took it."""
@@ -193,6 +239,8 @@ class Mnp:
     # ------------------------------------------------------------------ death
     def die(self, person: int) -> None:
         """Death: place of death, and every held place is released."""
+        if person in self.places:
+            return  # already died: the death was brought forward (see _care_home_hazard)
         w = self.w
         now = w.env.now
         in_hospital = w.hospital.on_death(person, now)
