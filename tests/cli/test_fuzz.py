@@ -135,15 +135,6 @@ def _xfail(reason: str) -> pytest.MarkDecorator:
     return pytest.mark.xfail(strict=True, raises=AssertionError, reason=reason)
 
 
-DEPRIVATION_BUG = (
-    "BUG: a deprivation share above 1 (or inf) is reported under the 1-based quintile "
-    "(deprivation_shares.1 for list item 0) while every other error uses the list index"
-)
-LIST_SIZE_BUG = (
-    "BUG: place.list_size_min=0 is reported as 'place.list_size_max = 9000: must be at "
-    "least list_size_min (0)', naming the wrong key and value"
-)
-
 # ------------------------------------------------------------------------ leaf kinds
 # Documented rules, from sim/models/care/params.py and sim/models/queue_network/params.py.
 # First matching pattern wins; every other number is "nonneg" (_all_finite_nonneg).
@@ -326,17 +317,6 @@ def family(path: str, schema: type) -> str:
     return path
 
 
-def _known_leaf_bug(path: str, value: Any) -> str | None:
-    """The reason a leaf case is expected to fail today (a reported bug), if it is."""
-    number = isinstance(value, int | float) and not isinstance(value, bool)
-    if fnmatch.fnmatchcase(path, "place.areas.*.deprivation_shares.*") and number:
-        if value == INF or (math.isfinite(value) and value > 1):
-            return DEPRIVATION_BUG
-    if path == "place.list_size_min" and number and 0 <= value < 1:
-        return LIST_SIZE_BUG
-    return None
-
-
 def leaf_cases() -> list[Any]:
     """Bad values for the numeric (and boolean) leaves of every base config.
 
@@ -350,15 +330,11 @@ def leaf_cases() -> list[Any]:
 
     def add(base: str, section: str, path: str, kind: str, pick: int | None = None) -> None:
         bad = BAD_BY_KIND[kind]
-        if in_open_row(path, _schema_for(section, base)):
-            bad = tuple(b for b in bad if not isinstance(b, list | dict))
         if pick is not None:
             bad = (bad[pick % len(bad)],)
         for b in bad:
             case = Case(f"{base}:{path}={_short(b)}", base, path, b)
-            reason = _known_leaf_bug(path, b)
-            marks = [_xfail(reason)] if reason else []
-            out.append(pytest.param(case, marks=marks, id=case.ident))
+            out.append(pytest.param(case, id=case.ident))
 
     for section in ("run", "output", "model"):
         for path, value in leaves(composed("queue")[section], section):
@@ -584,18 +560,6 @@ def argv_cases() -> list[Any]:
     return out
 
 
-CONTAINER_BUG = (
-    "BUG: a list (or mapping) where a number belongs inside an open row (Dict[str, float] / "
-    "List[float]) passes OmegaConf's merge and _all_finite_nonneg recurses into it instead "
-    "of refusing it, so a YAML file (or validate(dict)) with e.g. fit: [1] is accepted"
-)
-MISSING_BAND_BUG = (
-    "BUG: a row whose schema default lists every band (ltc_mean, los_mean_days, "
-    "per_1000_by_age, place.age_shares...) silently gets 0.0 for a band the config leaves "
-    "out, so _bands' 'needs exactly the keys' never fires"
-)
-
-
 LIST_ITEM_BUG = (
     "BUG: a wrong-typed list item is reported as '<key>[0] = None' (params._lookup cannot "
     "follow list indices); the value appears only in OmegaConf's text after the colon"
@@ -615,6 +579,17 @@ def _bug(case: Case, reason: str) -> Any:
 FIXED_CASES: list[Any] = [
     _rule("care", "place.capacity_overrides.beds", 2.5),
     _rule("care", "place.capacity_overrides.ucr_teams", 0.5),
+    # A list or mapping where a number belongs inside an open row (was searched for numbers).
+    _rule("care", "model.hospital.los_frailty_multiplier.fit", [1]),
+    _rule("care", "model.costs.unit.ambulance_conveyance", [1]),
+    _rule("care", "model.ed.admit_frailty_multiplier.mild", {"a": 1}),
+    _rule("care", "model.population.ltc_deprivation_multiplier.2", [1]),
+    # An age band left out of a row (was filled with 0.0 from the schema default).
+    _rule("care", "model.population.ltc_mean.85+", DELETE, shown="0-17"),
+    _rule("care", "model.mortality.per_1000_by_age.0-17", DELETE, shown="18-44"),
+    # list_size_min=0 (blamed list_size_max); a deprivation share above 1 (1-based index).
+    _rule("care", "place.list_size_min", 0),
+    _rule("care@mnp_250k", "place.areas.mnp.deprivation_shares.4", 1.5),
     Case(
         "argv:model=queue run.seed=${oc.env:NHSIM_FUZZ_UNSET}",
         argv=("model=queue", "run.seed=${oc.env:NHSIM_FUZZ_UNSET}"),
@@ -624,14 +599,6 @@ FIXED_CASES: list[Any] = [
 ]
 
 BUG_CASES: list[Any] = [
-    _bug(_rule("care", "model.hospital.los_frailty_multiplier.fit", [1]), CONTAINER_BUG),
-    _bug(_rule("care", "model.costs.unit.ambulance_conveyance", [1]), CONTAINER_BUG),
-    _bug(_rule("care", "model.ed.admit_frailty_multiplier.mild", {"a": 1}), CONTAINER_BUG),
-    _bug(_rule("care", "model.population.ltc_deprivation_multiplier.2", [1]), CONTAINER_BUG),
-    _bug(_rule("care", "model.population.ltc_mean.85+", DELETE, shown="0-17"), MISSING_BAND_BUG),
-    _bug(_rule("care", "model.mortality.per_1000_by_age.0-17", DELETE), MISSING_BAND_BUG),
-    _bug(_rule("care", "place.list_size_min", 0), LIST_SIZE_BUG),
-    _bug(_rule("care@mnp_250k", "place.areas.mnp.deprivation_shares.4", 1.5), DEPRIVATION_BUG),
     _bug(_rule("queue", "model.nodes.a.routing", [0.5], shown="[0.5]"), MERGE_BUG),
     _bug(
         Case(

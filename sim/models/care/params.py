@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 import re
+import types
+import typing
 from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
 
@@ -174,17 +176,32 @@ def _structured(schema: type, data: dict[str, Any], prefix: str) -> Any:
 MAY_BE_INFINITE = frozenset({"model.care_home_refill_days"})
 
 
-def _all_finite_nonneg(obj: Any, key: str, allow_inf: bool = False) -> None:
-    """Every number anywhere in a group must be finite and at least 0 (rates, days, shares)."""
+def _all_finite_nonneg(obj: Any, key: str, allow_inf: bool = False, expected: Any = None) -> None:
+    """Every number anywhere in a group must be finite and at least 0 (rates, days, shares).
+
+    ``expected`` is the declared type of ``obj`` (from the schema's annotations). OmegaConf
+    does not type-check the items of an open row such as ``Dict[str, float]``, so a list or
+    mapping where the schema wants a number is refused here rather than searched for numbers.
+    """
     if is_dataclass(obj):
+        hints = typing.get_type_hints(type(obj))
         for f in fields(obj):
-            _all_finite_nonneg(getattr(obj, f.name), f"{key}.{f.name}", allow_inf)
-    elif isinstance(obj, dict):
+            value = getattr(obj, f.name)
+            _all_finite_nonneg(value, f"{key}.{f.name}", allow_inf, hints.get(f.name))
+        return
+    expected = _without_none(expected)
+    if isinstance(obj, dict | list | tuple) and expected in (int, float):
+        kind = "a mapping" if isinstance(obj, dict) else "a list"
+        raise ConfigError(key, obj, f"must be a number, not {kind}")
+    args = typing.get_args(expected)
+    if isinstance(obj, dict):
+        inner = args[1] if typing.get_origin(expected) is dict and len(args) == 2 else None
         for k, v in obj.items():
-            _all_finite_nonneg(v, f"{key}.{k}", allow_inf)
-    elif isinstance(obj, list):
+            _all_finite_nonneg(v, f"{key}.{k}", allow_inf, inner)
+    elif isinstance(obj, list | tuple):
+        inner = args[0] if typing.get_origin(expected) in (list, tuple) and args else None
         for i, v in enumerate(obj):
-            _all_finite_nonneg(v, f"{key}.{i}", allow_inf)
+            _all_finite_nonneg(v, f"{key}.{i}", allow_inf, inner)
     elif isinstance(obj, int | float) and not isinstance(obj, bool):
         if (allow_inf or key in MAY_BE_INFINITE) and obj == math.inf:
             return
@@ -193,6 +210,14 @@ def _all_finite_nonneg(obj: Any, key: str, allow_inf: bool = False) -> None:
                 raise ConfigError(key, obj, "must be a finite number")
             return
         checks.nonneg(key, obj)
+
+
+def _without_none(annotation: Any) -> Any:
+    """``X`` from ``X | None`` (or ``Optional[X]``); any other annotation unchanged."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        rest = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return rest[0] if len(rest) == 1 else None
+    return annotation
 
 
 def _bands(key: str, row: dict[str, float], bands: tuple[str, ...] = s.AGE_BANDS) -> None:
@@ -381,7 +406,8 @@ def _practices(place: s.PlaceSchema) -> tuple[tuple[Practice, ...], tuple[str, .
     sum to the neighbourhood's population, so practices never depend on a random stream.
     """
     lo, hi = place.list_size_min, place.list_size_max
-    if lo < 1 or hi < lo:
+    checks.positive_int("place.list_size_min", lo)
+    if hi < lo:
         raise ConfigError("place.list_size_max", hi, f"must be at least list_size_min ({lo})")
     _bands("place.age_shares", place.age_shares)
     checks.distribution("place.age_shares", place.age_shares)
@@ -396,7 +422,7 @@ def _practices(place: s.PlaceSchema) -> tuple[tuple[Practice, ...], tuple[str, .
         _quintiles(f"{key}.deprivation_shares", area.deprivation_shares)
         checks.distribution(
             f"{key}.deprivation_shares",
-            {str(i + 1): v for i, v in enumerate(area.deprivation_shares)},
+            {str(i): v for i, v in enumerate(area.deprivation_shares)},
         )
         if area.age_shares is not None:
             _bands(f"{key}.age_shares", area.age_shares)

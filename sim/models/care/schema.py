@@ -53,8 +53,13 @@ CAPACITY_KEYS = (
 )
 
 
-def _ages(value: float = 0.0) -> dict[str, float]:
-    return {band: value for band in AGE_BANDS}
+def _ages() -> dict[str, float]:
+    """Default of a row by age band: empty, so every band must be configured.
+
+    A default listing every band (at 0.0) would silently fill a band left out of a config,
+    and the "needs exactly the keys" check could never fire.
+    """
+    return {}
 
 
 # --------------------------------------------------------------------------- model group
