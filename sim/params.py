@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
 
@@ -9,6 +10,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationError
 
 from sim.config import checks
+from sim.config.annotations import as_declared_floats, shape_mismatch
 from sim.config.schema import OutputConfig, RootConfig, RunConfig
 from sim.errors import ConfigError
 from sim.models import MODELS
@@ -54,8 +56,12 @@ def check_against_schema(data: dict[str, Any], schema: type, prefix: str) -> Non
     ``+key=value`` overrides skip Hydra's schema, so the composed dict is merged into the
     structured schema once more here.
     """
+    mismatch = shape_mismatch(data, schema)
+    if mismatch:
+        key, value, expected = mismatch
+        raise ConfigError(_join(prefix, key), value, expected)
     try:
-        OmegaConf.merge(OmegaConf.structured(schema), data)
+        OmegaConf.merge(OmegaConf.structured(schema), as_declared_floats(data, schema))
     except ConfigKeyError as exc:
         key = _join(prefix, exc.full_key)
         hint = _unknown_key_hint(schema, exc.full_key)
@@ -138,15 +144,23 @@ def _defaults(schema: type) -> dict[str, Any]:
 
 
 def _join(prefix: str, key: object) -> str:
-    key = str(key or "")
+    """``prefix.key``, with OmegaConf's list indices (``mix[0]``) written as ``mix.0``.
+
+    Every other message names a list item by its index after a dot, as the command line
+    does (``priority_mix.0=...``).
+    """
+    key = re.sub(r"\[(\d+)\]", r".\1", str(key or ""))
     return f"{prefix}.{key}" if prefix and key else (prefix or key)
 
 
 def _lookup(data: dict[str, Any], dotted: object) -> object:
+    """The value at a dotted key (list items by index, ``mix.0`` or ``mix[0]``), or None."""
     node: Any = data
-    for part in str(dotted or "").split("."):
+    for part in re.sub(r"\[(\d+)\]", r".\1", str(dotted or "")).split("."):
         if isinstance(node, dict) and part in node:
             node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
         else:
             return None
     return node

@@ -30,9 +30,9 @@ Layers:
 The in-process outcomes are computed once for the module on forked worker processes
 (``NHSIM_FUZZ_WORKERS``, default 2; 1 runs them in this process).
 
-Cases marked ``xfail(strict=True)`` expose validation bugs that are reported, not fixed,
-here; each reason says what happens. When the bug is fixed the case passes and strict xfail
-turns it into a failure, so the marker must then be removed.
+A bug this file finds and that is not fixed at once is added as a case marked
+``pytest.mark.xfail(strict=True, raises=AssertionError, reason=...)``, so the suite reports
+it until it is fixed; fixed bugs stay as regular cases in ``FIXED_CASES``. None is open now.
 """
 
 from __future__ import annotations
@@ -127,12 +127,6 @@ def with_change(data: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     else:
         node[last] = value
     return out
-
-
-# ------------------------------------------------------------------------ known bugs
-def _xfail(reason: str) -> pytest.MarkDecorator:
-    """A reported validation bug: the case must fail (by assertion) until it is fixed."""
-    return pytest.mark.xfail(strict=True, raises=AssertionError, reason=reason)
 
 
 # ------------------------------------------------------------------------ leaf kinds
@@ -546,7 +540,7 @@ CRASHING: tuple[tuple[str, ...], ...] = (("model=queue", "=3"), ("model=queue", 
 
 
 def argv_cases() -> list[Any]:
-    """Command-line cases, with the known-bug ones marked ``xfail(strict=True)``."""
+    """Command-line cases: unknown keys and options, wrong types, malformed syntax."""
     out: list[Any] = [
         Case("argv:" + " ".join(argv), argv=argv, key=key, shown=shown)
         for argv, key, shown in ARGV_CASES
@@ -558,21 +552,6 @@ def argv_cases() -> list[Any]:
         case = Case("argv:" + " ".join(argv), argv=argv, key=None, shown=None)
         out.append(case)
     return out
-
-
-LIST_ITEM_BUG = (
-    "BUG: a wrong-typed list item is reported as '<key>[0] = None' (params._lookup cannot "
-    "follow list indices); the value appears only in OmegaConf's text after the colon"
-)
-MERGE_BUG = (
-    "BUG (validate(dict) only): a list where a mapping belongs is reported as "
-    "'model = None: Cannot merge DictConfig with ListConfig' (no key, no value)"
-)
-
-
-def _bug(case: Case, reason: str) -> Any:
-    """``case`` as a parameter expected to fail until the reported bug is fixed."""
-    return pytest.param(case, marks=_xfail(reason), id=case.ident)
 
 
 # Found by this file and fixed: each once crashed, was accepted, or printed several lines.
@@ -590,25 +569,21 @@ FIXED_CASES: list[Any] = [
     # list_size_min=0 (blamed list_size_max); a deprivation share above 1 (1-based index).
     _rule("care", "place.list_size_min", 0),
     _rule("care@mnp_250k", "place.areas.mnp.deprivation_shares.4", 1.5),
+    # validate(dict) with a list where a mapping belongs (said "Cannot merge", no key).
+    _rule("queue", "model.nodes.a.routing", [0.5], shown="[0.5]"),
+    # A wrong-typed list item (was shown as "[0] = None").
+    Case(
+        "queue:model.nodes.a.priority_mix.0='abc' (value at the head)",
+        "queue",
+        "model.nodes.a.priority_mix.0",
+        "abc",
+        shown="= 'abc'",
+    ),
     Case(
         "argv:model=queue run.seed=${oc.env:NHSIM_FUZZ_UNSET}",
         argv=("model=queue", "run.seed=${oc.env:NHSIM_FUZZ_UNSET}"),
         key="run.seed",
         shown="NHSIM_FUZZ_UNSET",
-    ),
-]
-
-BUG_CASES: list[Any] = [
-    _bug(_rule("queue", "model.nodes.a.routing", [0.5], shown="[0.5]"), MERGE_BUG),
-    _bug(
-        Case(
-            "queue:model.nodes.a.priority_mix.0='abc' (value at the head)",
-            "queue",
-            "model.nodes.a.priority_mix.0",
-            "abc",
-            shown="= 'abc'",
-        ),
-        LIST_ITEM_BUG,
     ),
 ]
 
@@ -640,30 +615,14 @@ VALID: tuple[tuple[str, str, Any], ...] = (
     ("care", "place.capacity_overrides.beds", 0.0),
     ("care", "place.capacity_overrides.step_down_places", INF),
     ("care@sel_1_9m", "place.areas.bexley.neighbourhoods", 1),
+    # A whole number in a row of rows (was refused as the wrong type; 0.0 was accepted).
+    ("care", "model.hospital.discharge_shares.0-17.care_home", 0),
 )
-TOO_STRICT: list[Any] = [
-    pytest.param(
-        Case(
-            "care:model.hospital.discharge_shares.0-17.care_home=0",
-            "care",
-            "model.hospital.discharge_shares.0-17.care_home",
-            0,
-        ),
-        marks=_xfail(
-            "BUG (too strict): an integer share such as 0 or 1 inside a row of rows "
-            "(discharge_shares, frailty_shares; Dict[str, Dict[str, float]]) is refused as "
-            "'wrong type' by OmegaConf, though 0.0 is accepted"
-        ),
-    ),
-]
 
 
 def valid_cases() -> list[Any]:
-    """Valid neighbours as cases, plus the known too-strict one."""
-    cases: list[Any] = [
-        Case(f"{base}:{path}={_short(v)}", base, path, v) for base, path, v in VALID
-    ]
-    return cases + TOO_STRICT
+    """Valid neighbours as cases."""
+    return [Case(f"{base}:{path}={_short(v)}", base, path, v) for base, path, v in VALID]
 
 
 LEAF_CASES = leaf_cases()
@@ -677,7 +636,7 @@ def _case(item: Any) -> Case:
 
 
 ALL_CASES: list[Case] = [
-    _case(x) for x in (*LEAF_CASES, *RULE_CASES, *ARGV, *FIXED_CASES, *BUG_CASES, *VALID_CASES)
+    _case(x) for x in (*LEAF_CASES, *RULE_CASES, *ARGV, *FIXED_CASES, *VALID_CASES)
 ]
 
 
@@ -752,7 +711,7 @@ def assert_rejected(case: Case, got: Outcome) -> None:
 
 def test_at_least_300_distinct_bad_inputs() -> None:
     """The tier keeps its breadth: at least 300 distinct bad inputs."""
-    bad = [*LEAF_CASES, *RULE_CASES, *ARGV, *FIXED_CASES, *BUG_CASES]
+    bad = [*LEAF_CASES, *RULE_CASES, *ARGV, *FIXED_CASES]
     idents = {_case(x).ident for x in bad}
     assert len(idents) == len(bad), "duplicate case ids"
     assert len(idents) >= 300, len(idents)
@@ -779,12 +738,6 @@ def test_broken_rule_is_refused(case: Case, outcomes: dict[str, Outcome]) -> Non
 @pytest.mark.parametrize("case", ARGV, ids=lambda c: c.ident)
 def test_bad_command_line_is_refused_by_preflight(case: Case, outcomes: dict[str, Outcome]) -> None:
     """The pre-flight turns every bad override (and bad sweep job) into one ConfigError."""
-    assert_rejected(case, outcomes[case.ident])
-
-
-@pytest.mark.parametrize("case", BUG_CASES, ids=lambda c: _case(c).ident)
-def test_known_validation_bugs(case: Case, outcomes: dict[str, Outcome]) -> None:
-    """Inputs the validator should refuse cleanly but does not yet (see each reason)."""
     assert_rejected(case, outcomes[case.ident])
 
 

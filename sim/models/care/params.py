@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import re
-import types
 import typing
 from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
@@ -18,6 +17,7 @@ import yaml
 from omegaconf import OmegaConf
 
 from sim.config import checks
+from sim.config.annotations import as_declared_floats, without_none
 from sim.errors import ConfigError
 from sim.models.care import schema as s
 from sim.models.care.resources import apportion
@@ -166,6 +166,7 @@ def build(data: dict[str, Any]) -> CareParams:
 # ------------------------------------------------------------------------------ helpers
 def _structured(schema: type, data: dict[str, Any], prefix: str) -> Any:
     try:
+        data = as_declared_floats(data, schema)
         return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(schema), data))
     except Exception as exc:  # noqa: BLE001  (omegaconf raises many types)
         key = getattr(exc, "full_key", "") or ""
@@ -189,7 +190,7 @@ def _all_finite_nonneg(obj: Any, key: str, allow_inf: bool = False, expected: An
             value = getattr(obj, f.name)
             _all_finite_nonneg(value, f"{key}.{f.name}", allow_inf, hints.get(f.name))
         return
-    expected = _without_none(expected)
+    expected = without_none(expected)
     if isinstance(obj, dict | list | tuple) and expected in (int, float):
         kind = "a mapping" if isinstance(obj, dict) else "a list"
         raise ConfigError(key, obj, f"must be a number, not {kind}")
@@ -210,14 +211,6 @@ def _all_finite_nonneg(obj: Any, key: str, allow_inf: bool = False, expected: An
                 raise ConfigError(key, obj, "must be a finite number")
             return
         checks.nonneg(key, obj)
-
-
-def _without_none(annotation: Any) -> Any:
-    """``X`` from ``X | None`` (or ``Optional[X]``); any other annotation unchanged."""
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        rest = [a for a in typing.get_args(annotation) if a is not type(None)]
-        return rest[0] if len(rest) == 1 else None
-    return annotation
 
 
 def _bands(key: str, row: dict[str, float], bands: tuple[str, ...] = s.AGE_BANDS) -> None:
