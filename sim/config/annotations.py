@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import types
 import typing
 from dataclasses import is_dataclass
 from typing import Any
+
+
+@functools.cache
+def type_hints(schema: type) -> dict[str, Any]:
+    """The resolved annotations of a schema dataclass (cached: validation asks often)."""
+    return typing.get_type_hints(schema)
 
 
 def without_none(annotation: Any) -> Any:
@@ -29,7 +36,7 @@ def as_declared_floats(data: Any, annotation: Any) -> Any:
         return float(data)
     if isinstance(data, dict):
         if is_dataclass(declared):
-            hints = typing.get_type_hints(declared)
+            hints = type_hints(declared)
             return {k: as_declared_floats(v, hints.get(k)) for k, v in data.items()}
         args = typing.get_args(declared)
         if typing.get_origin(declared) is dict and len(args) == 2:
@@ -62,7 +69,7 @@ def shape_mismatch(data: Any, annotation: Any, key: str = "") -> tuple[str, Any,
         return key, data, "must be a list, not a mapping"
     if isinstance(data, dict) and wants_mapping:
         if is_dataclass(declared):
-            hints = typing.get_type_hints(declared)
+            hints = type_hints(declared)
             items = [(k, v, hints.get(k)) for k, v in data.items()]
         else:
             inner = typing.get_args(declared)[1] if len(typing.get_args(declared)) == 2 else None

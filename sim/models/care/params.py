@@ -17,7 +17,7 @@ import yaml
 from omegaconf import OmegaConf
 
 from sim.config import checks
-from sim.config.annotations import as_declared_floats, without_none
+from sim.config.annotations import as_declared_floats, type_hints, without_none
 from sim.errors import ConfigError
 from sim.models.care import schema as s
 from sim.models.care.resources import apportion
@@ -185,7 +185,7 @@ def _all_finite_nonneg(obj: Any, key: str, allow_inf: bool = False, expected: An
     mapping where the schema wants a number is refused here rather than searched for numbers.
     """
     if is_dataclass(obj):
-        hints = typing.get_type_hints(type(obj))
+        hints = type_hints(type(obj))
         for f in fields(obj):
             value = getattr(obj, f.name)
             _all_finite_nonneg(value, f"{key}.{f.name}", allow_inf, hints.get(f.name))

@@ -198,8 +198,8 @@ class Mnp:
         if ratio <= 1.0:
             return
         i = np.array([person])
-        per_day = mortality_per_year(p, w.pop.age[i], w.pop.frailty[i], np.array([False]))[0]
-        extra = per_day * (ratio - 1.0) / 365.0
+        per_year = mortality_per_year(p, w.pop.age[i], w.pop.frailty[i], np.array([False]))[0]
+        extra = per_year * (ratio - 1.0) / 365.0
         if extra <= 0.0:
             return
         rng = generator(w.streams.seed, w.streams.replication, f"care_home/entry/{person}")
