@@ -149,14 +149,19 @@ def _join(prefix: str, key: object) -> str:
     Every other message names a list item by its index after a dot, as the command line
     does (``priority_mix.0=...``).
     """
-    key = re.sub(r"\[(\d+)\]", r".\1", str(key or ""))
+    key = _dotted(key)
     return f"{prefix}.{key}" if prefix and key else (prefix or key)
+
+
+def _dotted(key: object) -> str:
+    """OmegaConf's ``mix[0]`` as ``mix.0``."""
+    return re.sub(r"\[(\d+)\]", r".\1", str(key or ""))
 
 
 def _lookup(data: dict[str, Any], dotted: object) -> object:
     """The value at a dotted key (list items by index, ``mix.0`` or ``mix[0]``), or None."""
     node: Any = data
-    for part in re.sub(r"\[(\d+)\]", r".\1", str(dotted or "")).split("."):
+    for part in _dotted(dotted).split("."):
         if isinstance(node, dict) and part in node:
             node = node[part]
         elif isinstance(node, list) and part.isdigit() and int(part) < len(node):

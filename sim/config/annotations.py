@@ -23,6 +23,22 @@ def without_none(annotation: Any) -> Any:
     return annotation
 
 
+def item_annotation(declared: Any, key: object) -> Any:
+    """The declared type of the item ``key`` of a value declared as ``declared``.
+
+    A field of a schema dataclass, the value type of ``dict[str, X]``, or the item type of
+    ``list[X]``; None when the annotation says nothing about it.
+    """
+    if is_dataclass(declared):
+        return type_hints(declared).get(str(key))
+    origin, args = typing.get_origin(declared), typing.get_args(declared)
+    if origin is dict and len(args) == 2:
+        return args[1]
+    if origin in (list, tuple) and args:
+        return args[0]
+    return None
+
+
 def as_declared_floats(data: Any, annotation: Any) -> Any:
     """A copy of ``data`` with whole numbers made floats wherever ``annotation`` wants a float.
 
@@ -35,16 +51,9 @@ def as_declared_floats(data: Any, annotation: Any) -> Any:
     if declared is float and isinstance(data, int) and not isinstance(data, bool):
         return float(data)
     if isinstance(data, dict):
-        if is_dataclass(declared):
-            hints = type_hints(declared)
-            return {k: as_declared_floats(v, hints.get(k)) for k, v in data.items()}
-        args = typing.get_args(declared)
-        if typing.get_origin(declared) is dict and len(args) == 2:
-            return {k: as_declared_floats(v, args[1]) for k, v in data.items()}
+        return {k: as_declared_floats(v, item_annotation(declared, k)) for k, v in data.items()}
     if isinstance(data, list):
-        args = typing.get_args(declared)
-        if typing.get_origin(declared) in (list, tuple) and args:
-            return [as_declared_floats(v, args[0]) for v in data]
+        return [as_declared_floats(v, item_annotation(declared, i)) for i, v in enumerate(data)]
     return data
 
 
@@ -61,26 +70,19 @@ def shape_mismatch(data: Any, annotation: Any, key: str = "") -> tuple[str, Any,
     """
     declared = without_none(annotation)
     origin = typing.get_origin(declared)
-    wants_mapping = is_dataclass(declared) or origin is dict
-    wants_list = origin in (list, tuple)
-    if wants_mapping and isinstance(data, list):
+    if (is_dataclass(declared) or origin is dict) and isinstance(data, list):
         return key, data, "must be a mapping (key: value), not a list"
-    if wants_list and isinstance(data, dict):
+    if origin in (list, tuple) and isinstance(data, dict):
         return key, data, "must be a list, not a mapping"
-    if isinstance(data, dict) and wants_mapping:
-        if is_dataclass(declared):
-            hints = type_hints(declared)
-            items = [(k, v, hints.get(k)) for k, v in data.items()]
-        else:
-            inner = typing.get_args(declared)[1] if len(typing.get_args(declared)) == 2 else None
-            items = [(k, v, inner) for k, v in data.items()]
-        for k, v, ann in items:
-            found = shape_mismatch(v, ann, f"{key}.{k}" if key else str(k))
-            if found:
-                return found
-    if isinstance(data, list) and wants_list and typing.get_args(declared):
-        for i, v in enumerate(data):
-            found = shape_mismatch(v, typing.get_args(declared)[0], f"{key}.{i}")
-            if found:
-                return found
+    items = (
+        data.items()
+        if isinstance(data, dict)
+        else enumerate(data)
+        if isinstance(data, list)
+        else ()
+    )
+    for k, v in items:
+        found = shape_mismatch(v, item_annotation(declared, k), f"{key}.{k}" if key else str(k))
+        if found:
+            return found
     return None

@@ -201,10 +201,8 @@ def simulate(
     replication
         Replication index (selects the random streams).
     """
-    from sim.models.care import kpis
-
     with _no_cyclic_gc():
-        return _simulate(params, run, output, replication, kpis)
+        return _simulate(params, run, output, replication)
 
 
 @contextmanager
@@ -228,8 +226,10 @@ def _no_cyclic_gc() -> Iterator[None]:
 
 
 def _simulate(
-    params: CareParams, run: RunParams, output: OutputParams, replication: int, kpis: Any
+    params: CareParams, run: RunParams, output: OutputParams, replication: int
 ) -> ReplicationResult:
+    from sim.models.care import kpis
+
     wall = time.perf_counter()
     world = World(params, run, replication)
     cands, (utc_person, utc_time) = demand.generate(params, world.pop, world.streams, run.horizon)

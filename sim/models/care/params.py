@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import re
-import typing
 from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
 
@@ -17,7 +16,7 @@ import yaml
 from omegaconf import OmegaConf
 
 from sim.config import checks
-from sim.config.annotations import as_declared_floats, type_hints, without_none
+from sim.config.annotations import as_declared_floats, item_annotation, without_none
 from sim.errors import ConfigError
 from sim.models.care import schema as s
 from sim.models.care.resources import apportion
@@ -185,24 +184,19 @@ def _all_finite_nonneg(obj: Any, key: str, allow_inf: bool = False, expected: An
     mapping where the schema wants a number is refused here rather than searched for numbers.
     """
     if is_dataclass(obj):
-        hints = type_hints(type(obj))
         for f in fields(obj):
             value = getattr(obj, f.name)
-            _all_finite_nonneg(value, f"{key}.{f.name}", allow_inf, hints.get(f.name))
+            _all_finite_nonneg(
+                value, f"{key}.{f.name}", allow_inf, item_annotation(type(obj), f.name)
+            )
         return
     expected = without_none(expected)
     if isinstance(obj, dict | list | tuple) and expected in (int, float):
         kind = "a mapping" if isinstance(obj, dict) else "a list"
         raise ConfigError(key, obj, f"must be a number, not {kind}")
-    args = typing.get_args(expected)
-    if isinstance(obj, dict):
-        inner = args[1] if typing.get_origin(expected) is dict and len(args) == 2 else None
-        for k, v in obj.items():
-            _all_finite_nonneg(v, f"{key}.{k}", allow_inf, inner)
-    elif isinstance(obj, list | tuple):
-        inner = args[0] if typing.get_origin(expected) in (list, tuple) and args else None
-        for i, v in enumerate(obj):
-            _all_finite_nonneg(v, f"{key}.{i}", allow_inf, inner)
+    if isinstance(obj, dict | list | tuple):
+        for k, v in obj.items() if isinstance(obj, dict) else enumerate(obj):
+            _all_finite_nonneg(v, f"{key}.{k}", allow_inf, item_annotation(expected, k))
     elif isinstance(obj, int | float) and not isinstance(obj, bool):
         if (allow_inf or key in MAY_BE_INFINITE) and obj == math.inf:
             return
