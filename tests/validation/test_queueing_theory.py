@@ -216,6 +216,14 @@ DIVERSION_NODES = {
     },
     "c": {"arrival_rate": 0.0, "servers": 1, "service_rate": 2.0},
 }
+# Two full nodes diverting to each other: the chain must end with the customer lost, not
+# loop (hypothesis found this recursing without end).
+DIVERSION_CYCLE_NODES = {
+    "a": {"arrival_rate": 1.0, "servers": 1, "service_rate": 1.0, "capacity": 1,
+          "blocked_to": "b"},
+    "b": {"arrival_rate": 0.5, "servers": 1, "service_rate": 1.0, "capacity": 1,
+          "blocked_to": "a"},
+}  # fmt: skip
 
 
 def _logged_cases() -> list[tuple[str, dict]]:
@@ -224,8 +232,16 @@ def _logged_cases() -> list[tuple[str, dict]]:
     diversion = queue_config(
         DIVERSION_NODES, horizon=2_000.0, warm_up=200.0, replications=1, event_log=True
     )
+    cycle = queue_config(
+        DIVERSION_CYCLE_NODES, horizon=500.0, warm_up=50.0, replications=1, event_log=True
+    )
     mm5 = queue_config(_single(4.5, 1.0, 5), horizon=2_000.0, warm_up=200.0, event_log=True)
-    return [("jackson3", jackson), ("diversion", diversion), ("M/M/5", mm5)]
+    return [
+        ("jackson3", jackson),
+        ("diversion", diversion),
+        ("diversion cycle", cycle),
+        ("M/M/5", mm5),
+    ]
 
 
 LOGGED = _logged_cases()

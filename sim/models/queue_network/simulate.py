@@ -73,16 +73,27 @@ class Network:
         return next((k for k, c in enumerate(cum) if u < c), len(cum) - 1)
 
     def enter(self, i: int, customer: int) -> None:
-        """``customer`` arrives at node ``i`` now (blocked arrivals are lost or diverted)."""
-        node = self.nodes[i]
-        visit = node.arrive(
-            customer, self.service[i](), priority=self._class(i), on_end=self._route
-        )
-        if visit is None:
+        """``customer`` arrives at node ``i`` now (blocked arrivals are lost or diverted).
+
+        A blocked arrival follows the ``blocked_to`` chain until a node takes it. Diversions
+        can form a cycle (``a`` blocked to ``b`` and ``b`` to ``a``); when the chain comes
+        back to a node already tried at this instant, every node on it is full, so the
+        customer is lost at the last node tried.
+        """
+        tried = {i}
+        while True:
+            node = self.nodes[i]
+            visit = node.arrive(
+                customer, self.service[i](), priority=self._class(i), on_end=self._route
+            )
+            if visit is not None:
+                return
             target = self.params.nodes[i].blocked_to
-            if target is not None:
-                node.mark_diverted()
-                self.enter(self.index[target], customer)
+            if target is None or self.index[target] in tried:
+                return
+            node.mark_diverted()
+            i = self.index[target]
+            tried.add(i)
 
     def _route(self, visit: Visit) -> None:
         i = self.log.node[visit.row]
