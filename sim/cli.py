@@ -10,6 +10,7 @@ import os
 import shutil
 import signal
 import sys
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -26,6 +27,8 @@ from sim.paths import conf_dir, outputs_root, scenarios_dir
 
 OmegaConf.register_new_resolver("nhsim_outputs", lambda: str(outputs_root()), replace=True)
 _STAMP_VAR = "NHSIM_RUN_STAMP"
+# Override lists the pre-flight composed for this command (see skip_composed_jobs).
+_PREFLIGHT_COMPOSED: set[tuple[str, ...]] = set()
 
 
 def _run_stamp() -> str:
@@ -113,8 +116,9 @@ def _validate_and_run() -> None:
 
     os.environ.pop(_STAMP_VAR, None)  # a stamp inherited from a parent shell is not ours
     notes: list[str] = []
+    composed: set[tuple[str, ...]] = set()
     try:
-        check(sys.argv[1:], notes)
+        check(sys.argv[1:], notes, composed)
     except PreflightSkipped:
         pass
     except ConfigError as exc:
@@ -122,7 +126,44 @@ def _validate_and_run() -> None:
         raise SystemExit(2) from None
     for note in notes:
         print(f"nhsim: note: {note}", file=sys.stderr)
+    skip_composed_jobs(composed)
     _hydra_app()
+
+
+def skip_composed_jobs(composed: set[tuple[str, ...]]) -> None:
+    """Let Hydra's basic sweeper skip composing again the jobs the pre-flight composed.
+
+    Before launching a batch, the sweeper composes every job in this process only to fail
+    early on one that cannot be composed (``validate_batch_is_legal``): for a 4-job sweep
+    of the care model, a quarter of the parent's serial CPU time. The pre-flight has just
+    composed (and validated) those jobs through the same Hydra call, with the same
+    override list, so that outcome is known. A job whose list differs in any way (another
+    sweeper, a ``glob()`` sweep, a change in how Hydra builds the list) is composed as
+    before.
+
+    Parameters
+    ----------
+    composed
+        Override lists composed successfully, as given to Hydra's composition (the
+        Hydra overrides, then the job's own).
+    """
+    # Imported now, not at the top: Hydra's plugin scan (run once, by the pre-flight's
+    # composition) executes its plugin modules again, so this is the class Hydra will use.
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+
+    _PREFLIGHT_COMPOSED.clear()
+    _PREFLIGHT_COMPOSED.update(composed)
+    if getattr(BasicSweeper.validate_batch_is_legal, "_nhsim", False):
+        return  # already wrapped (main() called again in one process)
+    compose_jobs = BasicSweeper.validate_batch_is_legal
+
+    def validate_batch_is_legal(self: BasicSweeper, batch: Sequence[Sequence[str]]) -> None:
+        hydra_overrides = tuple(self.config.hydra.overrides.hydra)
+        rest = [job for job in batch if (*hydra_overrides, *job) not in _PREFLIGHT_COMPOSED]
+        compose_jobs(self, rest)
+
+    validate_batch_is_legal._nhsim = True  # type: ignore[attr-defined]
+    BasicSweeper.validate_batch_is_legal = validate_batch_is_legal  # type: ignore[method-assign]
 
 
 if __name__ == "__main__":

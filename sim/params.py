@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
@@ -61,7 +62,7 @@ def check_against_schema(data: dict[str, Any], schema: type, prefix: str) -> Non
         key, value, expected = mismatch
         raise ConfigError(_join(prefix, key), value, expected)
     try:
-        OmegaConf.merge(OmegaConf.structured(schema), as_declared_floats(data, schema))
+        OmegaConf.merge(_template(schema), as_declared_floats(data, schema))
     except ConfigKeyError as exc:
         key = _join(prefix, exc.full_key)
         hint = _unknown_key_hint(schema, exc.full_key)
@@ -75,6 +76,19 @@ def check_against_schema(data: dict[str, Any], schema: type, prefix: str) -> Non
     except OmegaConfBaseException as exc:
         key = _join(prefix, getattr(exc, "full_key", "") or "")
         raise ConfigError(key or prefix or "config", None, _short(exc.msg)) from None
+
+
+@functools.cache
+def _template(schema: type) -> DictConfig:
+    """The schema as an OmegaConf node, built once per schema.
+
+    Building it from the dataclass costs about a third as much as the merge that checks a
+    config against it, and ``OmegaConf.merge`` copies its first argument, so the cached
+    node is never changed.
+    """
+    node = OmegaConf.structured(schema)
+    OmegaConf.set_readonly(node, True)  # a stray write raises instead of leaking into later checks
+    return node
 
 
 def build_run(data: dict[str, Any]) -> RunParams:

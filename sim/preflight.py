@@ -13,9 +13,12 @@ import re
 from collections.abc import Iterator, Sequence
 
 from hydra import compose, initialize_config_dir
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import ValueType
 from hydra.errors import HydraException, MissingConfigException, OverrideParseException
-from omegaconf import OmegaConf
+from hydra.types import RunMode
+from omegaconf import OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
 from sim.cost import check_memory, duration_note
@@ -29,6 +32,7 @@ MULTIRUN_FLAGS = {"-m", "--multirun"}
 # callbacks and Hydra's own plugins may be named.
 TRUSTED_TARGETS = ("sim.callbacks.", "hydra._internal.", "hydra_plugins.")
 MAX_SWEEP_JOBS = 10_000
+BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
 
 
 # What Hydra raises for a malformed override: its parse error, a lexer error wrapped in a
@@ -85,11 +89,27 @@ def expand(overrides: list[str], multirun: bool) -> Iterator[list[str]]:
         yield [c for c in combo if c is not None]
 
 
-def check(argv: Sequence[str], notes: list[str] | None = None) -> int:
+def check(
+    argv: Sequence[str],
+    notes: list[str] | None = None,
+    composed: set[tuple[str, ...]] | None = None,
+) -> int:
     """Compose and validate every job of the command line; return how many were checked.
 
     Each job must also fit in memory (:func:`sim.cost.check_memory`). When the whole
     command is expected to take more than an hour, a notice is appended to ``notes``.
+
+    Parameters
+    ----------
+    argv
+        The command line's arguments (without the program name).
+    notes
+        If given, receives notices to print before the run starts.
+    composed
+        If given, receives every override list that was composed and validated, exactly
+        as passed to Hydra's composition. For a sweep these are the lists Hydra's basic
+        sweeper will compose once more before launching, so it may skip them (see
+        :mod:`sim.cli`).
 
     Raises
     ------
@@ -103,20 +123,83 @@ def check(argv: Sequence[str], notes: list[str] | None = None) -> int:
     seconds, replications = 0.0, 0
     with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3", job_name="nhsim"):
         base = _compose_base(overrides)
-        if multirun:
-            overrides = _with_config_sweeps(overrides, base)
+        expanded = _with_config_sweeps(overrides, base) if multirun else overrides
         _check_targets(base)
-        for job in expand(overrides, multirun):
-            params = validate(compose_config(job))
+        for job, labels in _jobs(overrides, expanded, multirun, base):
+            if not multirun and base is not None and job == _fixed(overrides):
+                cfg = _without_hydra(base)  # one run: the base was composed from its overrides
+            else:
+                cfg = compose_config(job, labels)
+            params = validate(cfg)
             cost = check_memory(params)
             n = params.run.max_replications if params.run.auto else params.run.replications
             seconds += cost.seconds_per_replication * n
             replications += n
             jobs += 1
+            if composed is not None:
+                composed.add(tuple(job))
     note = duration_note(seconds, replications)
     if note and notes is not None:
         notes.append(note)
     return jobs
+
+
+def _jobs(
+    overrides: list[str], expanded: list[str], multirun: bool, base
+) -> Iterator[tuple[list[str], list[str]]]:  # noqa: ANN001  (base: a DictConfig, or None)
+    """``(overrides to compose, overrides to name in a message)`` for every job.
+
+    A sweep's jobs are composed exactly as Hydra's sweeper will compose them, so the
+    pre-flight validates what will run; messages still quote the command line's own words
+    for its fixed overrides. When Hydra's lists cannot be predicted, :func:`expand` gives
+    the jobs.
+    """
+    own_jobs = expand(expanded, multirun)
+    if not multirun:
+        yield from ((job, job) for job in own_jobs)
+        return
+    count = sum(1 for _ in own_jobs)  # first, so expand's checks (syntax, size) come first
+    sweeper_jobs = sweeper_overrides(overrides, base)
+    if sweeper_jobs is None or len(sweeper_jobs) != count:
+        yield from ((job, job) for job in expand(expanded, multirun))
+        return
+    yield from ((job, [*_fixed(overrides), *job]) for job in sweeper_jobs)
+
+
+def sweeper_overrides(overrides: list[str], base) -> list[list[str]] | None:  # noqa: ANN001
+    """Every job's override list exactly as Hydra 1.3's basic sweeper composes it, or None.
+
+    Hydra's ``multirun`` records the command line's Hydra overrides, then
+    ``hydra.mode=MULTIRUN`` unless the config already says so, and its basic sweeper
+    expands ``hydra.sweeper.params`` followed by the other overrides
+    (``BasicSweeper.split_arguments``); each job is composed from the Hydra overrides
+    followed by the job's own. None when that cannot be predicted here: no base config,
+    another sweeper, or a ``glob()`` sweep (which needs Hydra's config loader).
+
+    Parameters
+    ----------
+    overrides
+        The command line's overrides, without the sweeps an experiment file declares.
+    base
+        The config composed from the non-sweep overrides, with Hydra's own config.
+    """
+    if base is None or base.hydra.sweeper.get("_target_") != BASIC_SWEEPER:
+        return None
+    parser = OverridesParser.create()
+    try:
+        parsed = parser.parse_overrides(overrides)
+        hydra_part = [o.input_line for o in parsed if o.is_hydra_override()]
+        task = [o.input_line for o in parsed if not o.is_hydra_override()]
+        declared = base.hydra.sweeper.get("params") or {}
+        sweep = parser.parse_overrides([*(f"{k}={v}" for k, v in declared.items()), *task])
+        if any(o.value_type == ValueType.GLOB_CHOICE_SWEEP for o in sweep):
+            return None
+        batches = BasicSweeper.split_arguments(sweep, base.hydra.sweeper.get("max_batch_size"))
+    except (*PARSE_ERRORS, OmegaConfBaseException):
+        return None  # expand() reports a bad override in the command line's own words
+    if base.hydra.get("mode") != RunMode.MULTIRUN:
+        hydra_part.append("hydra.mode=MULTIRUN")
+    return [[*hydra_part, *job] for batch in batches for job in batch]
 
 
 def find_targets(node: object, path: str = "") -> list[tuple[str, str]]:
@@ -142,12 +225,23 @@ def _compose_base(overrides: list[str]):  # noqa: ANN202  (an omegaconf DictConf
     ``_target_`` could hide. A failure here is left to the per-job composition, which
     reports it precisely.
     """
-    parser = OverridesParser.create()
     try:
-        fixed = [t for t in overrides if not parser.parse_override(t).is_sweep_override()]
-        return compose(config_name="config", overrides=fixed, return_hydra_config=True)
+        return compose(config_name="config", overrides=_fixed(overrides), return_hydra_config=True)
     except (*PARSE_ERRORS, OmegaConfBaseException):
         return None
+
+
+def _fixed(overrides: list[str]) -> list[str]:
+    """The overrides that are not sweeps (raises Hydra's parse errors)."""
+    parser = OverridesParser.create()
+    return [t for t in overrides if not parser.parse_override(t).is_sweep_override()]
+
+
+def _without_hydra(cfg):  # noqa: ANN001, ANN202  (omegaconf DictConfigs)
+    """What ``compose`` returns for the same overrides without ``return_hydra_config``."""
+    with open_dict(cfg):
+        del cfg["hydra"]
+    return cfg
 
 
 def _check_targets(base) -> None:  # noqa: ANN001  (an omegaconf DictConfig, or None)
@@ -182,18 +276,23 @@ def _with_config_sweeps(overrides: list[str], base) -> list[str]:  # noqa: ANN00
     return [*overrides, *extra]
 
 
-def compose_config(overrides: list[str]):  # noqa: ANN201  (an omegaconf DictConfig)
-    """Compose the config for one job, turning Hydra's errors into :class:`ConfigError`."""
+def compose_config(overrides: list[str], labels: list[str] | None = None):  # noqa: ANN201
+    """Compose the config for one job, turning Hydra's errors into :class:`ConfigError`.
+
+    ``labels`` are the overrides a message quotes (default: ``overrides``): the command
+    line's own words, when ``overrides`` are Hydra's rewriting of them.
+    """
+    labels = overrides if labels is None else labels
     try:
         return compose(config_name="config", overrides=overrides)
     except MissingConfigException as exc:
-        raise _missing_option(exc, overrides) from None
+        raise _missing_option(exc, labels) from None
     except OverrideParseException as exc:
-        raise ConfigError("override", _first_bad(overrides), _line(exc)) from None
+        raise ConfigError("override", _first_bad(labels), _line(exc)) from None
     except (HydraException, OmegaConfBaseException) as exc:
-        raise _composition_error(exc, overrides) from None
+        raise _composition_error(exc, labels) from None
     except ValueError as exc:  # e.g. "=3" or "model=null": Hydra's own ValueError
-        raise ConfigError("override", _first_bad(overrides), _line(exc)) from None
+        raise ConfigError("override", _first_bad(labels), _line(exc)) from None
 
 
 def _override_value(key: str, overrides: list[str]) -> str | None:
