@@ -20,22 +20,14 @@ if TYPE_CHECKING:
     from sim.models.care.model import World
 
 
-def _sum_levels(levels: list[Level]) -> Level:
-    """One level that is the sum of several."""
-    out = Level(0.0)
-    events = sorted(
-        (t, v - prev)
-        for lv in levels
-        for t, v, prev in zip(lv.times, lv.levels, [0.0, *lv.levels[:-1]], strict=True)
-    )
-    out.times, out.levels = [0.0], [0.0]
-    acc = 0.0
-    for t, dv in events:
-        acc += dv
-        out.times.append(t)
-        out.levels.append(acc)
-    out.value = acc
-    return out
+def _mean(levels: list[Level], start: float, end: float) -> float:
+    """Time-weighted mean of the sum of several levels."""
+    return sum(level.mean(start, end) for level in levels)
+
+
+def _daily(levels: list[Level], days: int) -> np.ndarray:
+    """Daily time-weighted means of the sum of several levels."""
+    return np.sum([level.daily_means(days) for level in levels], axis=0)
 
 
 def _safe(num: float, den: float) -> float:
@@ -47,131 +39,103 @@ def _slug(name: str) -> str:
 
 
 def compute(world: World) -> dict[str, float]:
-    """Every KPI of one replication (see docs/model.md for definitions)."""
+    """Every KPI of one replication (see docs/model.md for definitions).
+
+    Read from the running tallies, so call ``world.log.flush()`` first.
+    """
     W, H = world.warm_up, world.horizon
     pop = world.pop
     n_pop = pop.size
     years = (H - W) / 365.0
     per1000 = 1000.0 / n_pop / years
-    t, person, ev, setting, place = world.log.columns(ordered=False)
-    post = t >= W
-
-    def count(name: str) -> int:
-        return int(np.count_nonzero(post & (ev == EVENT[name])))
+    events = world.log.tally
+    count = events.after_warm_up
 
     m: dict[str, float] = {}
     # ------------------------------------------------------------ general practice
-    day, who, wait, role, usual = world.gp.appointment_table()
-    a = day >= W
-    n_appt = int(a.sum())
+    gp = world.gp.appointments
+    n_appt = gp.held
     m["gp_appointments_per_1000"] = n_appt * per1000
-    m["gp_routine_wait_mean_days"] = float(wait[a & (wait > 0)].mean()) if n_appt else np.nan
-    m["gp_routine_wait_p90_days"] = (
-        float(np.percentile(wait[a & (wait > 0)], 90)) if (a & (wait > 0)).any() else np.nan
-    )
-    m["gp_same_day_share"] = _safe(int((a & (wait == 0)).sum()), n_appt)
-    m["gp_within_14_days_share"] = _safe(int((a & (wait <= 14)).sum()), n_appt)
-    m["gp_gp_delivered_share"] = _safe(int((a & (role == 0)).sum()), n_appt)
-    gp_a = a & (role == 0)
-    n_gp = np.bincount(who[gp_a], minlength=n_pop)
-    n_usual = np.bincount(who[gp_a & usual], minlength=n_pop)
-    two = n_gp >= 2
-    m["gp_continuity_upc"] = float((n_usual[two] / n_gp[two]).mean()) if two.any() else np.nan
+    m["gp_routine_wait_mean_days"] = gp.routine_wait_mean() if n_appt else np.nan
+    m["gp_routine_wait_p90_days"] = gp.routine_wait_percentile(90)
+    m["gp_same_day_share"] = _safe(gp.same_day, n_appt)
+    m["gp_within_14_days_share"] = _safe(gp.within_14_days, n_appt)
+    m["gp_gp_delivered_share"] = _safe(int(gp.role_by_area[:, 0].sum()), n_appt)
+    m["gp_continuity_upc"] = gp.continuity_upc()
     m["gp_same_day_unmet_per_1000"] = count("gp_same_day_unmet") * per1000
     m["nhs111_contacts_per_1000"] = count("nhs111_contact") * per1000
     m["outpatient_referrals_per_1000"] = count("outpatient_referral") * per1000
 
     # ------------------------------------------------------------ ED and UTC
     h = world.hospital
-    arr = np.asarray(h.visit_arrival)
-    dep = np.asarray(h.visit_departure)
-    vtype = np.asarray(h.visit_type)
-    adm = np.asarray(h.visit_admitted, dtype=bool)
-    v = (arr >= W) & (dep <= H)
-    within = (dep - arr) <= 4.0 / 24.0
-    t1 = v & (vtype == 1)
+    v = h.visits
     m["ed_attendances_per_1000"] = (count("ed_arrival") + count("utc_arrival")) * per1000
     m["ed_type1_attendances_per_1000"] = count("ed_arrival") * per1000
-    m["ed_within_4h_share"] = _safe(int((v & within).sum()), int(v.sum()))
-    m["ed_type1_within_4h_share"] = _safe(int((t1 & within).sum()), int(t1.sum()))
-    m["ed_type1_admitted_share"] = _safe(int((t1 & adm).sum()), int(t1.sum()))
-    m["ed_time_in_department_mean_hours"] = (
-        float(((dep - arr)[t1]).mean() * 24) if t1.any() else np.nan
-    )
+    m["ed_within_4h_share"] = _safe(v.within_4h, v.visits)
+    m["ed_type1_within_4h_share"] = _safe(v.type1_within_4h, v.type1)
+    m["ed_type1_admitted_share"] = _safe(v.type1_admitted, v.type1)
+    m["ed_time_in_department_mean_hours"] = v.type1_days / v.type1 * 24 if v.type1 else np.nan
     m["ambulance_conveyances_per_1000"] = count("ambulance_conveyance") * per1000
 
     # ------------------------------------------------------------ admissions and beds
     m["emergency_admissions_per_1000"] = count("emergency_admission") * per1000
-    eps = [e for e in h.episodes if e.start >= W and e.end == e.end]
-    los = np.array([e.end - e.start for e in eps])
-    old = np.array([pop.age[e.person] >= 4 for e in eps], dtype=bool)
-    m["los_mean_days"] = float(los.mean()) if los.size else np.nan
-    m["los_75plus_mean_days"] = float(los[old].mean()) if old.any() else np.nan
-    beds = _sum_levels([p.level for p in h.beds])
+    st = h.stays
+    m["los_mean_days"] = _safe(st.los_days, st.ended)
+    m["los_75plus_mean_days"] = _safe(st.los_days_old, st.ended_old)
+    beds = [p.level for p in h.beds]
     reserved = float(sum(h.reserved))
     total_beds = float(sum(h.beds_total))
-    occupied = beds.mean(W, H) + reserved
+    occupied = _mean(beds, W, H) + reserved
     m["beds_available"] = total_beds
     m["bed_occupancy_mean"] = _safe(occupied, total_beds)
-    daily = (beds.daily_means(world.days) + reserved) / total_beds if total_beds else None
+    daily = (_daily(beds, world.days) + reserved) / total_beds if total_beds else None
     first = int(np.ceil(W))
     m["bed_occupancy_p95"] = (
         float(np.percentile(daily[first:], 95))
         if daily is not None and daily[first:].size
         else np.nan
     )
-    delayed = _sum_levels(h.delayed).mean(W, H)
+    delayed = _mean(h.delayed, W, H)
     m["delayed_discharge_beds_mean"] = delayed
     m["delayed_discharge_beds_per_1000"] = delayed * 1000.0 / n_pop
     m["delayed_discharge_bed_days_per_1000"] = delayed * 365.0 * 1000.0 / n_pop
     m["delayed_discharge_share_of_occupied"] = _safe(delayed, occupied)
-    m["ed_waiting_for_bed_mean"] = _sum_levels(h.boarding).mean(W, H)
+    m["ed_waiting_for_bed_mean"] = _mean(h.boarding, W, H)
 
     # ------------------------------------------------------------ community and MNP
     c = world.community
-    rt = np.asarray(c.ucr.response_times).reshape(-1, 2)
-    r_post = rt[:, 0] >= W
+    ucr = c.ucr.response_times
     m["ucr_responses_per_1000"] = count("ucr_response") * per1000
-    m["ucr_within_2h_share"] = _safe(int((r_post & (rt[:, 1] <= 2 / 24)).sum()), int(r_post.sum()))
+    m["ucr_within_2h_share"] = _safe(ucr.within_count, ucr.count)
     m["ucr_escalated_per_1000"] = count("ucr_escalated") * per1000
     m["crises_per_1000"] = count("crisis") * per1000
     m["proactive_caseload_mean"] = c.proactive.level.mean(W, H)
     # GP-to-neighbourhood referral time: days until the team receives the referral (the
     # handoff); the wait for a place after that is a matter of capacity, not of boundaries.
-    ref = np.asarray(c.proactive.referral_delays).reshape(-1, 2)
-    r_post = ref[:, 0] >= W
-    m["snp_referral_days_mean"] = float(ref[r_post, 1].mean()) if r_post.any() else np.nan
-    to_snp = post & (setting == SETTING["proactive_care"])
+    m["snp_referral_days_mean"] = c.proactive.referral_delays.mean()
+    to_snp = events.post[:, SETTING["proactive_care"]].sum(axis=(1, 2, 3))
     m["snp_referrals_lost_share"] = _safe(
-        int((to_snp & (ev == EVENT["referral_lost"])).sum()),
-        int((to_snp & (ev == EVENT["referral"])).sum()),
+        int(to_snp[EVENT["referral_lost"]]), int(to_snp[EVENT["referral"]])
     )
-    vw = _sum_levels([p.level for p in world.mnp.virtual_ward.pools])
-    vw_beds = float(sum(p.capacity for p in world.mnp.virtual_ward.pools))
-    m["virtual_ward_patients_mean"] = vw.mean(W, H)
-    m["virtual_ward_occupancy_mean"] = _safe(vw.mean(W, H), vw_beds)
-    m["step_down_patients_mean"] = _sum_levels([p.level for p in c.step_down.pools]).mean(W, H)
-    m["eol_caseload_mean"] = _sum_levels([p.level for p in world.mnp.eol]).mean(W, H)
+    vw_pools = world.mnp.virtual_ward.pools
+    vw = _mean([p.level for p in vw_pools], W, H)
+    vw_beds = float(sum(p.capacity for p in vw_pools))
+    m["virtual_ward_patients_mean"] = vw
+    m["virtual_ward_occupancy_mean"] = _safe(vw, vw_beds)
+    m["step_down_patients_mean"] = _mean([p.level for p in c.step_down.pools], W, H)
+    m["eol_caseload_mean"] = _mean([p.level for p in world.mnp.eol], W, H)
 
     # ------------------------------------------------------------ deaths
-    d_sel = post & (ev == EVENT["death"])
-    n_deaths = int(d_sel.sum())
+    n_deaths = count("death")
     m["deaths_per_1000"] = n_deaths * per1000
+    deaths = events.post[EVENT["death"]]
+    by_place = deaths.sum(axis=(0, 2, 3))
     for code, name in enumerate(PLACES):
         if name:
-            m[f"death_place_{name}_share"] = _safe(int((place[d_sel] == code).sum()), n_deaths)
-    adm_sel = ev == EVENT["emergency_admission"]
-    dead_people = person[d_sel]
-    death_t = pop.death_time[dead_people]
-    adm_p, adm_t = person[adm_sel], t[adm_sel]
-    counts = np.zeros(n_deaths, dtype=int)
-    if n_deaths and adm_p.size:
-        index = {p: i for i, p in enumerate(dead_people.tolist())}
-        for p_, t_ in zip(adm_p.tolist(), adm_t.tolist(), strict=True):
-            i = index.get(p_)
-            if i is not None and death_t[i] - 90 <= t_ <= death_t[i]:
-                counts[i] += 1
-    m["deaths_3plus_admissions_last_90d_share"] = _safe(int((counts >= 3).sum()), n_deaths)
+            m[f"death_place_{name}_share"] = _safe(int(by_place[code]), n_deaths)
+    m["deaths_3plus_admissions_last_90d_share"] = _safe(
+        events.deaths_after_repeat_admissions, n_deaths
+    )
 
     # ------------------------------------------------------------ equity
     q_pop = np.bincount(pop.quintile, minlength=5)
@@ -179,8 +143,7 @@ def compute(world: World) -> dict[str, float]:
         ("emergency_admissions", "emergency_admission"),
         ("ed_attendances", "ed_arrival"),
     ):
-        sel = post & (ev == EVENT[evname])
-        q = np.bincount(pop.quintile[person[sel]], minlength=5)
+        q = events.by_quintile(evname)
         rates = q * 1000.0 / np.maximum(q_pop, 1) / years
         for i in range(5):
             m[f"{name}_per_1000__q{i + 1}"] = float(rates[i])
@@ -198,23 +161,17 @@ def compute(world: World) -> dict[str, float]:
     params = world.params
     n_areas = len(params.area_names)
     area = np.asarray(world.area_of)
-    ev_area = area[person]
     area_pop = np.bincount(area, minlength=n_areas)
-
-    def by_area(mask: np.ndarray, where: np.ndarray = ev_area) -> np.ndarray:
-        return np.bincount(where[mask], minlength=n_areas)
-
-    appt_area = area[who]
     act = {
-        "gp": by_area(a & (role == 0), appt_area),
-        "nurse": by_area(a & (role == 1), appt_area),
-        "additional_roles": by_area(a & (role == 2), appt_area),
-        "nhs111": by_area(post & (ev == EVENT["nhs111_contact"])),
-        "utc": by_area(post & (ev == EVENT["utc_arrival"])),
-        "ed": by_area(post & (ev == EVENT["ed_arrival"])),
-        "ambulance": by_area(post & (ev == EVENT["ambulance_conveyance"])),
+        "gp": gp.role_by_area[:, 0],
+        "nurse": gp.role_by_area[:, 1],
+        "additional_roles": gp.role_by_area[:, 2],
+        "nhs111": events.by_area("nhs111_contact"),
+        "utc": events.by_area("utc_arrival"),
+        "ed": events.by_area("ed_arrival"),
+        "ambulance": events.by_area("ambulance_conveyance"),
         "bed_days": np.array([p_.level.mean(W, H) * (H - W) for p_ in h.beds]),
-        "outpatients": by_area(post & (ev == EVENT["outpatient_referral"])),
+        "outpatients": events.by_area("outpatient_referral"),
         "care_home_days": np.zeros(n_areas),
     }
     for p_, s_ in world.mnp.new_care_home.items():
@@ -249,10 +206,9 @@ def compute(world: World) -> dict[str, float]:
 
     # ------------------------------------------------------------ by area (borough)
     if n_areas > 1:
-        adm = by_area(post & (ev == EVENT["emergency_admission"]))
-        deaths = by_area(d_sel)
-        home = by_area(d_sel & (place == PLACES.index("home")))
-        routine = a & (wait > 0)
+        adm = events.by_area("emergency_admission")
+        died = deaths.sum(axis=(0, 1, 3))
+        home = deaths[:, PLACES.index("home")].sum(axis=(0, 2))
         for k, name in enumerate(params.area_names):
             tag = f"__area_{_slug(name)}"
             pop_k = max(int(area_pop[k]), 1)
@@ -262,51 +218,37 @@ def compute(world: World) -> dict[str, float]:
             m[f"delayed_discharge_bed_days_per_1000{tag}"] = (
                 h.delayed[k].mean(W, H) * 365.0 * 1000.0 / pop_k
             )
-            mine = routine & (appt_area == k)
+            routine_k = int(gp.routine_by_area[k])
             m[f"gp_routine_wait_mean_days{tag}"] = (
-                float(wait[mine].mean()) if mine.any() else np.nan
+                float(gp.routine_wait_sum_by_area[k] / routine_k) if routine_k else np.nan
             )
-            m[f"death_place_home_share{tag}"] = _safe(int(home[k]), int(deaths[k]))
+            m[f"death_place_home_share{tag}"] = _safe(int(home[k]), int(died[k]))
             m[f"cost_per_capita{tag}"] = area_cost[k] / pop_k / years
     return m
 
 
 def timeseries(world: World) -> pd.DataFrame:
-    """Daily time-weighted means of occupancies, queues and caseloads."""
+    """Daily time-weighted means of occupancies, queues and caseloads, and daily events."""
     days = world.days
     h = world.hospital
     c = world.community
-    arr = np.asarray(h.visit_arrival)
-    dep = np.asarray(h.visit_departure)
-    t1 = np.asarray(h.visit_type) == 1
-    in_ed = Level(0.0)
-    change = np.concatenate([arr[t1], dep[t1]])
-    delta = np.concatenate([np.ones(t1.sum()), -np.ones(t1.sum())])
-    order = np.argsort(change, kind="stable")
-    in_ed.times = [0.0, *change[order].tolist()]
-    in_ed.levels = [0.0, *np.cumsum(delta[order]).tolist()]
-    reserved = float(sum(h.reserved))
+    mnp = world.mnp
     data = {
         "time_days": np.arange(days, dtype=float),
-        "beds_occupied": _sum_levels([p.level for p in h.beds]).daily_means(days) + reserved,
+        "beds_occupied": _daily([p.level for p in h.beds], days) + float(sum(h.reserved)),
         "bed_capacity": np.full(days, float(sum(h.beds_total))),
-        "delayed_discharge_beds": _sum_levels(h.delayed).daily_means(days),
-        "ed_in_department": in_ed.daily_means(days),
-        "ed_waiting_for_bed": _sum_levels(h.boarding).daily_means(days),
+        "delayed_discharge_beds": _daily(h.delayed, days),
+        "ed_in_department": h.visits.type1_in_department.copy(),
+        "ed_waiting_for_bed": _daily(h.boarding, days),
         "proactive_caseload": c.proactive.level.daily_means(days),
-        "step_down_patients": _sum_levels([p.level for p in c.step_down.pools]).daily_means(days),
-        "virtual_ward_patients": _sum_levels(
-            [p.level for p in world.mnp.virtual_ward.pools]
-        ).daily_means(days),
-        "eol_caseload": _sum_levels([p.level for p in world.mnp.eol]).daily_means(days),
-        "care_home_residents": _sum_levels([p.level for p in world.mnp.care_homes]).daily_means(
-            days
-        ),
+        "step_down_patients": _daily([p.level for p in c.step_down.pools], days),
+        "virtual_ward_patients": _daily([p.level for p in mnp.virtual_ward.pools], days),
+        "eol_caseload": _daily([p.level for p in mnp.eol], days),
+        "care_home_residents": _daily([p.level for p in mnp.care_homes], days),
     }
-    t, _, ev, _, _ = world.log.columns(ordered=False)
+    daily = world.log.tally.daily
     for name in ("gp_appointment", "ed_arrival", "emergency_admission", "ucr_response", "death"):
-        sel = ev == EVENT[name]
-        data[f"{name}s"] = np.bincount(t[sel].astype(int), minlength=days)[:days].astype(float)
+        data[f"{name}s"] = daily[EVENT[name]].astype(float)
     return pd.DataFrame(data)
 
 
@@ -314,14 +256,13 @@ def diagnostics(world: World, cands: Candidates) -> dict[str, float]:
     """Counts that describe the run and its conservation checks."""
     h = world.hospital
     pop = world.pop
-    t, _, ev, _, _ = world.log.columns(ordered=False)
+    total = world.log.tally.total
 
     def n(name: str) -> int:
-        return int(np.count_nonzero(ev == EVENT[name]))
+        return int(total[EVENT[name]])
 
     died = int(np.count_nonzero(pop.death_time <= world.horizon))
     in_bed = sum(p.in_use for p in h.beds)
-    deaths_in_hospital = sum(1 for e in h.episodes if e.died)
     return {
         "population": float(pop.size),
         "alive_at_end": float(pop.size - died),
@@ -331,9 +272,9 @@ def diagnostics(world: World, cands: Candidates) -> dict[str, float]:
         "simpy_events_scheduled": float(world.scheduled + len(cands) + world.days),
         "admissions": float(n("emergency_admission")),
         "discharges": float(n("discharge")),
-        "deaths_in_bed": float(deaths_in_hospital),
+        "deaths_in_bed": float(h.stays.died),
         "in_bed_at_end": float(in_bed),
-        "episodes": float(len(h.episodes)),
+        "episodes": float(h.stays.admitted),
         "patient_episodes": float(
             n("gp_appointment")
             + n("ed_arrival")

@@ -23,11 +23,12 @@ from sim.models.care.demand import CRISIS, MINOR_ED, TERMINAL, D
 from sim.models.care.handoffs import Handoffs
 from sim.models.care.params import CareParams
 from sim.models.care.records import EventLog, event_table
-from sim.models.care.resources import Pool
+from sim.models.care.resources import Marks, Pool
 from sim.models.care.services import hospital as hosp
 from sim.models.care.services.community import Proactive, StayService, Ucr
 from sim.models.care.services.general_practice import GeneralPractice
 from sim.models.care.services.mnp import Mnp
+from sim.models.care.tallies import EventTally
 from sim.rng import Streams
 
 
@@ -51,13 +52,19 @@ class World:
         Run settings (seed, horizon, warm-up).
     replication
         Replication index.
+    keep_log
+        Keep every event for the event-log table (``output.event_log``); the KPIs need
+        only the running tallies.
     """
 
-    def __init__(self, params: CareParams, run: RunParams, replication: int) -> None:
+    def __init__(
+        self, params: CareParams, run: RunParams, replication: int, keep_log: bool = False
+    ) -> None:
         self.params = params
         self.horizon = run.horizon
         self.warm_up = run.warm_up
         self.days = int(math.ceil(run.horizon))
+        self.marks = Marks(self.days, run.warm_up, run.horizon)
         self.streams = Streams(run.seed, replication)
         self.env = simpy.Environment()
         self.pop = population.generate(params, self.streams, run.horizon)
@@ -68,7 +75,18 @@ class World:
         self.area_shares = (counts / counts.sum()).tolist()
         self.in_hospital = np.zeros(self.pop.size, dtype=bool)
         self.eol_enrolled = np.zeros(self.pop.size, dtype=bool)
-        self.log = EventLog(run.horizon)
+        self.log = EventLog(
+            EventTally(
+                run.warm_up,
+                run.horizon,
+                self.days,
+                self.area_of,
+                self.pop.quintile,
+                self.pop.death_time,
+            ),
+            keep=keep_log,
+            horizon=run.horizon,
+        )
         self.handoffs = Handoffs(params)
         self.crisis_rate = demand.crisis_rate_per_year(params, self.pop)
         self.hospital = hosp.Hospital(self)
@@ -231,7 +249,7 @@ def _simulate(
     from sim.models.care import kpis
 
     wall = time.perf_counter()
-    world = World(params, run, replication)
+    world = World(params, run, replication, keep_log=output.event_log)
     cands, (utc_person, utc_time) = demand.generate(params, world.pop, world.streams, run.horizon)
     world.hospital.utc_visits(
         utc_person,
@@ -242,6 +260,7 @@ def _simulate(
     world.env.process(world.daily())
     world.env.process(world.urgent(cands))
     world.env.run(until=run.horizon)
+    world.log.flush()
     metrics = kpis.compute(world)
     tables = {}
     if output.timeseries:

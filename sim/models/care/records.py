@@ -1,11 +1,16 @@
-"""The patient event log, kept as growing columns and turned into a table once at the end."""
+"""The patient event log: every event is counted as it comes, and kept only when asked for."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from sim.models.care import schema as s
+
+if TYPE_CHECKING:
+    from sim.models.care.tallies import EventTally
 
 EVENTS = (
     "gp_appointment",
@@ -42,30 +47,43 @@ PLACE = {name: i for i, name in enumerate(PLACES)}
 
 
 class EventLog:
-    """Columns of patient events: time, person, event, setting and place of death codes.
+    """The patient events: counted as they come, and kept as columns only when asked for.
 
-    Scalar events are appended one at a time; batches (general practice) as arrays.
+    Scalar events are appended one at a time to a small buffer; batches (general practice)
+    arrive as arrays. Every event is passed to the :class:`~sim.models.care.tallies.EventTally`
+    (from which the KPIs are computed), so with ``keep=False`` memory does not grow with the
+    length of the run.
 
     Parameters
     ----------
+    tally
+        Receives every event, in the order recorded.
+    keep
+        Keep every event for :meth:`columns` (``output.event_log``).
     horizon
         End of the run. Some events are written when they are decided rather than when they
         happen (an ED departure is known when assessment starts), so those falling after the
         end of the run are dropped from :meth:`columns`: they did not happen within it.
+    buffer
+        Scalar events held before they are passed on as one batch.
     """
 
-    def __init__(self, horizon: float = np.inf) -> None:
+    def __init__(
+        self, tally: EventTally, keep: bool, horizon: float = np.inf, buffer: int = 1 << 15
+    ) -> None:
+        self.tally = tally
+        self.keep = keep
         self.horizon = horizon
+        self._buffer = buffer
         self._t: list[float] = []
         self._p: list[int] = []
         self._e: list[int] = []
         self._s: list[int] = []
         self._d: list[int] = []
+        # Kept batches: scalar events and array batches apart, so that the table lists
+        # events of the same time in the order it always has (scalar events first).
+        self._scalar_chunks: list[tuple[np.ndarray, ...]] = []
         self._chunks: list[tuple[np.ndarray, ...]] = []
-        # The columns, with the sizes they were built from, and their time-sorted copy: the
-        # KPIs ask for them many times after the run, and rebuilding costs O(N log N).
-        self._raw: tuple[tuple[int, int], tuple[np.ndarray, ...]] | None = None
-        self._sorted: tuple[np.ndarray, ...] | None = None
 
     def add(self, t: float, person: int, event: str, setting: str, place: str = "") -> None:
         """Record one event."""
@@ -74,70 +92,59 @@ class EventLog:
         self._e.append(EVENT[event])
         self._s.append(SETTING[setting])
         self._d.append(PLACE[place])
+        if len(self._t) >= self._buffer:
+            self.flush()
 
     def add_many(self, t: np.ndarray, person: np.ndarray, event: str, setting: str) -> None:
         """Record one kind of event for many people at once."""
         n = len(person)
         if n:
-            self._chunks.append(
-                (
-                    np.asarray(t, dtype=float),
-                    np.asarray(person, dtype=np.int64),
-                    np.full(n, EVENT[event], dtype=np.int16),
-                    np.full(n, SETTING[setting], dtype=np.int16),
-                    np.zeros(n, dtype=np.int16),
-                )
+            chunk = (
+                np.asarray(t, dtype=float),
+                np.asarray(person, dtype=np.int64),
+                np.full(n, EVENT[event], dtype=np.int16),
+                np.full(n, SETTING[setting], dtype=np.int16),
+                np.zeros(n, dtype=np.int16),
             )
+            self.tally.add(*chunk)
+            if self.keep:
+                self._chunks.append(chunk)
 
-    def columns(self, ordered: bool = True) -> tuple[np.ndarray, ...]:
-        """(time, person, event, setting, place) arrays of the events within the run.
+    def flush(self) -> None:
+        """Pass the buffered scalar events on to the tally (call before reading it)."""
+        if not self._t:
+            return
+        chunk = (
+            np.asarray(self._t, dtype=float),
+            np.asarray(self._p, dtype=np.int64),
+            np.asarray(self._e, dtype=np.int16),
+            np.asarray(self._s, dtype=np.int16),
+            np.asarray(self._d, dtype=np.int16),
+        )
+        for column in (self._t, self._p, self._e, self._s, self._d):
+            column.clear()
+        self.tally.add(*chunk)
+        if self.keep:
+            self._scalar_chunks.append(chunk)
 
-        Parameters
-        ----------
-        ordered
-            Sort by time (stable). Counts and daily bins do not need the order, and sorting
-            is the one O(N log N) step, so they ask for ``ordered=False``.
+    def columns(self) -> tuple[np.ndarray, ...]:
+        """(time, person, event, setting, place) arrays of the events within the run, by time.
 
-        The arrays are built once and reused until another event is added; treat them as
-        read-only.
+        Raises
+        ------
+        RuntimeError
+            If the log was not kept (``keep=False``).
         """
-        sizes = (len(self._t), len(self._chunks))
-        if self._raw is None or self._raw[0] != sizes:
-            parts = [
-                (
-                    np.asarray(self._t, dtype=float),
-                    np.asarray(self._p, dtype=np.int64),
-                    np.asarray(self._e, dtype=np.int16),
-                    np.asarray(self._s, dtype=np.int16),
-                    np.asarray(self._d, dtype=np.int16),
-                ),
-                *self._chunks,
-            ]
-            cols = tuple(np.concatenate([p[i] for p in parts]) for i in range(5))
-            within = cols[0] <= self.horizon
-            if not within.all():
-                cols = tuple(c[within] for c in cols)
-            _read_only(cols)
-            self._raw, self._sorted = (sizes, cols), None
-        if not ordered:
-            return self._raw[1]
-        if self._sorted is None:
-            cols = self._raw[1]
-            order = np.argsort(cols[0], kind="stable")
-            self._sorted = tuple(c[order] for c in cols)
-            _read_only(self._sorted)
-        return self._sorted
-
-    def count(self, event: str, start: float, end: float = np.inf) -> int:
-        """Events of one kind with time in ``[start, end)``."""
-        t, _, e, _, _ = self.columns(ordered=False)
-        return int(np.count_nonzero((e == EVENT[event]) & (t >= start) & (t < end)))
-
-
-def _read_only(columns: tuple[np.ndarray, ...]) -> None:
-    """Mark shared arrays read-only, so no caller can change another's view."""
-    for column in columns:
-        column.flags.writeable = False
+        if not self.keep:
+            raise RuntimeError("the event log was not kept (set output.event_log=true)")
+        self.flush()
+        parts = [*self._scalar_chunks, *self._chunks]
+        if not parts:
+            return tuple(np.zeros(0, dtype) for dtype in (float, np.int64, *[np.int16] * 3))
+        cols = tuple(np.concatenate([p[i] for p in parts]) for i in range(5))
+        within = cols[0] <= self.horizon
+        order = np.argsort(cols[0][within], kind="stable")
+        return tuple(c[within][order] for c in cols)
 
 
 def event_table(

@@ -17,46 +17,89 @@ from typing import Any
 import numpy as np
 
 
+class Marks:
+    """The times at which every :class:`Level` keeps its running integral.
+
+    Each whole day (for the daily series) plus the warm-up and the horizon (for means after
+    warm-up), so a level's summaries need memory for the marks only, not for every change:
+    a ten-year run holds the same few numbers per day as a one-year run.
+
+    Parameters
+    ----------
+    days
+        Whole days simulated; marks are 0, 1, ..., ``days``.
+    extra
+        Further times to mark (the warm-up and horizon, which need not be whole days).
+    """
+
+    __slots__ = ("times", "index")
+
+    def __init__(self, days: int, *extra: float) -> None:
+        self.times = sorted({float(d) for d in range(days + 1)} | {float(x) for x in extra})
+        self.index = {t: i for i, t in enumerate(self.times)}
+
+
 class Level:
     """A piecewise-constant quantity over time (occupied beds, caseload size).
 
-    Changes are appended as ``(time, level)``; summaries are computed once at the end.
+    Changes must come in time order. The integral of the level is accumulated as they come
+    and kept only at the :class:`Marks`, so memory does not grow with the number of changes.
+    The arithmetic is that of integrating the full history afterwards, in the same order, so
+    the summaries are the same to the last bit.
+
+    Parameters
+    ----------
+    marks
+        The times whose integral is kept (shared by every level of a replication).
+    value
+        The level at time 0.
     """
 
-    __slots__ = ("times", "levels", "value")
+    __slots__ = ("value", "_t", "_area", "_marks", "_index", "_stored", "_next")
 
-    def __init__(self, value: float = 0.0) -> None:
-        self.times: list[float] = [0.0]
-        self.levels: list[float] = [float(value)]
+    def __init__(self, marks: Marks, value: float = 0.0) -> None:
         self.value = float(value)
+        self._t = 0.0
+        self._area = 0.0
+        self._marks = marks.times
+        self._index = marks.index
+        self._stored: list[float] = []
+        self._next = self._marks[0] if self._marks else math.inf
 
     def add(self, now: float, delta: float) -> None:
         """Change the level by ``delta`` at ``now``."""
-        self.value += delta
-        self.times.append(now)
-        self.levels.append(self.value)
-
-    def area(self, at: np.ndarray) -> np.ndarray:
-        """Integral of the level from 0 to each time in ``at``."""
-        t = np.asarray(self.times)
-        v = np.asarray(self.levels)
-        if t.size > 1 and (np.diff(t) < 0).any():
-            # A change recorded for a later time before an earlier one (a place "granted in
+        if now < self._t:
+            # A change for a later time recorded before an earlier one (a place "granted in
             # the future") would make the integral wrong without any other sign.
             raise RuntimeError("a Level was changed out of time order; its summaries are invalid")
-        cum = np.concatenate([[0.0], np.cumsum(v[:-1] * np.diff(t))])
-        i = np.searchsorted(t, at, side="right") - 1
-        return cum[i] + v[i] * (at - t[i])
+        if now >= self._next:
+            self._pass_marks(now)
+        self._area += self.value * (now - self._t)
+        self._t = now
+        self.value += delta
+
+    def _pass_marks(self, now: float) -> None:
+        marks, stored = self._marks, self._stored
+        while self._next <= now:
+            stored.append(self._area + self.value * (self._next - self._t))
+            self._next = marks[len(stored)] if len(stored) < len(marks) else math.inf
+
+    def area(self, at: float) -> float:
+        """Integral of the level from 0 to ``at`` (a mark, or any time after the last change)."""
+        if at >= self._t:
+            return self._area + self.value * (at - self._t)
+        i = self._index.get(at)
+        if i is None or i >= len(self._stored):
+            raise ValueError(f"the integral of a Level is kept only at its marks, not at {at}")
+        return self._stored[i]
 
     def daily_means(self, days: int) -> np.ndarray:
         """Time-weighted mean of each day 0..days-1."""
-        a = self.area(np.arange(days + 1, dtype=float))
-        return np.diff(a)
+        return np.diff([self.area(float(d)) for d in range(days + 1)])
 
     def mean(self, start: float, end: float) -> float:
         """Time-weighted mean over ``[start, end]``."""
-        a = self.area(np.array([start, end], dtype=float))
-        return float((a[1] - a[0]) / (end - start))
+        return float((self.area(end) - self.area(start)) / (end - start))
 
 
 class Pool:
@@ -69,18 +112,17 @@ class Pool:
     ----------
     capacity
         Number of places; ``math.inf`` for unlimited.
-    level
-        Monitor of places in use.
+    marks
+        Where the monitor of places in use (``level``) keeps its integral.
     """
 
-    __slots__ = ("capacity", "in_use", "queue", "level", "waiting", "_seq", "granted")
+    __slots__ = ("capacity", "in_use", "queue", "level", "_seq", "granted")
 
-    def __init__(self, capacity: float, level: Level | None = None) -> None:
+    def __init__(self, capacity: float, marks: Marks) -> None:
         self.capacity = capacity
         self.in_use = 0
         self.queue: list[tuple[Any, int, list[Any]]] = []
-        self.level = level or Level()
-        self.waiting = Level()
+        self.level = Level(marks)
         self._seq = 0
         self.granted = 0
 
@@ -101,14 +143,12 @@ class Pool:
         else:
             self._seq += 1
             heapq.heappush(self.queue, (key, self._seq, entry))
-            self.waiting.add(now, 1)
         return entry
 
     def withdraw(self, now: float, entry: list[Any]) -> bool:
         """Withdraw a waiting request; True if it was still waiting."""
         if entry[0]:
             entry[0] = False
-            self.waiting.add(now, -1)
             return True
         return False
 
@@ -124,7 +164,6 @@ class Pool:
             _, _, entry = heapq.heappop(self.queue)
             if entry[0]:
                 entry[0] = False
-                self.waiting.add(now, -1)
                 self._grant(now, entry[1])
 
     def _grant(self, now: float, on_grant: Callable[[float], None]) -> None:

@@ -18,6 +18,7 @@ from sim.models.care import schema as s
 from sim.models.care.demand import D
 from sim.models.care.resources import FifoServers, Level, Pool, apportion
 from sim.models.care.services.hospital import HOURS, lognormal
+from sim.models.care.tallies import DelayTally
 
 if TYPE_CHECKING:
     from sim.models.care.model import World
@@ -53,7 +54,7 @@ class StayService:
         self.w = world
         self.name = name
         self.cfg = getattr(world.params.model, name)
-        self.pools = [Pool(c[capacity_key]) for c in world.params.area_capacity]
+        self.pools = [Pool(c[capacity_key], world.marks) for c in world.params.area_capacity]
         self.rules = [lead.priority_rule for lead in world.params.area_leads]
         self.holding: dict[int, tuple[int, int]] = {}  # person -> (area, token) in service
         self.started = 0
@@ -135,7 +136,7 @@ class Ucr:
                 pools.append(FifoServers(1, c.open_hour, close))
             self.teams.append(pools)
         self.min_age = s.AGE_BANDS.index(self.cfg.min_age_band)
-        self.response_times: list[tuple[float, float]] = []  # (referral time, response delay)
+        self.response_times = DelayTally(world.warm_up, within=2 / 24)  # the 2-hour standard
         self.escalated = 0
 
     def eligible(self, person: int, now: float) -> bool:
@@ -162,7 +163,7 @@ class Ucr:
         visit = self.cfg.visit_hours_mean * draws[D["e_visit"]] * HOURS
         teams.take(now, travel + visit)
         arrive = start + travel
-        self.response_times.append((now, arrive - now))
+        self.response_times.add(now, arrive - now)
         w.at(arrive, self._arrive, person, draws, acuity, visit)
         return True
 
@@ -220,7 +221,7 @@ class Proactive:
             for j, c in zip(nbs.tolist(), split, strict=True):
                 self.capacity[j] = c
         self.in_use = [0] * n_nb
-        self.level = Level()
+        self.level = Level(world.marks)
         self.enrolled: dict[int, int] = {}
         self.engaged = _engaged_practices(world)
         # Coverage depends on the analytics money per head of the person's own area.
@@ -243,8 +244,8 @@ class Proactive:
         self.found = [deque(ids[pop.neighbourhood[ids] == j].tolist()) for j in range(n_nb)]
         self.referred: list[deque[int]] = [deque() for _ in range(n_nb)]
         self.enrolments = 0
-        # (referral time, handoff delay in days) of each GP referral that reached the team.
-        self.referral_delays: list[tuple[float, float]] = []
+        # Handoff delay (days) of each GP referral that reached the team.
+        self.referral_delays = DelayTally(world.warm_up)
 
     def refer(self, person: int, now: float, e: float, u: float) -> None:
         """A GP referral for proactive care, through the GP-to-SNP handoff."""
@@ -257,7 +258,7 @@ class Proactive:
         if lost:
             w.log.add(now + delay, person, "referral_lost", "proactive_care")
             return
-        self.referral_delays.append((now, delay))
+        self.referral_delays.add(now, delay)
         w.at(now + delay, self.referred[int(w.pop.neighbourhood[person])].append, person)
 
     def fill(self, now: float) -> None:

@@ -17,6 +17,7 @@ import numpy as np
 
 from sim.models.care import schema as s
 from sim.models.care.demand import draw_matrix, event_times
+from sim.models.care.tallies import AppointmentTally
 
 if TYPE_CHECKING:
     from sim.models.care.model import World
@@ -121,12 +122,11 @@ class GeneralPractice:
         self.req_day_start = np.searchsorted(day[order], np.arange(days + 1))
         del person, day, order
         self.bookings: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
-        self.appointments: list[tuple[np.ndarray, ...]] = []
+        self.appointments = AppointmentTally(world.warm_up, world.area_of, len(p.area_names))
         self.unmet_same_day = 0
         self.unbooked_routine = 0
         self.overflow_counts = dict.fromkeys(g.overflow_shares, 0)
         self.overflow_post = dict.fromkeys(g.overflow_shares, 0)
-        self.outpatient_referrals: list[np.ndarray] = []
 
     # ------------------------------------------------------------------ one day
     def day(self, d: int) -> None:
@@ -191,9 +191,7 @@ class GeneralPractice:
         u = rng.random((who.size, 3))
         role = np.searchsorted(self.role_cdf, u[:, 0], side="right").clip(max=2).astype(np.int8)
         usual = (role == 0) & (u[:, 1] < self.continuity[w.area_of[who]])
-        self.appointments.append(
-            (np.full(who.size, d, np.int16), who.astype(np.int32), wait, role, usual)
-        )
+        self.appointments.add(d, who, wait, role, usual)
         times = d + (8.0 + rng.random(who.size) * 10.5) / 24.0
         w.log.add_many(times, who, "gp_appointment", "general_practice")
         cdf = np.cumsum([g.outcome_shares[k] for k in ("resolved", "snp", "outpatients", "ed")])
@@ -207,7 +205,6 @@ class GeneralPractice:
                 )
         op = np.flatnonzero(outcome == 2)
         w.log.add_many(times[op], who[op], "outpatient_referral", "outpatients")
-        self.outpatient_referrals.append(times[op])
         ed = np.flatnonzero(outcome == 3)
         self._to_ed(who[ed], times[ed] + 1.0 / 24.0, rng, acuity=1)
 
@@ -255,19 +252,6 @@ class GeneralPractice:
         w.hospital.utc_visits(who[sel], times[sel], rng.standard_normal(int(sel.sum())))
         sel = route == 2
         self._to_ed(who[sel], times[sel], rng, acuity=0)
-
-    def appointment_table(self) -> tuple[np.ndarray, ...]:
-        """(day, person, wait_days, role, usual_gp) of every appointment held."""
-        if not self.appointments:
-            z = np.zeros(0)
-            return (
-                z.astype(np.int16),
-                z.astype(np.int32),
-                z.astype(np.int16),
-                z.astype(np.int8),
-                z.astype(bool),
-            )
-        return tuple(np.concatenate([a[i] for a in self.appointments]) for i in range(5))
 
 
 def _office_hours() -> np.ndarray:

@@ -14,6 +14,7 @@ import numpy as np
 from sim.models.care import schema as s
 from sim.models.care.demand import D
 from sim.models.care.resources import FifoServers, Level, Pool, apportion
+from sim.models.care.tallies import StayTally, VisitTally
 
 if TYPE_CHECKING:
     from sim.models.care.model import World
@@ -88,12 +89,12 @@ class Hospital:
             for b in self.beds_total
         ]
         pairs = zip(self.beds_total, self.reserved, strict=True)
-        self.beds = [Pool(b - r) for b, r in pairs]
+        self.beds = [Pool(b - r, world.marks) for b, r in pairs]
         # Every area's ED is open, so each has at least one clinician.
         clinicians = apportion(p.capacity["ed_clinicians"], shares)
         self.ed = [FifoServers(max(1, int(n))) for n in clinicians]
-        self.boarding = [Level() for _ in shares]
-        self.delayed = [Level() for _ in shares]
+        self.boarding = [Level(world.marks) for _ in shares]
+        self.delayed = [Level(world.marks) for _ in shares]
         self.admit_crisis = np.array([m.ed.admit_crisis[b] for b in s.AGE_BANDS])
         self.admit_frail = np.array([m.ed.admit_frailty_multiplier[f] for f in s.FRAILTY])
         self.los_mean = np.array([m.hospital.los_mean_days[b] for b in s.AGE_BANDS])
@@ -108,12 +109,8 @@ class Hospital:
             for i, b in enumerate(s.AGE_BANDS)
         }
         self.episode_of: dict[int, Episode] = {}
-        self.episodes: list[Episode] = []
-        # ED visits: arrival, departure, type (1 or 3), admitted
-        self.visit_arrival: list[float] = []
-        self.visit_departure: list[float] = []
-        self.visit_type: list[int] = []
-        self.visit_admitted: list[bool] = []
+        self.stays = StayTally(world.warm_up, world.pop.age >= s.AGE_BANDS.index("75-84"))
+        self.visits = VisitTally(world.warm_up, world.horizon, world.days)
 
     # ------------------------------------------------------------------ ED and UTC
     def utc_visits(self, person: np.ndarray, t: np.ndarray, z: np.ndarray) -> None:
@@ -121,10 +118,7 @@ class Hospital:
         e = self.ed_cfg
         sigma2 = math.log1p(e.utc_cv**2)
         stay = e.utc_hours_mean * np.exp(math.sqrt(sigma2) * z - 0.5 * sigma2) * HOURS
-        self.visit_arrival.extend(t.tolist())
-        self.visit_departure.extend((t + stay).tolist())
-        self.visit_type.extend([3] * len(t))
-        self.visit_admitted.extend([False] * len(t))
+        self.visits.add_type3(t, t + stay)
         self.w.log.add_many(t, person, "utc_arrival", "utc")
 
     def ed_arrival(
@@ -159,14 +153,8 @@ class Hospital:
             self.episode_of[person] = ep
             w.at(decided, self._board, ep)
         else:
-            self._visit(now, decided, False)
+            self.visits.add_type1(now, decided, False)
             w.log.add(decided, person, "ed_departure", "ed")
-
-    def _visit(self, arrival: float, departure: float, admitted: bool) -> None:
-        self.visit_arrival.append(arrival)
-        self.visit_departure.append(departure)
-        self.visit_type.append(1)
-        self.visit_admitted.append(admitted)
 
     def _board(self, ep: Episode) -> None:
         if ep.stage != "waiting":
@@ -197,10 +185,10 @@ class Hospital:
         ep.stage = "bed"
         ep.start = now
         ep.entry = None
-        self.episodes.append(ep)
+        self.stays.start()
         if from_ed:
             self.boarding[ep.area].add(now, -1)
-            self._visit(ep.ed_arrival, now, True)
+            self.visits.add_type1(ep.ed_arrival, now, True)
             w.log.add(now, ep.person, "ed_departure", "ed")
         w.log.add(now, ep.person, "emergency_admission", "hospital")
         if ep.terminal:
@@ -269,6 +257,7 @@ class Hospital:
         ep.end = now
         ep.entry = None
         self.beds[ep.area].release(now)
+        self.stays.end(ep.person, ep.start, now, died=False)
         w.in_hospital[ep.person] = False
         self.episode_of.pop(ep.person, None)
         w.log.add(now, ep.person, "discharge", "hospital")
@@ -285,13 +274,14 @@ class Hospital:
                 if not math.isnan(ep.ed_arrival):
                     self.boarding[ep.area].add(now, -1)
             if not math.isnan(ep.ed_arrival):
-                self._visit(ep.ed_arrival, now, True)
+                self.visits.add_type1(ep.ed_arrival, now, True)
         else:
             if ep.stage == "delayed":
                 self.delayed[ep.area].add(now, -1)
                 if ep.entry is not None:
                     w.onward_withdraw(ep.entry, now)
             self.beds[ep.area].release(now)
+            self.stays.end(person, ep.start, now, died=True)
         ep.stage = "done"
         ep.end = now
         ep.died = True

@@ -37,7 +37,7 @@ class Mnp:
         self.w = world
         p = world.params
         self.virtual_ward = StayService(world, "virtual_ward", "virtual_ward_beds")
-        self.eol = [Pool(c["eol_places"]) for c in p.area_capacity]
+        self.eol = [Pool(c["eol_places"], world.marks) for c in p.area_capacity]
         pop = world.pop
         residents = np.bincount(world.area_of[pop.care_home], minlength=len(world.area_shares))
         override = p.capacity["care_home_beds"]
@@ -49,7 +49,7 @@ class Mnp:
                 if override >= 0
                 else math.ceil(residents[j] * (1 + p.model.care_home_vacancy_share))
             )
-            pool = Pool(max(cap, float(residents[j])))
+            pool = Pool(max(cap, float(residents[j])), world.marks)
             pool.in_use = int(residents[j])
             pool.level.add(0.0, int(residents[j]))
             self.care_homes.append(pool)
@@ -99,7 +99,6 @@ class Mnp:
             )
         )
         self.places: dict[int, str] = {}
-        self.death_times: list[float] = []
         self.new_care_home: dict[int, float] = {}
         self.phase_started: set[int] = set()
         self.deaths_brought_forward = 0
@@ -246,7 +245,6 @@ class Mnp:
         in_hospital = w.hospital.on_death(person, now)
         place = "hospital" if in_hospital else self._place(person)
         self.places[person] = place
-        self.death_times.append(now)
         setting = {"hospital": "hospital", "care_home": "care_home"}.get(
             place, "eol" if w.eol_enrolled[person] else "general_practice"
         )

@@ -1,0 +1,352 @@
+"""Running totals from which the KPIs are computed, kept as the run goes.
+
+Each KPI needs a count, a sum or a histogram after the warm-up, never the individual
+records, so the services add to these tallies as things happen and nothing grows with the
+length of the run except the daily series (a few numbers a day). The event log itself is
+kept only when it is asked for (``output.event_log``; see
+:class:`~sim.models.care.records.EventLog`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.models.care import schema as s
+from sim.models.care.records import EVENT, EVENTS, PLACES
+
+# "Deaths with 3 or more emergency admissions in the last 90 days of life"
+# (see docs/model.md, end-of-life KPIs).
+REPEAT_ADMISSIONS = 3
+LAST_DAYS = 90.0
+_ADMISSION = EVENT["emergency_admission"]
+_DEATH = EVENT["death"]
+
+
+class EventTally:
+    """Counts of the patient events.
+
+    Parameters
+    ----------
+    warm_up, horizon
+        Events at ``warm_up <= t <= horizon`` count towards the KPIs; events after the
+        horizon (written when decided, for a time after the run) are not counted at all.
+    days
+        Days of the daily series.
+    area, quintile
+        Each person's area index and deprivation quintile (0-4).
+    death_time
+        Each person's death time (read when a death is counted, so it is the final one).
+
+    Attributes
+    ----------
+    post
+        After warm-up, by (event, setting, place of death, area, quintile).
+    total
+        Over the whole run, by event.
+    daily
+        By (event, day) over the whole run.
+    deaths_after_repeat_admissions
+        Deaths after warm-up with at least 3 emergency admissions in the 90 days before.
+    """
+
+    def __init__(
+        self,
+        warm_up: float,
+        horizon: float,
+        days: int,
+        area: np.ndarray,
+        quintile: np.ndarray,
+        death_time: np.ndarray,
+    ) -> None:
+        self.warm_up = warm_up
+        self.horizon = horizon
+        self.days = days
+        self._area = np.asarray(area, dtype=np.int64)
+        self._quintile = np.asarray(quintile, dtype=np.int64)
+        self._death_time = death_time
+        n_areas = int(self._area.max()) + 1 if self._area.size else 1
+        self.post = np.zeros((len(EVENTS), len(s.SERVICES), len(PLACES), n_areas, 5), np.int64)
+        self.total = np.zeros(len(EVENTS), np.int64)
+        self.daily = np.zeros((len(EVENTS), days), np.int64)
+        self.deaths_after_repeat_admissions = 0
+        # Each living person's last few admission times: bounded by the population.
+        self._recent: dict[int, list[float]] = {}
+
+    def add(
+        self,
+        t: np.ndarray,
+        person: np.ndarray,
+        event: np.ndarray,
+        setting: np.ndarray,
+        place: np.ndarray,
+    ) -> None:
+        """Count a batch of events, given in the order they were recorded."""
+        within = t <= self.horizon
+        if not within.all():
+            t, person, event, setting, place = (
+                c[within] for c in (t, person, event, setting, place)
+            )
+        if not t.size:
+            return
+        e = event.astype(np.int64)
+        self.total += np.bincount(e, minlength=self.total.size)
+        day = t.astype(np.int64)
+        in_days = day < self.days
+        self.daily += np.bincount(
+            e[in_days] * self.days + day[in_days], minlength=self.daily.size
+        ).reshape(self.daily.shape)
+        post = t >= self.warm_up
+        if post.any():
+            p = person[post]
+            index = np.ravel_multi_index(
+                (e[post], setting[post], place[post], self._area[p], self._quintile[p]),
+                self.post.shape,
+            )
+            self.post += np.bincount(index, minlength=self.post.size).reshape(self.post.shape)
+        self._join_admissions_to_deaths(t, person, e)
+
+    def _join_admissions_to_deaths(self, t: np.ndarray, person: np.ndarray, e: np.ndarray) -> None:
+        rows = np.flatnonzero((e == _ADMISSION) | (e == _DEATH))
+        recent = self._recent
+        for i in rows.tolist():
+            p = int(person[i])
+            if e[i] == _ADMISSION:
+                times = recent.setdefault(p, [])
+                times.append(float(t[i]))
+                if len(times) > REPEAT_ADMISSIONS:
+                    del times[0]
+                continue
+            times = recent.pop(p, [])
+            if t[i] < self.warm_up or len(times) < REPEAT_ADMISSIONS:
+                continue
+            died = self._death_time[p]
+            if all(died - LAST_DAYS <= x <= died for x in times):
+                self.deaths_after_repeat_admissions += 1
+
+    def after_warm_up(self, name: str) -> int:
+        """Events of one kind after warm-up."""
+        return int(self.post[EVENT[name]].sum())
+
+    def by_area(self, name: str) -> np.ndarray:
+        """Events of one kind after warm-up in each area."""
+        return self.post[EVENT[name]].sum(axis=(0, 1, 3))
+
+    def by_quintile(self, name: str) -> np.ndarray:
+        """Events of one kind after warm-up in each deprivation quintile."""
+        return self.post[EVENT[name]].sum(axis=(0, 1, 2))
+
+
+class AppointmentTally:
+    """General-practice appointments held after warm-up.
+
+    Parameters
+    ----------
+    warm_up
+        Appointments on days before it are not counted.
+    area
+        Each person's area index.
+    n_areas
+        Number of areas.
+    """
+
+    ROLES = 3
+
+    def __init__(self, warm_up: float, area: np.ndarray, n_areas: int) -> None:
+        self.warm_up = warm_up
+        self._area = np.asarray(area, dtype=np.int64)
+        self.n_areas = n_areas
+        self.held = 0
+        self.same_day = 0
+        self.within_14_days = 0
+        self.role_by_area = np.zeros((n_areas, self.ROLES), np.int64)
+        # Waits of routine (booked ahead) appointments, whole days: a histogram is exact.
+        self.routine_wait_days = np.zeros(1, np.int64)
+        self.routine_by_area = np.zeros(n_areas, np.int64)
+        self.routine_wait_sum_by_area = np.zeros(n_areas, np.int64)
+        # Per person: GP appointments, and those with their usual GP (continuity).
+        self.with_gp = np.zeros(self._area.size, np.int32)
+        self.with_usual_gp = np.zeros(self._area.size, np.int32)
+
+    def add(
+        self, day: int, who: np.ndarray, wait: np.ndarray, role: np.ndarray, usual: np.ndarray
+    ) -> None:
+        """One day's appointments: person, wait in days, role (0 = GP) and usual-GP flag."""
+        if day < self.warm_up or not who.size:
+            return
+        self.held += who.size
+        self.same_day += int(np.count_nonzero(wait == 0))
+        self.within_14_days += int(np.count_nonzero(wait <= 14))
+        area = self._area[who]
+        self.role_by_area += np.bincount(
+            area * self.ROLES + role, minlength=self.role_by_area.size
+        ).reshape(self.role_by_area.shape)
+        routine = wait > 0
+        hist = np.bincount(wait[routine])
+        if hist.size > self.routine_wait_days.size:
+            hist[: self.routine_wait_days.size] += self.routine_wait_days
+            self.routine_wait_days = hist
+        else:
+            self.routine_wait_days[: hist.size] += hist
+        self.routine_by_area += np.bincount(area[routine], minlength=self.n_areas)
+        self.routine_wait_sum_by_area += np.bincount(
+            area[routine], weights=wait[routine], minlength=self.n_areas
+        ).astype(np.int64)
+        gp = role == 0
+        np.add.at(self.with_gp, who[gp], 1)
+        np.add.at(self.with_usual_gp, who[gp & usual], 1)
+
+    @property
+    def routine(self) -> int:
+        """Routine appointments held after warm-up."""
+        return int(self.routine_wait_days.sum())
+
+    def routine_wait_mean(self) -> float:
+        """Mean wait of routine appointments, days (NaN if none)."""
+        n = self.routine
+        days = np.arange(self.routine_wait_days.size)
+        return float((days * self.routine_wait_days).sum() / n) if n else float("nan")
+
+    def routine_wait_percentile(self, q: float) -> float:
+        """The ``q``-th percentile of routine waits, as :func:`numpy.percentile` (linear)."""
+        return histogram_percentile(self.routine_wait_days, q)
+
+    def continuity_upc(self) -> float:
+        """Mean usual-provider continuity of people with at least two GP appointments."""
+        two = self.with_gp >= 2
+        if not two.any():
+            return float("nan")
+        return float((self.with_usual_gp[two] / self.with_gp[two]).mean())
+
+
+def histogram_percentile(counts: np.ndarray, q: float) -> float:
+    """Percentile of the values ``0, 1, 2, ...`` held ``counts`` times each.
+
+    The same as :func:`numpy.percentile` with linear interpolation on the expanded values,
+    without expanding them. NaN when there are no values.
+    """
+    n = int(counts.sum())
+    if not n:
+        return float("nan")
+    rank = q / 100.0 * (n - 1)
+    low = int(np.floor(rank))
+    cumulative = np.cumsum(counts)
+    below = float(np.searchsorted(cumulative, low, side="right"))
+    above = float(np.searchsorted(cumulative, min(low + 1, n - 1), side="right"))
+    return below + (rank - low) * (above - below)
+
+
+class VisitTally:
+    """ED (type 1) and UTC (type 3) attendances.
+
+    Parameters
+    ----------
+    warm_up, horizon
+        Attendances that arrive after warm-up and leave by the horizon are counted.
+    days
+        Days of the daily series of people in the type 1 department.
+    """
+
+    FOUR_HOURS = 4.0 / 24.0
+
+    def __init__(self, warm_up: float, horizon: float, days: int) -> None:
+        self.warm_up = warm_up
+        self.horizon = horizon
+        self.visits = 0
+        self.within_4h = 0
+        self.type1 = 0
+        self.type1_within_4h = 0
+        self.type1_admitted = 0
+        self.type1_days = 0.0
+        # Time-weighted people in the type 1 department, by day (person-days each day).
+        self.type1_in_department = np.zeros(days)
+
+    def add_type1(self, arrival: float, departure: float, admitted: bool) -> None:
+        """One type 1 attendance."""
+        stay = departure - arrival
+        day, days = int(arrival), self.type1_in_department.size
+        while day < days and day < departure:
+            self.type1_in_department[day] += min(departure, day + 1.0) - max(arrival, day)
+            day += 1
+        if arrival < self.warm_up or departure > self.horizon:
+            return
+        within = stay <= self.FOUR_HOURS
+        self.visits += 1
+        self.within_4h += within
+        self.type1 += 1
+        self.type1_within_4h += within
+        self.type1_admitted += admitted
+        self.type1_days += stay
+
+    def add_type3(self, arrival: np.ndarray, departure: np.ndarray) -> None:
+        """Type 3 (UTC) attendances, none admitted."""
+        counted = (arrival >= self.warm_up) & (departure <= self.horizon)
+        self.visits += int(counted.sum())
+        self.within_4h += int((counted & (departure - arrival <= self.FOUR_HOURS)).sum())
+
+
+class StayTally:
+    """Hospital episodes (admitted stays).
+
+    Parameters
+    ----------
+    warm_up
+        Stays that start before it do not count towards length of stay.
+    old
+        Whether each person is 75 or older (for the 75+ length of stay).
+    """
+
+    def __init__(self, warm_up: float, old: np.ndarray) -> None:
+        self.warm_up = warm_up
+        self._old = old
+        self.admitted = 0
+        self.died = 0
+        self.ended = 0
+        self.los_days = 0.0
+        self.ended_old = 0
+        self.los_days_old = 0.0
+
+    def start(self) -> None:
+        """A patient took a bed."""
+        self.admitted += 1
+
+    def end(self, person: int, start: float, end: float, died: bool) -> None:
+        """A patient left the bed (``died`` if by death)."""
+        self.died += died
+        if start < self.warm_up:
+            return
+        self.ended += 1
+        self.los_days += end - start
+        if self._old[person]:
+            self.ended_old += 1
+            self.los_days_old += end - start
+
+
+class DelayTally:
+    """Delays (response times, handoff times) of things that began after warm-up.
+
+    Parameters
+    ----------
+    warm_up
+        Delays that began before it are not counted.
+    within
+        A threshold; :attr:`within_count` counts delays at or under it.
+    """
+
+    def __init__(self, warm_up: float, within: float = float("inf")) -> None:
+        self.warm_up = warm_up
+        self.threshold = within
+        self.count = 0
+        self.within_count = 0
+        self.total = 0.0
+
+    def add(self, began: float, delay: float) -> None:
+        """One delay that began at ``began``."""
+        if began < self.warm_up:
+            return
+        self.count += 1
+        self.total += delay
+        self.within_count += delay <= self.threshold
+
+    def mean(self) -> float:
+        """Mean delay (NaN if none)."""
+        return self.total / self.count if self.count else float("nan")
