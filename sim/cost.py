@@ -15,11 +15,14 @@ from dataclasses import dataclass
 from sim.errors import ConfigError
 from sim.params import Params
 
-# Care model: memory = interpreter + per person + per person-year simulated (records kept
-# for the KPIs grow with simulated time; docs/reliability.md, soak); time per person-year.
+# Care model: memory = interpreter + per person + per person-year simulated. The KPIs are
+# tallied as the run goes, so what grows with simulated time is the demand drawn up front
+# for the whole run (about 0.15 KB a person-year; docs/reliability.md, soak) and, when the
+# event log is kept, the log (about 1.05 KB a person-year); time per person-year.
 BASE_MB = 150.0
-CARE_KB_PER_PERSON = 0.5
-CARE_KB_PER_PERSON_YEAR = 1.1
+CARE_KB_PER_PERSON = 0.3
+CARE_KB_PER_PERSON_YEAR = 0.3
+CARE_LOG_KB_PER_PERSON_YEAR = 1.2
 CARE_US_PER_PERSON_YEAR = 25.0
 # Queue models: per external arrival (visits, records) and per simulated customer.
 QUEUE_BYTES_PER_ARRIVAL = 400.0
@@ -58,7 +61,10 @@ def estimate(params: Params) -> Estimate:
     if params.kind == "care":
         people = float(params.model.population)
         person_years = people * years
-        mb = BASE_MB + (people * CARE_KB_PER_PERSON + person_years * CARE_KB_PER_PERSON_YEAR) / 1024
+        per_person_year = CARE_KB_PER_PERSON_YEAR + (
+            CARE_LOG_KB_PER_PERSON_YEAR if params.output.event_log else 0.0
+        )
+        mb = BASE_MB + (people * CARE_KB_PER_PERSON + person_years * per_person_year) / 1024
         seconds = person_years * CARE_US_PER_PERSON_YEAR * 1e-6
         if years > 20:
             key, value = "run.horizon", horizon

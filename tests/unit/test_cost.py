@@ -51,9 +51,14 @@ def test_too_big_for_the_machine_names_the_key(overrides: list[str], key: str) -
     assert "\n" not in message
 
 
-def test_the_estimate_is_not_below_a_measured_run() -> None:
+@pytest.mark.parametrize(
+    "extra",
+    [["run.horizon=400"], ["run.horizon=1200", "output.event_log=true"]],
+    ids=["one_year", "three_years_with_event_log"],
+)
+def test_the_estimate_is_not_below_a_measured_run(extra: list[str]) -> None:
     """Peak memory of a real replication (own interpreter) is within the estimate."""
-    overrides = ["model=care", "place=neighbourhood_50k", "run.horizon=400", "run.warm_up=30"]
+    overrides = ["model=care", "place=neighbourhood_50k", "run.warm_up=30", *extra]
     # VmHWM, not getrusage's ru_maxrss: the latter survives exec, so a child forked from a
     # large pytest process would report the parent's peak.
     code = (
