@@ -5,7 +5,8 @@ Runs the real command line (``python -m sim -m ...``) twice with the joblib laun
 temporary directory, and reports the speed-up (median of 3 alternating repeats). The place
 defaults to ``neighbourhood_50k`` (the issue's benchmark); a larger place shows how the fixed
 per-sweep cost is amortised.
-Writes benchmarks/results/sweep_<place>.json.
+Writes benchmarks/results/sweep_<place>.json, with the load average before and after (the
+machine may be shared; compare speed-ups only at similar load).
 
 Usage::
 
@@ -54,12 +55,15 @@ def run(place: str, n_jobs: int) -> float:
 def main(place: str) -> None:
     """Time both settings and write the JSON summary."""
     # Alternate the two settings and keep the median of each, so a burst of other load on
-    # the machine does not decide the speed-up.
+    # the machine does not decide the speed-up. The load average before and after is kept
+    # with the result: on a shared machine, other work shows there first.
+    load_before = os.getloadavg()
     ones, twos = [], []
     for _ in range(REPEATS):
         ones.append(run(place, 1))
         twos.append(run(place, 2))
     one, two = statistics.median(ones), statistics.median(twos)
+    load_after = os.getloadavg()
     result = {
         "machine": platform.platform(),
         "python": platform.python_version(),
@@ -71,8 +75,11 @@ def main(place: str) -> None:
         "wall_seconds_1_worker": round(one, 1),
         "wall_seconds_2_workers": round(two, 1),
         "speed_up": round(one / two, 2),
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in load_after],
     }
     print(f"1 worker {one:.1f} s, 2 workers {two:.1f} s: speed-up x{one / two:.2f}")
+    print(f"load average (1, 5, 15 min) before {load_before}, after {load_after}")
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"sweep_{place}.json").write_text(json.dumps(result, indent=2) + "\n")
 
