@@ -16,6 +16,7 @@ import resource
 import subprocess
 import sys
 import time
+from importlib import import_module
 from pathlib import Path
 
 PLACES = ("neighbourhood_50k", "mnp_250k", "sel_1_9m")
@@ -36,6 +37,10 @@ def one(place: str) -> dict[str, float | str]:
             "run.warm_up=60",
         ]
     )
+    # The model's own imports (SimPy, pandas) are not part of a simulated year: load them
+    # first, as a sweep's second and later replications find them loaded.
+    import_module("sim.models.care.model")
+    import_module("sim.models.care.kpis")
     start = time.perf_counter()
     result = MODELS["care"].simulate(params.model, params.run, params.output, 0)
     wall = time.perf_counter() - start

@@ -29,6 +29,7 @@ import subprocess
 import sys
 import threading
 import time
+from importlib import import_module
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent / "results" / "soak.json"
@@ -64,6 +65,10 @@ def one(years: int, sample: bool) -> dict[str, object]:
             f"run.warm_up={WARM_UP}",
         ]
     )
+    # The model's own imports (SimPy, pandas) are not part of a simulated year: load them
+    # first, as a sweep's second and later replications find them loaded.
+    import_module("sim.models.care.model")
+    import_module("sim.models.care.kpis")
     samples: list[tuple[float, float]] = []
     done = threading.Event()
     start = time.perf_counter()

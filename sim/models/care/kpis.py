@@ -238,7 +238,7 @@ def timeseries(world: World) -> pd.DataFrame:
         "beds_occupied": _daily([p.level for p in h.beds], days) + float(sum(h.reserved)),
         "bed_capacity": np.full(days, float(sum(h.beds_total))),
         "delayed_discharge_beds": _daily(h.delayed, days),
-        "ed_in_department": h.visits.type1_in_department.copy(),
+        "ed_in_department": h.visits.type1_in_department,
         "ed_waiting_for_bed": _daily(h.boarding, days),
         "proactive_caseload": c.proactive.level.daily_means(days),
         "step_down_patients": _daily([p.level for p in c.step_down.pools], days),

@@ -80,6 +80,10 @@ class EventLog:
         self._e: list[int] = []
         self._s: list[int] = []
         self._d: list[int] = []
+        # Array batches not yet passed on: general practice records a few small ones a day,
+        # and the tally's cost is per call, so they are passed on together.
+        self._pending: list[tuple[np.ndarray, ...]] = []
+        self._pending_rows = 0
         # Kept batches: scalar events and array batches apart, so that the table lists
         # events of the same time in the order it always has (scalar events first).
         self._scalar_chunks: list[tuple[np.ndarray, ...]] = []
@@ -106,26 +110,39 @@ class EventLog:
                 np.full(n, SETTING[setting], dtype=np.int16),
                 np.zeros(n, dtype=np.int16),
             )
-            self.tally.add(*chunk)
+            self._pending.append(chunk)
+            self._pending_rows += n
             if self.keep:
                 self._chunks.append(chunk)
+            if self._pending_rows >= self._buffer:
+                self.flush()
 
     def flush(self) -> None:
-        """Pass the buffered scalar events on to the tally (call before reading it)."""
-        if not self._t:
-            return
-        chunk = (
-            np.asarray(self._t, dtype=float),
-            np.asarray(self._p, dtype=np.int64),
-            np.asarray(self._e, dtype=np.int16),
-            np.asarray(self._s, dtype=np.int16),
-            np.asarray(self._d, dtype=np.int16),
-        )
-        for column in (self._t, self._p, self._e, self._s, self._d):
-            column.clear()
-        self.tally.add(*chunk)
-        if self.keep:
-            self._scalar_chunks.append(chunk)
+        """Pass the buffered events on to the tally (call before reading it).
+
+        Scalar events go first, in the order recorded (the tally joins admissions to later
+        deaths, which are scalar events); array batches hold neither.
+        """
+        parts = list(self._pending)
+        if self._t:
+            scalars = (
+                np.asarray(self._t, dtype=float),
+                np.asarray(self._p, dtype=np.int64),
+                np.asarray(self._e, dtype=np.int16),
+                np.asarray(self._s, dtype=np.int16),
+                np.asarray(self._d, dtype=np.int16),
+            )
+            for column in (self._t, self._p, self._e, self._s, self._d):
+                column.clear()
+            parts.insert(0, scalars)
+            if self.keep:
+                self._scalar_chunks.append(scalars)
+        self._pending.clear()
+        self._pending_rows = 0
+        if len(parts) == 1:
+            self.tally.add(*parts[0])
+        elif parts:
+            self.tally.add(*(np.concatenate([p[i] for p in parts]) for i in range(5)))
 
     def columns(self) -> tuple[np.ndarray, ...]:
         """(time, person, event, setting, place) arrays of the events within the run, by time.

@@ -90,11 +90,11 @@ class EventTally:
             return
         e = event.astype(np.int64)
         self.total += np.bincount(e, minlength=self.total.size)
+        # np.add.at costs what the batch holds; a bincount over every cell would cost what
+        # the table holds, on each of the thousands of small batches of a run.
         day = t.astype(np.int64)
         in_days = day < self.days
-        self.daily += np.bincount(
-            e[in_days] * self.days + day[in_days], minlength=self.daily.size
-        ).reshape(self.daily.shape)
+        np.add.at(self.daily.reshape(-1), e[in_days] * self.days + day[in_days], 1)
         post = t >= self.warm_up
         if post.any():
             p = person[post]
@@ -102,7 +102,7 @@ class EventTally:
                 (e[post], setting[post], place[post], self._area[p], self._quintile[p]),
                 self.post.shape,
             )
-            self.post += np.bincount(index, minlength=self.post.size).reshape(self.post.shape)
+            np.add.at(self.post.reshape(-1), index, 1)
         self._join_admissions_to_deaths(t, person, e)
 
     def _join_admissions_to_deaths(self, t: np.ndarray, person: np.ndarray, e: np.ndarray) -> None:
@@ -257,16 +257,26 @@ class VisitTally:
         self.type1_within_4h = 0
         self.type1_admitted = 0
         self.type1_days = 0.0
-        # Time-weighted people in the type 1 department, by day (person-days each day).
-        self.type1_in_department = np.zeros(days)
+        # Time-weighted people in the type 1 department, by day (person-days each day); a
+        # list while the run goes, as adding to one item of an array is slower.
+        self._days = days
+        self._in_department = [0.0] * days
+
+    @property
+    def type1_in_department(self) -> np.ndarray:
+        """Mean number of people in the type 1 department on each day."""
+        return np.array(self._in_department)
 
     def add_type1(self, arrival: float, departure: float, admitted: bool) -> None:
         """One type 1 attendance."""
         stay = departure - arrival
-        day, days = int(arrival), self.type1_in_department.size
-        while day < days and day < departure:
-            self.type1_in_department[day] += min(departure, day + 1.0) - max(arrival, day)
-            day += 1
+        day = int(arrival)
+        if departure <= day + 1.0 and day < self._days:
+            self._in_department[day] += stay  # the usual case: a visit within one day
+        else:
+            while day < self._days and day < departure:
+                self._in_department[day] += min(departure, day + 1.0) - max(arrival, day)
+                day += 1
         if arrival < self.warm_up or departure > self.horizon:
             return
         within = stay <= self.FOUR_HOURS
