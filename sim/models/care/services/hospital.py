@@ -36,15 +36,11 @@ class Episode:
         "person",
         "area",
         "start",
-        "fit",
-        "end",
         "stage",
         "entry",
         "terminal",
         "draws",
         "ed_arrival",
-        "delayed_since",
-        "died",
     )
 
     def __init__(
@@ -56,12 +52,8 @@ class Episode:
         self.terminal = terminal
         self.ed_arrival = ed_arrival
         self.start = math.nan
-        self.fit = math.nan
-        self.end = math.nan
         self.stage = "waiting"  # waiting -> bed -> delayed -> done
         self.entry: list | None = None
-        self.delayed_since = math.nan
-        self.died = False
 
 
 class Hospital:
@@ -203,7 +195,6 @@ class Hospital:
             return
         w = self.w
         now = w.env.now
-        ep.fit = now
         person = ep.person
         w.log.add(now, person, "medically_fit", "hospital")
         if w.pop.care_home[person]:
@@ -221,7 +212,6 @@ class Hospital:
             self.discharge(ep, now)
             return
         ep.stage = "delayed"
-        ep.delayed_since = now
         self.delayed[ep.area].add(now, 1)
         delay, lost = w.handoffs.draw(
             "hospital", dest, ep.draws[D["e_handoff"]], ep.draws[D["u_handoff"]], ep.area
@@ -254,7 +244,6 @@ class Hospital:
         if ep.stage == "delayed":
             self.delayed[ep.area].add(now, -1)
         ep.stage = "done"
-        ep.end = now
         ep.entry = None
         self.beds[ep.area].release(now)
         self.stays.end(ep.person, ep.start, now, died=False)
@@ -283,7 +272,5 @@ class Hospital:
             self.beds[ep.area].release(now)
             self.stays.end(person, ep.start, now, died=True)
         ep.stage = "done"
-        ep.end = now
-        ep.died = True
         w.in_hospital[person] = False
         return True
