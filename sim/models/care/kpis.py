@@ -56,7 +56,7 @@ def compute(world: World) -> dict[str, float]:
     gp = world.gp.appointments
     n_appt = gp.held
     m["gp_appointments_per_1000"] = n_appt * per1000
-    m["gp_routine_wait_mean_days"] = gp.routine_wait_mean() if n_appt else np.nan
+    m["gp_routine_wait_mean_days"] = gp.routine_wait_mean()
     m["gp_routine_wait_p90_days"] = gp.routine_wait_percentile(90)
     m["gp_same_day_share"] = _safe(gp.same_day, n_appt)
     m["gp_within_14_days_share"] = _safe(gp.within_14_days, n_appt)

@@ -138,10 +138,10 @@ class World:
             return self.mnp.eol_request(person, on_start)
         return self.mnp.care_home_request(person, on_start)
 
-    def onward_withdraw(self, handle: tuple[Pool, list[Any]] | None, now: float) -> None:
+    def onward_withdraw(self, handle: tuple[Pool, list[Any]] | None) -> None:
         """Withdraw a waiting onward request (the patient died)."""
         if handle is not None:
-            handle[0].withdraw(now, handle[1])
+            handle[0].withdraw(handle[1])
 
     # ------------------------------------------------------------------ processes
     def daily(self) -> Generator[simpy.Event, Any, None]:

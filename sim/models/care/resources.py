@@ -145,7 +145,7 @@ class Pool:
             heapq.heappush(self.queue, (key, self._seq, entry))
         return entry
 
-    def withdraw(self, now: float, entry: list[Any]) -> bool:
+    def withdraw(self, entry: list[Any]) -> bool:
         """Withdraw a waiting request; True if it was still waiting."""
         if entry[0]:
             entry[0] = False

@@ -87,7 +87,7 @@ class StayService:
 
     def _give_up(self, person: int, pool: Pool, entry: list[Any], draws: list[float]) -> None:
         w = self.w
-        if pool.withdraw(w.env.now, entry):
+        if pool.withdraw(entry):
             w.hospital.ed_arrival(person, w.env.now, 1, draws, ambulance=True)
 
     def _start(self, person: int, area: int, now: float, draws: list[float]) -> None:

@@ -259,7 +259,7 @@ class Hospital:
         w = self.w
         if ep.stage == "waiting":
             if ep.entry is not None:
-                self.beds[ep.area].withdraw(now, ep.entry)
+                self.beds[ep.area].withdraw(ep.entry)
                 if not math.isnan(ep.ed_arrival):
                     self.boarding[ep.area].add(now, -1)
             if not math.isnan(ep.ed_arrival):
@@ -268,7 +268,7 @@ class Hospital:
             if ep.stage == "delayed":
                 self.delayed[ep.area].add(now, -1)
                 if ep.entry is not None:
-                    w.onward_withdraw(ep.entry, now)
+                    w.onward_withdraw(ep.entry)
             self.beds[ep.area].release(now)
             self.stays.end(person, ep.start, now, died=True)
         ep.stage = "done"
