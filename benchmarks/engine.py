@@ -46,8 +46,8 @@ BATCHES = 20  # batch means: 20 batches of ~10,000 customers, far longer than th
 
 def run_engine(horizon: float, warm_up: float) -> tuple[int, float, list[float] | None]:
     """(a) The project's engine, called as the experiment layer calls it."""
+    from sim.config.params import validate
     from sim.models import MODELS
-    from sim.params import validate
 
     params = validate(
         {
@@ -130,7 +130,7 @@ RUNNERS: dict[str, Runner] = {
 
 def erlang_c_wait() -> float:
     """Exact mean wait of the benchmarked M/M/5 (Erlang C)."""
-    from sim.theory import mmc
+    from sim.analysis.theory import mmc
 
     return mmc(LAM, MU, SERVERS).wait
 
@@ -172,7 +172,7 @@ def batch_means_ci(waits: list[float]) -> list[float]:
     """
     import numpy as np
 
-    from sim.stats import t_interval
+    from sim.analysis.stats import t_interval
 
     means = [float(np.mean(b)) for b in np.array_split(np.asarray(waits), BATCHES)]
     _, _, low, high = t_interval(np.asarray(means))

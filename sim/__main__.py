@@ -1,6 +1,6 @@
 """``python -m sim`` runs the same Hydra app as the ``nhsim`` console script."""
 
-from sim.cli import main
+from sim.cli.app import main
 
 if __name__ == "__main__":
     main()

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
-from sim.params import Params, validate
+from sim.config.params import Params, validate
 from sim.paths import conf_dir
 
 
@@ -23,7 +23,7 @@ def compose_config(overrides: Sequence[str] = ()) -> DictConfig:
     overrides
         Hydra override strings, e.g. ``["place=mnp_250k", "run.replications=3"]``.
     """
-    import sim.cli  # noqa: F401  (registers the resolvers and schemas the config uses)
+    import sim.cli.app  # noqa: F401  (registers the resolvers and schemas the config uses)
 
     with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3"):
         return compose(config_name="config", overrides=list(overrides))

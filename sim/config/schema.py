@@ -1,7 +1,7 @@
 """Structured-config schemas (mutable dataclasses registered in Hydra's ConfigStore).
 
 Schemas stay mutable because a frozen dataclass breaks every Hydra override; the
-validated parameters built from them (:mod:`sim.params`) are frozen instead.
+validated parameters built from them (:mod:`sim.config.params`) are frozen instead.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ class RunConfig:
     """How long, how often and how to run. Times are in the model's time unit."""
 
     seed: int = 20261125
-    replications: Any = 5  # a whole number, or "auto" (see sim/replication_number.py)
+    replications: Any = 5  # a whole number, or "auto" (see sim/analysis/replication_number.py)
     precision: float = 0.05
     max_replications: int = 50
     horizon: float = 365.0
@@ -36,11 +36,22 @@ class OutputConfig:
 
 
 @dataclass
+class AnalysisConfig:
+    """How a sweep's results are compared; read by the analysis layer, never by the model."""
+
+    # The scenario every other is compared against. null: the model's own default
+    # (ModelSpec.baseline). An experiment declares it once here; compare, the report and every
+    # figure read it from the jobs' saved config.
+    baseline: str | None = None
+
+
+@dataclass
 class RootConfig:
     """The whole composed config. ``model`` is checked against its own kind's schema."""
 
     run: RunConfig = field(default_factory=RunConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+    analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
     model: Any = None
     place: Any = None
     lead_provider: Any = None

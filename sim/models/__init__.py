@@ -31,6 +31,7 @@ MODELS: dict[str, ModelSpec] = {
         build=_queue_params.build,
         simulate=_lazy("sim.models.queue_network.simulate", "simulate"),
         reference=_lazy("sim.models.queue_network.theory", "theory_table"),
+        headline_prefixes=("wait_mean__", "sojourn_mean__"),
     ),
     "care": ModelSpec(
         kind="care",
@@ -41,5 +42,16 @@ MODELS: dict[str, ModelSpec] = {
             "place": _care_schema.PlaceSchema,
             "lead_provider": _care_schema.LeadProviderSchema,
         },
+        headline=(
+            "emergency_admissions_per_1000",
+            "bed_occupancy_mean",
+            "delayed_discharge_bed_days_per_1000",
+            "gp_routine_wait_mean_days",
+            "gp_continuity_upc",
+            "death_place_home_share",
+            "emergency_admissions_ratio_q5_q1",
+            "cost_per_capita",
+        ),
+        baseline="status_quo",
     ),
 }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -79,6 +79,21 @@ class ModelSpec:
     reference
         Optional: analytic values for the model's metrics (a table ``metric, theory``),
         or ``None`` where no exact result exists. Used to verify the engine.
+    headline
+        The KPIs a planner asks about first: the console, the report's first screen and
+        ``run.replications=auto`` read them from here, so generic code names no KPI.
+    baseline
+        The scenario every other is compared against when an experiment does not name one
+        (``analysis.baseline``); ``None`` where the model has no natural baseline.
+    headline_prefixes
+        Metric-name prefixes that are headline too, for models whose metric names carry a
+        part (``wait_mean__a``): the queueing models name their nodes in config.
+    checks
+        Optional: warnings that follow from the validated parameters alone, before any data
+        (e.g. a queue whose traffic intensity is at least 1): ``checks(model_params, scenario)``
+        returns a list of :class:`sim.analysis.warmup.RunWarning`.
+    figures
+        The report's figures that apply to this model, by name (the report's own registry).
     """
 
     kind: str
@@ -87,3 +102,15 @@ class ModelSpec:
     simulate: Callable[[Any, RunParams, OutputParams, int], ReplicationResult]
     groups: dict[str, type] = field(default_factory=dict)
     reference: Callable[[Any], pd.DataFrame | None] | None = None
+    headline: tuple[str, ...] = ()
+    baseline: str | None = None
+    headline_prefixes: tuple[str, ...] = ()
+    checks: Callable[[Any, str], list[Any]] | None = None
+    figures: tuple[str, ...] = ()
+
+    def headline_metrics(self, metrics: Iterable[str]) -> list[str]:
+        """The headline KPIs among ``metrics``, in the model's order, then by prefix."""
+        present = list(metrics)
+        named = [m for m in self.headline if m in present]
+        prefixed = [m for m in present if m not in named and m.startswith(self.headline_prefixes)]
+        return named + prefixed if self.headline_prefixes else named

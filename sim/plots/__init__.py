@@ -7,5 +7,5 @@
 - :mod:`sim.plots.flows`: Sankey-style patient flows.
 - :mod:`sim.plots.tornado`: which assumptions move the headline difference most.
 
-Nothing here imports :mod:`sim.models`, :mod:`sim.engine` or :mod:`sim.experiment`.
+Nothing here imports :mod:`sim.models`, :mod:`sim.engine` or :mod:`sim.run.replications`.
 """

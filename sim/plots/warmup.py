@@ -1,6 +1,6 @@
 """Warm-up figure: each daily series with its MSER-5 truncation point and the configured warm-up.
 
-A pure function of the tables :mod:`sim.warmup` computes (``warmup.csv`` and the smoothed
+A pure function of the tables :mod:`sim.analysis.warmup` computes (``warmup.csv`` and the smoothed
 series); it never runs the model.
 """
 
@@ -30,7 +30,7 @@ def warmup_figure(series: pd.DataFrame, results: pd.DataFrame) -> Figure:
     ----------
     series
         Long table ``scenario, series, time, mean, smoothed``
-        (:func:`sim.warmup.smoothed_series`).
+        (:func:`sim.analysis.warmup.smoothed_series`).
     results
         ``warmup.csv``: ``scenario, series, truncation_days, configured_warm_up, conclusive``.
 

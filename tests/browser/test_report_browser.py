@@ -26,10 +26,10 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from sim import report
-from sim.compare import write_comparison
+from sim.analysis.compare import write_comparison
 from sim.paths import REPO_DIR
 from sim.plots import labels
+from sim.report import build as report
 
 VIEWPORT = (1280, 900)  # CSS pixels: a laptop, or a projector at 1280x...
 CAVEAT = "assumptions, not findings"

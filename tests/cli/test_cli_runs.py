@@ -76,11 +76,11 @@ def test_basic_and_joblib_sweeps_give_identical_tables(run_cli):
 
 
 def test_rerun_reproduces_a_run(run_cli):
-    """python -m sim.rerun replays a finished run and finds every table identical."""
+    """python -m sim.analysis.rerun replays a finished run and finds every table identical."""
     assert run_cli(*SHORT).returncode == 0
     run_dir = _only_dir(run_cli.outputs / "runs")
     done = subprocess.run(
-        [sys.executable, "-m", "sim.rerun", str(run_dir)], capture_output=True, text=True
+        [sys.executable, "-m", "sim.analysis.rerun", str(run_dir)], capture_output=True, text=True
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "replications.csv     identical" in done.stdout, done.stdout

@@ -1,8 +1,8 @@
 """Bad-input fuzz tier: hundreds of invalid inputs, each refused with one readable line.
 
 Every case is something the validator is documented to reject (``sim/config/checks.py``,
-``sim/params.py``, ``sim/models/*/params.py``, ``sim/preflight.py``). For each one the test
-asserts that validation raises :class:`sim.errors.ConfigError` whose message is one line,
+``sim/config/params.py``, ``sim/models/*/params.py``, ``sim/cli/preflight.py``). For each one
+the test asserts that validation raises :class:`sim.errors.ConfigError` whose message is one line,
 ``<key> = <value>: <what is allowed>``, naming the offending dotted key and the bad value.
 
 Layers:
@@ -11,13 +11,13 @@ Layers:
   with every ``place`` and ``lead_provider``) are composed once; each numeric leaf is
   replaced by values wrong for its kind (negative, NaN, infinity, a probability above 1, 0
   where a value must be positive, a fraction where a count is needed, a string, a list,
-  null) and the plain dict goes through :func:`sim.params.validate`. Queue leaves get every
+  null) and the plain dict goes through :func:`sim.config.params.validate`. Queue leaves get every
   bad value of their kind; a care validation costs 0.2-0.3 s, so each care (and jackson3)
   leaf family (a scalar, or one open row of age bands, quintiles or hours) gets one leaf
   and one bad value, picked by a hash of the family's name.
 * Rule cases: cross-field rules (warm-up at least the horizon, rows not summing to 1,
   capacity below servers, unknown routing targets, budgets that do not fit...).
-* Command-line cases through :func:`sim.preflight.check`: unknown keys and group options,
+* Command-line cases through :func:`sim.cli.preflight.check`: unknown keys and group options,
   malformed override syntax, sweeps in which only one job is bad.
 * Valid neighbours: boundary values next to the bad ones (probability 0 and 1, warm-up 0,
   capacity equal to servers...) must be accepted, so the tier fails if validation becomes
@@ -56,14 +56,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from omegaconf import OmegaConf
 
-import sim.cli  # noqa: F401  (registers resolvers and schemas, as the CLI does)
+import sim.cli.app  # noqa: F401  (registers resolvers and schemas, as the CLI does)
+from sim.cli.preflight import check
+from sim.config.params import validate
 from sim.config.schema import OutputConfig, RunConfig
 from sim.errors import ConfigError
 from sim.models.care import schema as care_schema
 from sim.models.queue_network.params import QueueModelConfig
-from sim.params import validate
 from sim.paths import conf_dir
-from sim.preflight import check
 
 NAN, INF = math.nan, math.inf
 DELETE = "<delete>"  # a Case value that removes the key instead of setting it
@@ -479,7 +479,7 @@ def rule_cases() -> list[Any]:
     return cases
 
 
-# Command lines through sim.preflight.check: (argv, key the error must name, value shown).
+# Command lines through sim.cli.preflight.check: (argv, key the error must name, value shown).
 ARGV_CASES: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("model=queue", "+run.nonsense=1"), "run.nonsense", "1"),
     (("model=queue", "run.nonsense=1"), "run.nonsense", "1"),

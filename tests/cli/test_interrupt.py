@@ -9,8 +9,8 @@ its second job is simulating, just after the first job wrote ``run.json``. Then:
   parseable CSVs) or none at all besides Hydra's ``.hydra/`` (and logs);
 * no temporary file of :func:`sim.io.atomic_write` (``.<name>.<random>.tmp``) or of the
   replication cache (``.tmp-<random>/``) is left behind;
-* ``python -m sim.compare <sweep_dir>`` still compares the jobs that finished and names every
-  job that did not.
+* ``python -m sim.analysis.compare <sweep_dir>`` still compares the jobs that finished and
+  names every job that did not.
 
 The atomic-write guarantee itself is also checked in-process: a writer interrupted half-way
 leaves neither the target nor a temporary file, and never damages an existing target.
@@ -195,10 +195,10 @@ def test_no_temporary_files_are_left(interrupted: Interrupted) -> None:
 def test_compare_works_on_the_partial_sweep_and_names_missing_jobs(
     interrupted: Interrupted,
 ) -> None:
-    """``python -m sim.compare`` compares the finished jobs and names each unfinished one."""
+    """``sim.analysis.compare`` compares the finished jobs and names each unfinished one."""
     sweep = interrupted.sweep_dir
     result = subprocess.run(
-        [sys.executable, "-m", "sim.compare", str(sweep)],
+        [sys.executable, "-m", "sim.analysis.compare", str(sweep)],
         cwd=sweep.parent,
         env=_env(interrupted.outputs),
         capture_output=True,

@@ -2,7 +2,7 @@
 
 Hydra's basic sweeper composes every job of a batch in the parent before launching it, only
 to fail early on one that cannot be composed. The pre-flight has already composed and
-validated the same override lists, so the CLI lets the sweeper skip them (``sim.cli``).
+validated the same override lists, so the CLI lets the sweeper skip them (``sim.cli.app``).
 """
 
 from __future__ import annotations
@@ -16,15 +16,15 @@ from pathlib import Path
 from hydra._internal.core_plugins import basic_sweeper
 from omegaconf import OmegaConf
 
-import sim.preflight
-from sim.cli import skip_composed_jobs
-from sim.preflight import check
+import sim.cli.preflight
+from sim.cli.app import skip_composed_jobs
+from sim.cli.preflight import check
 
 # Counts Hydra's job compositions in the parent, then runs the real CLI in that process.
 DRIVER = """
 import json, sys
 from hydra._internal.config_loader_impl import ConfigLoaderImpl
-import sim.cli
+import sim.cli.app
 
 calls = []
 original = ConfigLoaderImpl.load_sweep_config
@@ -35,7 +35,7 @@ def load_sweep_config(self, master_config, sweep_overrides):
 
 ConfigLoaderImpl.load_sweep_config = load_sweep_config
 sys.argv = ["nhsim", *sys.argv[1:]]
-sim.cli.main()
+sim.cli.app.main()
 print("CALLS=" + json.dumps(calls))
 """
 # An experiment that declares a sweep (servers 5,6,7), overridden on the command line, and a
@@ -89,7 +89,7 @@ def test_preflight_composes_the_lists_hydra_will_compose() -> None:
 
 def test_unpredictable_sweeps_fall_back_to_the_preflights_own_jobs() -> None:
     """Without a basic sweeper's lists (no base config) the pre-flight expands the jobs itself."""
-    assert sim.preflight.sweeper_overrides(["run.seed=1,2"], None) is None
+    assert sim.cli.preflight.sweeper_overrides(["run.seed=1,2"], None) is None
     composed: set[tuple[str, ...]] = set()
     assert check(["model=queue", "run.seed=1"], composed=composed) == 1
     assert composed == {("model=queue", "run.seed=1")}, composed
@@ -113,12 +113,12 @@ def test_sweeper_still_composes_jobs_the_preflight_did_not(monkeypatch) -> None:
 def test_single_run_is_composed_once(monkeypatch) -> None:
     """A single run's base composition is the job's: the pre-flight composes it once."""
     calls: list[list[str]] = []
-    compose = sim.preflight.compose
+    compose = sim.cli.preflight.compose
 
     def counting(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         calls.append(list(kwargs.get("overrides") or []))
         return compose(*args, **kwargs)
 
-    monkeypatch.setattr(sim.preflight, "compose", counting)
+    monkeypatch.setattr(sim.cli.preflight, "compose", counting)
     assert check(["model=queue", "run.seed=7"]) == 1
     assert calls == [["model=queue", "run.seed=7"]], calls

@@ -9,14 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sim.cli.preflight import check
 from sim.config.compose import compose_config
+from sim.config.params import to_container, validate
 from sim.errors import ConfigError
 from sim.models import MODELS
 from sim.models.base import ReplicationResult
 from sim.models.care.params import load_arrangement
-from sim.params import to_container, validate
 from sim.paths import conf_dir, scenarios_dir
-from sim.preflight import check
 
 SHORT = ("place=neighbourhood_50k", "run.horizon=150", "run.warm_up=30")
 ARRANGEMENTS = sorted(p.stem for p in (conf_dir() / "lead_provider").glob("*.yaml"))

@@ -194,7 +194,7 @@ def test_timeseries_table(run_care):
 )
 def test_bad_values_are_rejected(compose_cfg, override, key):
     """Nonsense values raise ConfigError naming the full dotted key."""
-    from sim.params import validate
+    from sim.config.params import validate
 
     with pytest.raises(ConfigError) as err:
         validate(compose_cfg("model=care", override))

@@ -23,7 +23,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from nbformat import NotebookNode
 
-from sim.compare import load_sweep, write_comparison
+from sim.analysis.compare import load_sweep, write_comparison
 from sim.paths import REPO_DIR
 
 NOTEBOOKS = REPO_DIR / "notebooks"
@@ -34,7 +34,7 @@ ARRANGEMENTS = ("status_quo", "trust_led", "federation_led", "alliance")
 
 # The smallest sweep that still exercises everything: 4 arrangements x 2 replications of a
 # 50,000-person place for 120 days. The end-of-sweep callback (comparison and HTML report) is
-# switched off to save time; the comparison is written below with sim.compare instead.
+# switched off to save time; the comparison is written below with sim.analysis.compare instead.
 SWEEP_ARGS = (
     "-m",
     "+experiment=lead_provider_comparison",
@@ -66,7 +66,7 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert done.returncode == 0, f"tiny sweep failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     sweeps = sorted((root / "sweeps").iterdir())
     assert len(sweeps) == 1, sweeps
-    write_comparison(sweeps[0])  # what `python -m sim.compare <sweep>` does
+    write_comparison(sweeps[0])  # what `python -m sim.analysis.compare <sweep>` does
     print(f"tiny sweep made in {time.perf_counter() - start:.1f} s")
     return root
 
@@ -216,7 +216,7 @@ def test_workshop_notebook_runs_live_and_shows_what_moved(
     # The headline table: one column per arrangement, in display order, baseline first.
     assert found["columns"] == ["Unit", "Better if", "Status quo", "Trust-led",
                                 "Federation-led", "Alliance"]  # fmt: skip
-    # The notebook's comparison is the one `python -m sim.compare` writes.
+    # The notebook's comparison is the one `python -m sim.analysis.compare` writes.
     shown = pd.DataFrame(found["comparison"])
     written = pd.read_csv(before / "comparison.csv")
     merged = shown.merge(written, on=["scenario", "metric"], suffixes=("", "_csv"))
@@ -285,7 +285,7 @@ def test_workshop_notebook_explains_how_to_make_a_sweep(
 def test_reproduce_notebook_reproduces_a_replication(
     sweep_dir: Path, kernel_env: pytest.MonkeyPatch
 ) -> None:
-    """One replication re-run through the API, and the whole job via sim.rerun, are identical."""
+    """One replication re-run through the API, and the whole job via the rerun tool, agree."""
     kernel_env.setenv("NHSIM_OUTPUT_ROOT", str(sweep_dir.parent.parent))
     job = sweep_dir / "1"  # trust-led: not the default job, so the parameter is honoured
     nb = with_parameters(
@@ -301,7 +301,7 @@ def test_reproduce_notebook_reproduces_a_replication(
     assert found["identical"] is True
     assert found["checks"] == {"replications.csv": True, "timeseries.parquet": True}
     text = all_text(nb)
-    assert "re-run reproduces the run exactly" in text  # sim.rerun's verdict
+    assert "re-run reproduces the run exactly" in text  # sim.analysis.rerun's verdict
     assert elapsed < 60, f"reproduce notebook took {elapsed:.0f} s"
 
 

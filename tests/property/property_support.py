@@ -1,6 +1,6 @@
 """Strategies for valid configurations and the sample-path identities the properties check.
 
-Every strategy here draws only *valid* values (within the ranges ``sim.params`` and
+Every strategy here draws only *valid* values (within the ranges ``sim.config.params`` and
 ``sim.models.care.params`` accept), so a :class:`sim.errors.ConfigError` on a drawn config is
 itself a failure: either a strategy or a validator is wrong.
 """

@@ -14,10 +14,10 @@ import pytest
 from hypothesis import given, settings
 from property_support import care_configs, close, examples, same_metrics, stays
 
+from sim.config.params import validate
 from sim.errors import ConfigError
 from sim.models import MODELS
 from sim.models.care.resources import apportion
-from sim.params import validate
 
 # Time series whose daily means are places held in a capacity-limited service.
 OCCUPANCY = {

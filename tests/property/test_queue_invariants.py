@@ -12,8 +12,8 @@ import math
 from hypothesis import given, settings
 from property_support import examples, queue_configs, same_metrics
 
+from sim.config.params import validate
 from sim.models import MODELS
-from sim.params import validate
 
 
 def _simulate(cfg: dict, replication: int = 0):

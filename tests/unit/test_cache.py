@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sim.cache import ReplicationCache, cache_key
 from sim.models.base import ReplicationResult
+from sim.run.cache import ReplicationCache, cache_key
 
 
 def test_round_trip_is_exact(tmp_path):

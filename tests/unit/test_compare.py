@@ -1,4 +1,4 @@
-"""Paired comparison (sim.compare): interval coverage, the CRN gain, pairing and partial sweeps."""
+"""Paired comparison: interval coverage, the CRN gain, pairing and partial sweeps."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import yaml
 from scipy import stats
 from synthetic_results import write_run
 
-from sim import compare
+from sim.analysis import compare
 
 
 def test_paired_interval_covers_a_known_effect_at_the_nominal_rate():
@@ -87,7 +87,7 @@ def test_partial_sweep_compares_the_finished_and_names_the_missing(tmp_path):
     (tmp_path / "s" / "2" / ".hydra").mkdir(parents=True)  # started, died
     root = _sweep(tmp_path / "s", {"lead_provider": ARRANGEMENTS}, jobs)
     proc = subprocess.run(
-        [sys.executable, "-m", "sim.compare", str(root)], capture_output=True, text=True
+        [sys.executable, "-m", "sim.analysis.compare", str(root)], capture_output=True, text=True
     )
     assert proc.returncode == 0, proc.stderr
     assert "job 2 (lead_provider=federation_led)" in proc.stderr
@@ -134,7 +134,9 @@ def test_sensitivity_sweep_gets_assumption_and_level_columns(tmp_path):
 def test_not_a_sweep_is_one_clean_line(tmp_path):
     """An empty directory: exit 2 and one line, no traceback."""
     proc = subprocess.run(
-        [sys.executable, "-m", "sim.compare", str(tmp_path)], capture_output=True, text=True
+        [sys.executable, "-m", "sim.analysis.compare", str(tmp_path)],
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "not a sweep" in proc.stderr

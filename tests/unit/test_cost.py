@@ -1,4 +1,4 @@
-"""Expected memory and time (sim.cost): huge values refused up front, shipped configs fit."""
+"""Expected memory and time (sim.run.cost): huge values refused up front, shipped configs fit."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import sys
 import pytest
 
 from sim.config.compose import compose_params
-from sim.cost import check_memory, duration_note, estimate
 from sim.errors import ConfigError
+from sim.run.cost import check_memory, duration_note, estimate
 
 PLACES = ("neighbourhood_50k", "mnp_250k", "sel_1_9m")
 

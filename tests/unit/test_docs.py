@@ -77,7 +77,7 @@ def test_readme_commands_name_real_modules_and_experiments():
     import re
 
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    for module in set(re.findall(r"python -m (sim(?:\.\w+)?)", text)):
+    for module in set(re.findall(r"python -m (sim(?:\.\w+)*)", text)):
         path = ROOT / Path(*module.split("."))
         assert path.with_suffix(".py").is_file() or (path / "__main__.py").is_file(), module
     for name in set(re.findall(r"\+experiment=(\w+)", text)):

@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
+from sim.config.params import validate
 from sim.errors import ConfigError
-from sim.params import validate
 
 
 def test_default_queue_config_validates(compose_cfg):

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim import replication_number as rn
+from sim.analysis import replication_number as rn
 from sim.config.compose import compose_config, compose_params
+from sim.config.params import to_container, validate
 from sim.errors import ConfigError
-from sim.params import to_container, validate
-from sim.task import execute
+from sim.run.task import execute
 
 
 def _half_width(sd: float, n: int) -> float:

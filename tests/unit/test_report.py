@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from synthetic_results import SCENARIOS, write_run
 
-from sim import report
+from sim.report import build as report
 
 FETCH = re.compile(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", re.IGNORECASE)
 
@@ -78,7 +78,7 @@ def test_headline_table_shows_paired_differences(sweep_html):
 
 
 def test_comparison_csv_is_used_when_present(tmp_path, sweep_dir):
-    """A comparison.csv from sim.compare is the source of the differences when it exists."""
+    """A comparison.csv from the compare tool is the source of the differences when it exists."""
     root = tmp_path / "sweep"
     shutil.copytree(sweep_dir, root, ignore=shutil.ignore_patterns("figures", "report.html"))
     from synthetic_results import comparison
@@ -121,9 +121,9 @@ def test_assumptions_without_evidence_say_assumption(tmp_path):
 
 
 def test_cli_rejects_a_directory_without_results(tmp_path):
-    """`python -m sim.report` on an empty directory exits 2 with a one-line error."""
+    """`python -m sim.report.build` on an empty directory exits 2 with a one-line error."""
     proc = subprocess.run(
-        [sys.executable, "-m", "sim.report", str(tmp_path)],
+        [sys.executable, "-m", "sim.report.build", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -133,11 +133,11 @@ def test_cli_rejects_a_directory_without_results(tmp_path):
 
 
 def test_report_never_imports_the_model():
-    """Building figures and the report loads no module of sim.models, sim.engine, sim.experiment."""
+    """Building figures and the report loads no module of sim.models, sim.engine or sim.run."""
     code = (
-        "import sys, sim.report, sim.plots.figures, sim.plots.flows, sim.plots.tornado;"
+        "import sys, sim.report.build, sim.plots.figures, sim.plots.flows, sim.plots.tornado;"
         "bad=[m for m in sys.modules"
-        " if m.startswith(('sim.models','sim.engine','sim.experiment'))];"
+        " if m.startswith(('sim.models','sim.engine','sim.run'))];"
         "print(bad); sys.exit(1 if bad else 0)"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from sim import theory
+from sim.analysis import theory
 
 
 def _erlang_b_closed_form(c: int, a: float) -> float:

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import warmup
-from sim.params import to_container, validate
-from sim.task import execute
+from sim.analysis import warmup
+from sim.config.params import to_container, validate
+from sim.run.task import execute
 
 
 @pytest.fixture

@@ -43,12 +43,12 @@ from validation_support import (
     run_one,
 )
 
-from sim import theory
+from sim.analysis import theory
+from sim.analysis.stats import t_interval as reported_t_interval
+from sim.config.params import validate
 from sim.models.queue_network.theory import theory_table
-from sim.params import validate
 from sim.paths import REPO_DIR
 from sim.rng import generator
-from sim.stats import t_interval as reported_t_interval
 
 # ----------------------------------------------------------------------------- the cases
 # (id, λ, μ, c, horizon, warm-up). Horizons are about as short as keeps the 99% CI of
@@ -99,7 +99,7 @@ def _jackson_theory(cfg: dict) -> dict[str, float]:
 
 # ------------------------------------------------------------------- theory: the formulas
 def test_textbook_formulas_agree_with_sim_theory_and_the_verification_reference():
-    """The independent formulas here, ``sim.theory`` and the model's reference table agree.
+    """The independent formulas here, ``sim.analysis.theory`` and the model's reference table agree.
 
     ``verification.csv`` prints the model's reference values; the statistical checks below
     use the independent ones, so this ties what a user reads to what is tested.
@@ -361,7 +361,7 @@ def test_customers_are_conserved_exactly(label: str, cfg: dict):
 _CHILD = """
 import json, sys
 from sim.models import MODELS
-from sim.params import validate
+from sim.config.params import validate
 params = validate(json.loads(sys.argv[1]))
 out = {}
 for rep in (0, 1):
@@ -540,7 +540,7 @@ COVERAGE_REPS = 5  # replications per interval
 
 
 def test_reported_95pc_intervals_cover_the_truth_about_95pc_of_the_time():
-    """The t intervals that ``verification.csv`` reports (``sim.stats.t_interval``) have
+    """The t intervals that ``verification.csv`` reports (``sim.analysis.stats.t_interval``) have
     their nominal coverage. 1,000 short M/M/1 replications (ρ = 0.5, Wq = 1) form 200
     disjoint groups of 5; the number of 95% intervals covering Wq must be a plausible draw
     from Binomial(200, 0.95): inside its central 99.9% range. Replications that shared

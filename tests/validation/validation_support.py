@@ -2,9 +2,9 @@
 
 The analytic values here are written out again from the textbook formulas (explicit sums
 over factorials, the birth-death chain, a linear solve) rather than imported from
-:mod:`sim.theory`, so that a wrong formula in the engine's own reference table cannot make a
-wrong simulation look right. The tests also check that ``sim.theory`` and the model's
-``verification.csv`` reference agree with these independent values.
+:mod:`sim.analysis.theory`, so that a wrong formula in the engine's own reference table cannot
+make a wrong simulation look right. The tests also check that ``sim.analysis.theory`` and the
+model's ``verification.csv`` reference agree with these independent values.
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ from omegaconf import OmegaConf
 from scipy import stats
 
 from sim.config.compose import compose_config
-from sim.experiment import run_replications
+from sim.config.params import validate
 from sim.models import MODELS
 from sim.models.base import ReplicationResult
-from sim.params import validate
 from sim.rng import name_key
+from sim.run.replications import run_replications
 
 SEED = 20261125
 """Fixed base seed: with it every statistical check below is deterministic."""
@@ -78,7 +78,7 @@ def queue_config(
     seed: int = SEED,
     event_log: bool = False,
 ) -> dict[str, Any]:
-    """A plain-dict ``model=queue`` config, as :func:`sim.params.validate` accepts it.
+    """A plain-dict ``model=queue`` config, as :func:`sim.config.params.validate` accepts it.
 
     Parameters
     ----------
@@ -153,7 +153,7 @@ def run_one(cfg: dict[str, Any], replication: int = 0) -> ReplicationResult:
 def t_interval(values: np.ndarray, level: float = LEVEL) -> tuple[float, float, float]:
     """Mean and two-sided Student-t confidence interval of replication means.
 
-    Written out here rather than taken from :mod:`sim.stats` so the checks do not rely on
+    Written out here rather than taken from :mod:`sim.analysis.stats` so the checks do not rely on
     the code whose intervals ``verification.csv`` reports.
 
     Returns

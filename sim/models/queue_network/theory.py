@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim import theory
+from sim.analysis import theory
 from sim.models.queue_network.params import NodeParams, QueueModelParams
 
 

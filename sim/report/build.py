@@ -1,6 +1,6 @@
 """A self-contained HTML report of a run or a sweep, rebuilt from its saved tables only.
 
-    python -m sim.report <run_or_sweep_dir>
+    python -m sim.report.build <run_or_sweep_dir>
 
 writes ``figures/*.png``, ``figures/*.svg`` and ``report.html`` into that directory. The HTML
 embeds its images (base64 PNG) and its CSS, and refers to nothing on the network, so it can be
@@ -27,13 +27,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.compare import paired_difference
-from sim.io import write_text
-from sim.paths import conf_dir
-from sim.plots import figures, flows, labels, timeseries, tornado
-from sim.plots.common import MissingDataError
-from sim.plots.style import BASELINE, order_scenarios, scenario_palette
-from sim.results import (
+from sim.analysis.compare import paired_difference
+from sim.analysis.results import (
     RunData,
     is_sweep,
     job_dirs,
@@ -42,7 +37,12 @@ from sim.results import (
     read_csv,
     read_yaml,
 )
-from sim.stats import t_interval
+from sim.analysis.stats import t_interval
+from sim.io import write_text
+from sim.paths import conf_dir
+from sim.plots import figures, flows, labels, timeseries, tornado
+from sim.plots.common import MissingDataError
+from sim.plots.style import BASELINE, order_scenarios, scenario_palette
 
 TIMESERIES_COLUMNS = ("beds_occupied", "bed_capacity", "delayed_discharge_beds")
 FLOW_EVENTS = ("discharge", *flows.ONWARD_EVENTS)
@@ -62,8 +62,8 @@ def scenario_summary(runs: Sequence[RunData]) -> pd.DataFrame:
 def paired_comparison(runs: Sequence[RunData], baseline: str) -> pd.DataFrame:
     """Paired differences from the baseline, replication by replication (common random numbers).
 
-    Used only when the sweep has no ``comparison.csv`` (e.g. a partial sweep); ``sim.compare``
-    is the reference implementation.
+    Used only when the sweep has no ``comparison.csv`` (e.g. a partial sweep);
+    ``sim.analysis.compare`` is the reference implementation.
 
     Parameters
     ----------
@@ -446,7 +446,7 @@ def load(path: Path) -> Context:
     if unfinished:
         notes.append(f"Jobs {', '.join(unfinished)} have not finished; they are left out.")
     comparison = read_csv(root / "comparison.csv") if sweep else None
-    source = "comparison.csv (sim.compare)"
+    source = "comparison.csv (sim.analysis.compare)"
     if comparison is None or comparison.empty:
         comparison = paired_comparison(runs, baseline) if len(runs) > 1 else pd.DataFrame()
         source = "computed by the report from replications.csv (no comparison.csv yet)"
@@ -736,9 +736,9 @@ def build_report(path: Path) -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``python -m sim.report <run_or_sweep_dir>``."""
+    """Command line: ``python -m sim.report.build <run_or_sweep_dir>``."""
     parser = argparse.ArgumentParser(
-        prog="python -m sim.report", description=__doc__.split("\n")[0]
+        prog="python -m sim.report.build", description=__doc__.split("\n")[0]
     )
     parser.add_argument("directory", type=Path, help="a run directory or a sweep directory")
     args = parser.parse_args(argv)

@@ -1,6 +1,6 @@
 """One run: validated parameters → replications → tables on disk.
 
-The Hydra wrapper in :mod:`sim.cli` calls :func:`execute` with the run directory Hydra
+The Hydra wrapper in :mod:`sim.cli.app` calls :func:`execute` with the run directory Hydra
 made; tests call it directly with any directory.
 """
 
@@ -13,15 +13,21 @@ from typing import Any
 
 import pandas as pd
 
-from sim import io, stress_des, warmup
-from sim.cache import ReplicationCache, cache_key
-from sim.experiment import diagnostics_table, replications_table, run_replications, stacked_table
-from sim.manifest import build_manifest
+from sim import io
+from sim.analysis import stress_des, warmup
+from sim.analysis.replication_number import ReplicationChoice, run_until_precise
+from sim.analysis.stats import summarise
+from sim.config.params import Params
 from sim.models import MODELS
-from sim.params import Params
 from sim.paths import outputs_root
-from sim.replication_number import ReplicationChoice, run_until_precise
-from sim.stats import summarise
+from sim.run.cache import ReplicationCache, cache_key
+from sim.run.manifest import build_manifest
+from sim.run.replications import (
+    diagnostics_table,
+    replications_table,
+    run_replications,
+    stacked_table,
+)
 
 
 @dataclass(frozen=True)

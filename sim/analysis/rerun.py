@@ -1,8 +1,8 @@
 """Re-run a finished run from its saved config and check that its tables match.
 
-Usage: ``python -m sim.rerun <run_dir>``. The run's own overrides (``.hydra/overrides.yaml``)
-are replayed with the replication cache off, into a temporary directory, and every table is
-compared byte for byte. Exit status 0 means identical.
+Usage: ``python -m sim.analysis.rerun <run_dir>``. The run's own overrides
+(``.hydra/overrides.yaml``) are replayed with the replication cache off, into a temporary
+directory, and every table is compared byte for byte. Exit status 0 means identical.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from sim.manifest import git_state
+from sim.run.manifest import git_state
 
 TABLES = (
     "replications.csv",
@@ -79,7 +79,9 @@ def rerun(run_dir: Path) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
-    parser = argparse.ArgumentParser(prog="python -m sim.rerun", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m sim.analysis.rerun", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("run_dir", type=Path, help="a finished run directory (holds run.json)")
     args = parser.parse_args(argv)
     try:

@@ -1,6 +1,6 @@
 """Paired comparison of a sweep's scenarios against a baseline, under common random numbers.
 
-    python -m sim.compare <sweep_dir> [--baseline status_quo]
+    python -m sim.analysis.compare <sweep_dir> [--baseline status_quo]
 
 writes ``comparison.csv`` into the sweep directory and prints the headline KPIs. It runs
 after every sweep (the sweep-end callback) and by hand on a partial or failed sweep: jobs
@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.analysis.results import RunData, is_sweep, job_dirs, load_run, name_scenarios, read_yaml
+from sim.analysis.stats import t_interval
 from sim.io import write_csv
-from sim.results import RunData, is_sweep, job_dirs, load_run, name_scenarios, read_yaml
-from sim.stats import t_interval
 
 DEFAULT_BASELINE = "status_quo"
 
@@ -363,9 +363,9 @@ def write_comparison(sweep_dir: Path, baseline: str | None = None) -> tuple[Path
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``python -m sim.compare <sweep_dir> [--baseline NAME]``."""
+    """Command line: ``python -m sim.analysis.compare <sweep_dir> [--baseline NAME]``."""
     parser = argparse.ArgumentParser(
-        prog="python -m sim.compare", description=__doc__.split("\n")[0]
+        prog="python -m sim.analysis.compare", description=__doc__.split("\n")[0]
     )
     parser.add_argument("sweep_dir", type=Path)
     parser.add_argument(

@@ -21,16 +21,16 @@ from hydra.types import RunMode
 from omegaconf import OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
-from sim.cost import check_memory, duration_note
+from sim.config.params import validate
 from sim.errors import ConfigError
-from sim.params import validate
 from sim.paths import conf_dir
+from sim.run.cost import check_memory, duration_note
 
 MULTIRUN_FLAGS = {"-m", "--multirun"}
 # Hydra instantiates every ``_target_`` it finds in its own settings (callbacks, launchers,
 # sweepers). A scenario file must never make it import and run arbitrary code, so only our
 # callbacks and Hydra's own plugins may be named.
-TRUSTED_TARGETS = ("sim.callbacks.", "hydra._internal.", "hydra_plugins.")
+TRUSTED_TARGETS = ("sim.cli.callbacks.", "hydra._internal.", "hydra_plugins.")
 MAX_SWEEP_JOBS = 10_000
 BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
 
@@ -96,7 +96,7 @@ def check(
 ) -> int:
     """Compose and validate every job of the command line; return how many were checked.
 
-    Each job must also fit in memory (:func:`sim.cost.check_memory`). When the whole
+    Each job must also fit in memory (:func:`sim.run.cost.check_memory`). When the whole
     command is expected to take more than an hour, a notice is appended to ``notes``.
 
     Parameters
@@ -109,7 +109,7 @@ def check(
         If given, receives every override list that was composed and validated, exactly
         as passed to Hydra's composition. For a sweep these are the lists Hydra's basic
         sweeper will compose once more before launching, so it may skip them (see
-        :mod:`sim.cli`).
+        :mod:`sim.cli.app`).
 
     Raises
     ------
@@ -254,7 +254,7 @@ def _check_targets(base) -> None:  # noqa: ANN001  (an omegaconf DictConfig, or 
             raise ConfigError(
                 key,
                 target,
-                "names code to import; only sim.callbacks.* and Hydra plugins are allowed",
+                "names code to import; only sim.cli.callbacks.* and Hydra plugins are allowed",
             )
 
 

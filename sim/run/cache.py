@@ -44,6 +44,7 @@ def cache_key(resolved: dict[str, Any]) -> str:
     config = copy.deepcopy(resolved)
     for name in EXECUTION_ONLY:
         config.get("run", {}).pop(name, None)
+    config.pop("analysis", None)  # how results are compared never changes a replication
     text = json.dumps(config, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256((text + code_fingerprint()).encode()).hexdigest()[:24]
 

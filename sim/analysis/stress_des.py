@@ -73,7 +73,7 @@ def render(run_dir: Path, resolved: dict[str, Any] | None = None) -> str:
     versions = manifest.get("versions", {})
     git = manifest.get("git", {})
     warm = run_dir / "warmup.csv"
-    warm_text = "MSER-5 not yet run for this directory (`python -m sim.warmup <dir>`)."
+    warm_text = "MSER-5 not yet run for this directory (`python -m sim.analysis.warmup <dir>`)."
     if warm.exists():
         table = pd.read_csv(warm)
         short = table[~table["adequate"].astype(bool)] if "adequate" in table else table.iloc[0:0]
@@ -128,7 +128,7 @@ pandas {versions.get("pandas")}; Hydra {versions.get("hydra-core")}; neighbourho
 ## 5.3 Model execution
 Discrete-event simulation (SimPy event scheduling), with general-practice booking processed in
 daily batches where the model is the care model. Config hash `{manifest.get("config_hash")}`.
-Re-run exactly: `{manifest.get("rerun_command")}`, or `python -m sim.rerun {run_dir.name}`.
+Re-run exactly: `{manifest.get("rerun_command")}`, or `python -m sim.analysis.rerun {run_dir.name}`.
 
 ## 5.4 System specification
 {manifest.get("cpu_model")}; {manifest.get("platform")}; {run.get("workers")} worker process(es);

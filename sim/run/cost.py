@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from sim.config.params import Params
 from sim.errors import ConfigError
-from sim.params import Params
 
 # Care model: memory = interpreter + per person + per person-year simulated. The KPIs are
 # tallied as the run goes, so what grows with simulated time is the demand drawn up front

@@ -1,6 +1,6 @@
 """Warm-up analysis (MSER-5) and steady-state validity checks on the daily time series.
 
-Usage: ``python -m sim.warmup <run_or_sweep_dir>`` prints, for every daily series of
+Usage: ``python -m sim.analysis.warmup <run_or_sweep_dir>`` prints, for every daily series of
 ``timeseries.parquet`` and every scenario (each job of a sweep), the MSER-5 truncation point
 beside the configured ``run.warm_up``, writes ``warmup.csv`` and a figure (``warmup.png``).
 
@@ -41,7 +41,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim import io, results
+from sim import io
+from sim.analysis import results
 
 BATCH = 5
 WELCH_HALF_WIDTH = 3
@@ -433,7 +434,7 @@ def stability_warnings(kind: str, model: Any, scenario: str = "run") -> list[Run
     """
     if kind != "queue":
         return []
-    from sim import theory
+    from sim.analysis import theory
 
     nodes = list(model.nodes)
     index = {n.name: i for i, n in enumerate(nodes)}
@@ -595,7 +596,7 @@ def print_table(results: pd.DataFrame, out: Any = None) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(
-        prog="python -m sim.warmup", description=__doc__.split("\n")[0]
+        prog="python -m sim.analysis.warmup", description=__doc__.split("\n")[0]
     )
     parser.add_argument("path", type=Path, help="a run directory or a sweep directory")
     parser.add_argument("--batch", type=int, default=BATCH, help="batch size (default 5)")

@@ -19,10 +19,10 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
+from sim.cli.console import print_error, print_summary
+from sim.config.params import to_container, validate
 from sim.config.schema import register
-from sim.console import print_error, print_summary
 from sim.errors import ConfigError
-from sim.params import to_container, validate
 from sim.paths import conf_dir, outputs_root, scenarios_dir
 
 OmegaConf.register_new_resolver("nhsim_outputs", lambda: str(outputs_root()), replace=True)
@@ -70,8 +70,8 @@ def run_job(cfg: DictConfig) -> float | None:
             raise SystemExit(2) from None
         return None
     # Imported here so a bad config never pays for SimPy.
-    from sim.task import execute
-    from sim.warmup import stderr_lines
+    from sim.analysis.warmup import stderr_lines
+    from sim.run.task import execute
 
     outcome = execute(params, to_container(cfg), run_dir, list(hc.overrides.task))
     print_summary(outcome.summary, outcome.verification, str(run_dir))
@@ -112,7 +112,7 @@ def main() -> None:
 
 def _validate_and_run() -> None:
     """Pre-flight every job (one line and exit 2 for a bad one), then hand over to Hydra."""
-    from sim.preflight import PreflightSkipped, check
+    from sim.cli.preflight import PreflightSkipped, check
 
     os.environ.pop(_STAMP_VAR, None)  # a stamp inherited from a parent shell is not ours
     notes: list[str] = []

@@ -8,10 +8,10 @@ from collections.abc import Iterator, Sequence
 import pandas as pd
 from tqdm import tqdm
 
-from sim.cache import ReplicationCache
+from sim.config.params import Params
 from sim.models import MODELS
 from sim.models.base import ReplicationResult
-from sim.params import Params
+from sim.run.cache import ReplicationCache
 
 
 def run_replication(params: Params, replication: int) -> ReplicationResult:

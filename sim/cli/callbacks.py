@@ -1,7 +1,8 @@
 """Hydra callbacks: what happens when a sweep ends.
 
 Hydra 1.3.8 skips ``on_multirun_end`` when any job fails, so everything done here can also
-be done by hand: ``python -m sim.compare <sweep_dir>`` and ``python -m sim.report <sweep_dir>``.
+be done by hand: ``python -m sim.analysis.compare <sweep_dir>`` and
+``python -m sim.report <sweep_dir>``.
 """
 
 from __future__ import annotations
@@ -21,14 +22,14 @@ class SweepSummary(Callback):
         """Write ``comparison.csv`` (and the report, when available) into the sweep directory."""
         sweep_dir = Path(config.hydra.sweep.dir)
         try:
-            from sim import compare
+            from sim.analysis import compare
 
             compare.main([str(sweep_dir)])
         except Exception as exc:  # a summary must never turn a finished sweep into a failure
             print(f"nhsim: comparison skipped: {exc}", file=sys.stderr)
             return
         try:
-            from sim import report
+            from sim.report import build as report
 
             report.main([str(sweep_dir)])
         except Exception as exc:

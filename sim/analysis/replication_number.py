@@ -24,11 +24,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.cache import ReplicationCache
-from sim.compare import HEADLINE
-from sim.experiment import replications_table, run_replications
+from sim.analysis.compare import HEADLINE
+from sim.config.params import Params
 from sim.models.base import ReplicationResult
-from sim.params import Params
+from sim.run.cache import ReplicationCache
+from sim.run.replications import replications_table, run_replications
 
 INITIAL = 5
 # KPIs whose precision decides N: the care model's headline measures; for the queueing
@@ -132,7 +132,7 @@ def run_until_precise(
     params
         Validated parameters with ``run.auto`` set.
     cache
-        Replication cache, as for :func:`sim.experiment.run_replications`.
+        Replication cache, as for :func:`sim.run.replications.run_replications`.
     """
     run = params.run
     choice = ReplicationChoice(target=run.precision, maximum=run.max_replications)
