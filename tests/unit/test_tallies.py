@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.models.care.records import EVENT, EVENTS, PLACES, SETTING, EventLog
+from sim.models.care.records import EVENT, EVENTS, PLACES, SETTING, Event, EventLog
 from sim.models.care.resources import Level, Marks
 from sim.models.care.tallies import (
     AppointmentTally,
@@ -94,7 +94,7 @@ def _random_events(rng: np.random.Generator, n: int, people: int, horizon: float
     p = rng.integers(0, people, n)
     e = rng.integers(0, len(EVENTS), n).astype(np.int16)
     # Admissions and deaths often, so the join has something to find.
-    e[rng.random(n) < 0.3] = EVENT["emergency_admission"]
+    e[rng.random(n) < 0.3] = Event.EMERGENCY_ADMISSION
     s = rng.integers(0, len(SETTING), n).astype(np.int16)
     d = rng.integers(0, len(PLACES), n).astype(np.int16)
     return t, p, e, s, d
@@ -112,9 +112,9 @@ def test_event_tally_matches_counts_over_the_full_log():
     t, p, e, s, d = (c[order] for c in (t, p, e, s, d))
     dead: set[int] = set()
     for i in range(t.size):
-        if e[i] == EVENT["death"]:
+        if e[i] == Event.DEATH:
             if p[i] in dead:
-                e[i] = EVENT["crisis"]
+                e[i] = Event.CRISIS
             else:
                 dead.add(int(p[i]))
                 death_time[p[i]] = t[i]
@@ -143,9 +143,9 @@ def test_event_tally_matches_counts_over_the_full_log():
         np.testing.assert_array_equal(tally.daily[k], np.bincount(day[day < 100], minlength=100))
     # Deaths after warm-up with 3+ admissions in the 90 days before: by brute force.
     repeat = 0
-    for i in np.flatnonzero(post & (e == EVENT["death"])):
+    for i in np.flatnonzero(post & (e == Event.DEATH)):
         died = death_time[p[i]]
-        admitted = t[within & (e == EVENT["emergency_admission"]) & (p == p[i])]
+        admitted = t[within & (e == Event.EMERGENCY_ADMISSION) & (p == p[i])]
         repeat += int(((admitted >= died - 90) & (admitted <= died)).sum() >= 3)
     assert tally.deaths_after_repeat_admissions == repeat
     assert repeat > 0, "the data should exercise the join"
@@ -162,8 +162,8 @@ def test_a_log_not_kept_holds_nothing_and_says_so():
     log.add_many(np.arange(3.0), np.arange(3), "gp_appointment", "general_practice")
     assert len(log._t) < 4 and not log._scalar_chunks and not log._chunks
     log.flush()
-    assert tally.total[EVENT["crisis"]] == 10
-    assert tally.total[EVENT["gp_appointment"]] == 3
+    assert tally.total[Event.CRISIS] == 10
+    assert tally.total[Event.GP_APPOINTMENT] == 3
     with pytest.raises(RuntimeError, match="output.event_log"):
         log.columns()
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.models.care import schema as s
+from sim.models.care.acuity import Acuity
 from sim.models.care.params import CareParams
 from sim.models.care.population import Population
 from sim.rng import Streams
@@ -37,9 +38,6 @@ DRAWS = (
 )
 N_DRAWS = len(DRAWS)
 D = {name: i for i, name in enumerate(DRAWS)}
-
-# Kinds of candidate event.
-CRISIS, TERMINAL, MINOR_ED = 0, 1, 2
 
 
 @dataclass
@@ -144,9 +142,9 @@ def generate(
     time = np.concatenate([t1, t2, t3, tm[to_ed]])
     kind = np.concatenate(
         [
-            np.full(p1.size + p2.size, CRISIS, np.int8),
-            np.full(p3.size, TERMINAL, np.int8),
-            np.full(int(to_ed.sum()), MINOR_ED, np.int8),
+            np.full(p1.size + p2.size, Acuity.CRISIS, np.int8),
+            np.full(p3.size, Acuity.TERMINAL, np.int8),
+            np.full(int(to_ed.sum()), Acuity.MINOR, np.int8),
         ]
     )
     draws = draw_matrix(streams.generator("crisis/draws"), person.size)

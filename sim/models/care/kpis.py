@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from sim.models.care import costs
-from sim.models.care.records import EVENT, PLACES, SETTING
+from sim.models.care.records import EVENT, PLACES, SETTING, Event
 from sim.models.care.resources import Level
 
 if TYPE_CHECKING:
@@ -115,7 +115,7 @@ def compute(world: World) -> dict[str, float]:
     m["snp_referral_days_mean"] = c.proactive.referral_delays.mean()
     to_snp = events.post[:, SETTING["proactive_care"]].sum(axis=(1, 2, 3))
     m["snp_referrals_lost_share"] = _safe(
-        int(to_snp[EVENT["referral_lost"]]), int(to_snp[EVENT["referral"]])
+        int(to_snp[Event.REFERRAL_LOST]), int(to_snp[Event.REFERRAL])
     )
     vw_pools = world.mnp.virtual_ward.pools
     vw = _mean([p.level for p in vw_pools], W, H)
@@ -128,7 +128,7 @@ def compute(world: World) -> dict[str, float]:
     # ------------------------------------------------------------ deaths
     n_deaths = count("death")
     m["deaths_per_1000"] = n_deaths * per1000
-    deaths = events.post[EVENT["death"]]
+    deaths = events.post[Event.DEATH]
     by_place = deaths.sum(axis=(0, 2, 3))
     for code, name in enumerate(PLACES):
         if name:

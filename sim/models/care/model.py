@@ -19,7 +19,8 @@ import simpy
 
 from sim.models.base import OutputParams, ReplicationResult, RunParams
 from sim.models.care import demand, population
-from sim.models.care.demand import CRISIS, MINOR_ED, TERMINAL, D
+from sim.models.care.acuity import Acuity
+from sim.models.care.demand import D
 from sim.models.care.handoffs import Handoffs
 from sim.models.care.params import CareParams
 from sim.models.care.records import EventLog, event_table
@@ -169,15 +170,15 @@ class World:
         if now >= self.pop.death_time[person] or self.in_hospital[person]:
             return
         draws = row.tolist()
-        if kind == MINOR_ED:
-            self.hospital.ed_arrival(person, now, hosp.MINOR, draws, ambulance=False)
+        if kind == Acuity.MINOR:
+            self.hospital.ed_arrival(person, now, Acuity.MINOR, draws, ambulance=False)
             return
         factor = 1.0
         if self.community.proactive.enrolled.get(person) is not None:
             factor *= self.params.model.proactive.crisis_rate_ratio
         if self.eol_enrolled[person]:
             factor *= self.params.model.eol.enrolled_crisis_rate_ratio
-        if kind == CRISIS:
+        if kind == Acuity.CRISIS:
             factor *= (
                 self.continuity_multiplier[self.area_of[person]] / self.params.model.urgent.headroom
             )
@@ -185,7 +186,7 @@ class World:
             return
         self.crises += 1
         self.log.add(now, person, "crisis", "general_practice")
-        acuity = hosp.TERMINAL if kind == TERMINAL else hosp.CRISIS
+        acuity = kind  # the candidate's kind is its acuity (Acuity codes)
         ucr = self.community.ucr
         u_route = draws[D["u_route"]]
         share = self.params.model.ucr.referral_share
@@ -197,7 +198,7 @@ class World:
             u_route = (u_route - share) / (1.0 - share) if share < 1 else 1.0
         u = self.params.model.urgent
         if u_route < u.direct_admission_share:
-            self.hospital.direct_admission(person, now, draws, kind == TERMINAL)
+            self.hospital.direct_admission(person, now, draws, kind == Acuity.TERMINAL)
             return
         ambulance = draws[D["u_step_up"]] < u.ambulance_share
         self.hospital.ed_arrival(person, now, acuity, draws, ambulance=ambulance)

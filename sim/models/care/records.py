@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import IntEnum
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -12,35 +13,41 @@ from sim.models.care import schema as s
 if TYPE_CHECKING:
     from sim.models.care.tallies import EventTally
 
-EVENTS = (
-    "gp_appointment",
-    "gp_same_day_unmet",
-    "nhs111_contact",
-    "utc_arrival",
-    "ed_arrival",
-    "ed_departure",
-    "crisis",
-    "ambulance_conveyance",
-    "ucr_response",
-    "ucr_escalated",
-    "emergency_admission",
-    "medically_fit",
-    "discharge",
-    "referral",
-    "referral_lost",
-    "outpatient_referral",
-    "proactive_enrolment",
-    "proactive_exit",
-    "eol_phase_start",
-    "eol_enrolment",
-    "step_down_start",
-    "step_down_end",
-    "virtual_ward_start",
-    "virtual_ward_end",
-    "care_home_admission",
-    "death",
-)
-EVENT = {name: i for i, name in enumerate(EVENTS)}
+
+class Event(IntEnum):
+    """Kinds of patient event, as stored in the event log's ``event`` column."""
+
+    GP_APPOINTMENT = 0
+    GP_SAME_DAY_UNMET = 1
+    NHS111_CONTACT = 2
+    UTC_ARRIVAL = 3
+    ED_ARRIVAL = 4
+    ED_DEPARTURE = 5
+    CRISIS = 6
+    AMBULANCE_CONVEYANCE = 7
+    UCR_RESPONSE = 8
+    UCR_ESCALATED = 9
+    EMERGENCY_ADMISSION = 10
+    MEDICALLY_FIT = 11
+    DISCHARGE = 12
+    REFERRAL = 13
+    REFERRAL_LOST = 14
+    OUTPATIENT_REFERRAL = 15
+    PROACTIVE_ENROLMENT = 16
+    PROACTIVE_EXIT = 17
+    EOL_PHASE_START = 18
+    EOL_ENROLMENT = 19
+    STEP_DOWN_START = 20
+    STEP_DOWN_END = 21
+    VIRTUAL_WARD_START = 22
+    VIRTUAL_WARD_END = 23
+    CARE_HOME_ADMISSION = 24
+    DEATH = 25
+
+
+EVENTS = tuple(e.name.lower() for e in Event)
+# Name to code, for the hot path that records events by name.
+EVENT = {name: int(e) for name, e in zip(EVENTS, Event, strict=True)}
 SETTING = {name: i for i, name in enumerate(s.SERVICES)}
 PLACES = ("", "hospital", "home", "care_home", "hospice", "other")
 PLACE = {name: i for i, name in enumerate(PLACES)}

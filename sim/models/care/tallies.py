@@ -12,14 +12,14 @@ from __future__ import annotations
 import numpy as np
 
 from sim.models.care import schema as s
-from sim.models.care.records import EVENT, EVENTS, PLACES
+from sim.models.care.records import EVENT, EVENTS, PLACES, Event
 
 # "Deaths with 3 or more emergency admissions in the last 90 days of life"
 # (see docs/model.md, end-of-life KPIs).
 REPEAT_ADMISSIONS = 3
 LAST_DAYS = 90.0
-_ADMISSION = EVENT["emergency_admission"]
-_DEATH = EVENT["death"]
+_ADMISSION = Event.EMERGENCY_ADMISSION
+_DEATH = Event.DEATH
 
 
 class EventTally:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.models.care import schema as s
+from sim.models.care.acuity import Acuity
 from sim.models.care.demand import draw_matrix, event_times
 from sim.models.care.tallies import AppointmentTally
 
@@ -210,7 +211,7 @@ class GeneralPractice:
         op = np.flatnonzero(outcome == 2)
         w.log.add_many(times[op], who[op], "outpatient_referral", "outpatients")
         ed = np.flatnonzero(outcome == 3)
-        self._to_ed(who[ed], times[ed] + 1.0 / 24.0, rng, acuity=1)
+        self._to_ed(who[ed], times[ed] + 1.0 / 24.0, rng, acuity=Acuity.CRISIS)
 
     def _to_ed(
         self, who: np.ndarray, times: np.ndarray, rng: np.random.Generator, acuity: int
@@ -255,7 +256,7 @@ class GeneralPractice:
         sel = route == 1
         w.hospital.utc_visits(who[sel], times[sel], rng.standard_normal(int(sel.sum())))
         sel = route == 2
-        self._to_ed(who[sel], times[sel], rng, acuity=0)
+        self._to_ed(who[sel], times[sel], rng, acuity=Acuity.MINOR)
 
 
 def _office_hours() -> np.ndarray:

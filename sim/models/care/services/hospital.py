@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.models.care import schema as s
+from sim.models.care.acuity import Acuity
 from sim.models.care.demand import D
 from sim.models.care.resources import FifoServers, Level, Pool, apportion
 from sim.models.care.tallies import StayTally, VisitTally
@@ -19,7 +20,6 @@ from sim.models.care.tallies import StayTally, VisitTally
 if TYPE_CHECKING:
     from sim.models.care.model import World
 
-MINOR, CRISIS, TERMINAL = 0, 1, 2
 HOURS = 1.0 / 24.0
 
 
@@ -132,16 +132,16 @@ class Hospital:
         )
         start = self.ed[area].take(now, treat)
         decided = start + treat
-        if acuity == TERMINAL:
+        if acuity == Acuity.TERMINAL:
             p_admit = w.params.model.eol.terminal_admit_share
-        elif acuity == CRISIS:
+        elif acuity == Acuity.CRISIS:
             age, fr = w.pop.age[person], w.pop.frailty[person]
             p_admit = min(1.0, self.admit_crisis[age] * self.admit_frail[fr])
         else:
             p_admit = self.ed_cfg.admit_minor
         if draws[D["u_admit"]] < p_admit:
             w.in_hospital[person] = True
-            ep = Episode(person, area, draws, acuity == TERMINAL, now)
+            ep = Episode(person, area, draws, acuity == Acuity.TERMINAL, now)
             self.episode_of[person] = ep
             w.at(decided, self._board, ep)
         else:
