@@ -24,16 +24,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.analysis.compare import HEADLINE
+from sim.analysis.stats import t_half_width, t_interval
 from sim.config.params import Params
+from sim.models import MODELS
 from sim.models.base import ReplicationResult
 from sim.run.cache import ReplicationCache
 from sim.run.replications import replications_table, run_replications
 
 INITIAL = 5
-# KPIs whose precision decides N: the care model's headline measures; for the queueing
-# models every node's mean wait and sojourn.
-QUEUE_PREFIXES = ("wait_mean__", "sojourn_mean__")
 
 
 def relative_half_width(values: np.ndarray, level: float = 0.95) -> float:
@@ -42,18 +40,14 @@ def relative_half_width(values: np.ndarray, level: float = 0.95) -> float:
     ``inf`` when it cannot be estimated (fewer than two values, or a zero mean with spread);
     0 when every value is the same.
     """
-    x = np.asarray(values, dtype=float)
-    x = x[~np.isnan(x)]
-    if x.size < 2:
+    mean, sd, low, high = t_interval(values, level)
+    if math.isnan(sd):  # fewer than two values
         return math.inf
-    sd = float(x.std(ddof=1))
     if sd == 0:
         return 0.0
-    mean = abs(float(x.mean()))
     if mean == 0:
         return math.inf
-    half = stats.t.ppf(0.5 + level / 2, x.size - 1) * sd / math.sqrt(x.size)
-    return float(half / mean)
+    return float((high - low) / 2 / abs(mean))
 
 
 def required_replications(
@@ -80,16 +74,14 @@ def required_replications(
     q = 0.5 + level / 2
     # Start from the normal approximation and step up: t > z, so it is a lower bound.
     n = max(2, math.ceil((stats.norm.ppf(q) * sd / target) ** 2))
-    while n < cap and stats.t.ppf(q, n - 1) * sd / math.sqrt(n) > target:
+    while n < cap and t_half_width(sd, n, level) > target:
         n += 1
     return min(n, cap)
 
 
 def precision_metrics(kind: str, metrics: Sequence[str]) -> list[str]:
-    """The KPIs whose precision decides the number of replications for a model ``kind``."""
-    if kind == "care":
-        return [m for m in HEADLINE if m in metrics]
-    return [m for m in metrics if m.startswith(QUEUE_PREFIXES)]
+    """The KPIs whose precision decides the number of replications: the model's headline."""
+    return MODELS[kind].headline_metrics(metrics)
 
 
 @dataclass

@@ -7,6 +7,21 @@ import pandas as pd
 from scipy import stats
 
 
+def t_quantile(level: float, dof: float) -> float:
+    """The two-sided Student t critical value: ``t`` with ``P(|T| <= t) = level``.
+
+    Every confidence interval of the package (across replications, paired differences,
+    Welch's independent-samples interval and the replication-number search) uses this one
+    function, so there is a single definition of "a 95% interval".
+    """
+    return float(stats.t.ppf(0.5 + level / 2, dof))
+
+
+def t_half_width(sd: float, n: int, level: float = 0.95) -> float:
+    """Half-width of the t-interval of a mean of ``n`` values with standard deviation ``sd``."""
+    return t_quantile(level, n - 1) * sd / float(np.sqrt(n))
+
+
 def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float, float]:
     """Mean, standard deviation and two-sided t confidence interval of ``values``.
 
@@ -24,7 +39,7 @@ def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, f
     if n == 1:
         return (mean, np.nan, np.nan, np.nan)
     sd = float(x.std(ddof=1))
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / np.sqrt(n)
+    half = t_half_width(sd, n, level)
     return (mean, sd, mean - half, mean + half)
 
 

@@ -11,8 +11,10 @@ from importlib import import_module
 from typing import Any
 
 from sim.models.base import ModelSpec
+from sim.models.care import estimate as _care_estimate
 from sim.models.care import params as _care_params
 from sim.models.care import schema as _care_schema
+from sim.models.queue_network import estimate as _queue_estimate
 from sim.models.queue_network import params as _queue_params
 
 
@@ -32,6 +34,7 @@ MODELS: dict[str, ModelSpec] = {
         simulate=_lazy("sim.models.queue_network.simulate", "simulate"),
         reference=_lazy("sim.models.queue_network.theory", "theory_table"),
         headline_prefixes=("wait_mean__", "sojourn_mean__"),
+        estimate=_queue_estimate.estimate,
     ),
     "care": ModelSpec(
         kind="care",
@@ -53,5 +56,6 @@ MODELS: dict[str, ModelSpec] = {
             "cost_per_capita",
         ),
         baseline="status_quo",
+        estimate=_care_estimate.estimate,
     ),
 }

@@ -58,6 +58,34 @@ class ReplicationResult:
     diagnostics: dict[str, float] = field(default_factory=dict)
 
 
+# Memory of the interpreter with the simulator's imports, before any model data (MB).
+BASE_MB = 150.0
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Expected peak memory of one replication process and its single-core wall time.
+
+    Attributes
+    ----------
+    peak_gb, seconds_per_replication
+        The estimate, erring on the side of more.
+    key, value
+        The config key most responsible for the size, and its value, to name in a refusal.
+    size
+        What is being simulated, in words (``"250,000 people for 1.2 simulated years"``).
+    advice
+        What to change to make the run smaller.
+    """
+
+    peak_gb: float
+    seconds_per_replication: float
+    key: str
+    value: object
+    size: str
+    advice: str
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """How the experiment layer finds, validates and runs one kind of model.
@@ -94,6 +122,9 @@ class ModelSpec:
         returns a list of :class:`sim.analysis.warmup.RunWarning`.
     figures
         The report's figures that apply to this model, by name (the report's own registry).
+    estimate
+        Expected memory and time of one replication, from the validated parameters of a job
+        (``estimate(params) -> Estimate``), checked before anything runs.
     """
 
     kind: str
@@ -107,6 +138,7 @@ class ModelSpec:
     headline_prefixes: tuple[str, ...] = ()
     checks: Callable[[Any, str], list[Any]] | None = None
     figures: tuple[str, ...] = ()
+    estimate: Callable[[Any], Estimate] | None = None
 
     def headline_metrics(self, metrics: Iterable[str]) -> list[str]:
         """The headline KPIs among ``metrics``, in the model's order, then by prefix."""

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from sim.analysis.stats import t_interval
 
 
 @dataclass(frozen=True)
@@ -97,12 +98,8 @@ def run_calibration(replications: int = 5, overrides: tuple[str, ...] = ()) -> p
     rows = []
     for t in TARGETS:
         x = np.array([m[t.kpi] for m in runs])
-        mean = float(x.mean())
-        half = (
-            float(stats.t.ppf(0.975, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
-            if x.size > 1
-            else float("nan")
-        )
+        mean, _, low, high = t_interval(x)
+        half = (high - low) / 2
         rows.append(
             {
                 "number": t.number,
