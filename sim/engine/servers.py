@@ -55,6 +55,8 @@ class Request(simpy.Event):
         ``WAITING``, ``GRANTED``, ``RELEASED``, ``REFUSED``, ``TIMED_OUT`` or ``WITHDRAWN``.
     """
 
+    amount = 1.0  # units held; only :class:`Hours` sets another per request
+
     def __init__(self, resource: Servers, priority: int, now: float) -> None:
         # Event.__init__ inlined, as SimPy's own Timeout does: this runs once per request.
         self.env = resource.env
@@ -408,6 +410,124 @@ class Teams(Servers):
         super().__init__(env, servers, None, window=window, warm_up=warm_up, classes=classes)
 
 
+class Hours(Servers):
+    """A divisible capacity: ``total`` units (care hours a week, say); each request holds
+    its ``amount`` of them until released.
+
+    Requests are served first come, first served without overtaking: one that does not fit
+    in what is free waits, and so do all behind it (as ``simpy.Container`` serves gets).
+    With every amount equal to ``h`` and ``total = c·h`` this is c servers, M/M/c.
+    ``utilisation`` is units in use over ``total``. ``capacity`` and priority classes are
+    not offered (tallies use class 0).
+
+    Parameters
+    ----------
+    env
+        The SimPy environment.
+    total
+        Units available, > 0.
+    window
+        Default waiting window, as for :class:`Servers`.
+    warm_up
+        Tallies count from this time on.
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        total: float,
+        *,
+        window: float | None = None,
+        warm_up: float = 0.0,
+    ) -> None:
+        if not total > 0:
+            raise ValueError(f"total must be > 0, not {total}")
+        super().__init__(env, 1, None, window=window, warm_up=warm_up)
+        self.servers = float(total)  # type: ignore[assignment]  # units, for utilisation
+        self.busy = 0.0  # type: ignore[assignment]  # units in use
+
+    def request(self, amount: float = 1.0, window: float | None = -1.0) -> Request:  # type: ignore[override]
+        """Ask for ``amount`` units now (value ``True`` when granted, ``False`` on timeout).
+
+        Raises
+        ------
+        ValueError
+            If ``amount`` is not in (0, total]: such a request could never be granted.
+        """
+        if not 0 < amount <= self.servers:
+            raise ValueError(f"amount must be in (0, {self.servers}], not {amount}")
+        env = self.env
+        now = env._now
+        if now > self._last:
+            self._advance(now)
+        req = Request(self, 0, now)
+        req.amount = amount
+        self.arrived_total += 1
+        counted = now >= self.warm_up
+        if counted:
+            self.requested[0] += 1
+        if window == -1.0:
+            window = self.window
+        self.present += 1
+        if not self.waiting and self.busy + amount <= self.servers:
+            self.busy += amount
+            req.started = now
+            req.state = GRANTED
+            req._ok = True
+            req._value = True
+            req.callbacks = None
+            if counted:
+                self.wait_count[0] += 1
+            return req
+        if window == 0:
+            self.present -= 1
+            req.state = REFUSED
+            self.refused_total += 1
+            if counted:
+                self.refused[0] += 1
+            req._ok = True
+            req._value = False
+            req.callbacks = None
+            return req
+        self.waiting += 1
+        self._queue.append(req)
+        if window is not None:
+            Timeout(env, window, req).callbacks.append(self._expire)  # type: ignore[union-attr]
+        return req
+
+    def release(self, req: Request) -> None:
+        """Give back ``req``'s units (or withdraw it if still waiting)."""
+        if req.state == GRANTED:
+            now = self.env._now
+            if now > self._last:
+                self._advance(now)
+            req.state = RELEASED
+            self.released_total += 1
+            self.present -= 1
+            self.busy -= req.amount
+            self._fill(now)
+        elif req.state == WAITING:
+            self._withdraw(req, WITHDRAWN)
+
+    def _withdraw(self, req: Request, state: int) -> None:
+        super()._withdraw(req, state)
+        self._fill(self.env._now)  # the head may have left: those behind it may now fit
+
+    def _fill(self, now: float) -> None:
+        """Grant waiting requests in order while the first one fits."""
+        queue = self._queue
+        while queue:
+            head = queue[0]
+            if head.state != WAITING:
+                queue.popleft()
+                continue
+            if self.busy + head.amount > self.servers + 1e-12:
+                return
+            queue.popleft()
+            self.busy += head.amount
+            self._grant(head, now)
+
+
 __all__ = [
     "GRANTED",
     "REFUSED",
@@ -416,6 +536,7 @@ __all__ = [
     "WAITING",
     "WITHDRAWN",
     "Caseload",
+    "Hours",
     "PriorityServers",
     "Request",
     "Servers",

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import simpy
 
-from sim.engine import Caseload, PriorityServers, Request, Servers, Teams, TimeWeighted
-from sim.engine.servers import GRANTED, REFUSED, RELEASED, WITHDRAWN
+from sim.engine import Caseload, Hours, PriorityServers, Request, Servers, Teams, TimeWeighted
+from sim.engine.servers import GRANTED, REFUSED, RELEASED, TIMED_OUT, WITHDRAWN
 
 # (arrival time, service time, priority); customers are numbered from 0 in list order.
 Trace = Sequence[tuple[float, float, int]]
@@ -380,3 +380,46 @@ def test_model_metrics_count_only_visits_that_arrive_after_the_warm_up():
     ended = events["end"] >= run.warm_up
     span = run.horizon - run.warm_up
     assert result.metrics["throughput__a"] == pytest.approx(ended.sum() / span, rel=1e-12)
+
+
+def test_hours_serve_in_order_without_overtaking():
+    """Hours(total 10): requests for 6, 6, 2 at t = 0, 1, 2. The second does not fit until
+    the first leaves at 5, and the third (which would fit) waits behind it: no overtaking.
+    Units in use: 6 on [0, 5), 8 on [5, 9) (the 2 starts at 5 too), 0 after."""
+    env = simpy.Environment()
+    hours = Hours(env, 10.0)
+    starts: dict[str, float] = {}
+
+    def client(
+        name: str, at: float, amount: float, length: float
+    ) -> Generator[simpy.Event, None, None]:
+        yield env.timeout(at)
+        with hours.request(amount) as req:
+            yield req
+            starts[name] = env.now
+            yield env.timeout(length)
+
+    env.process(client("a", 0.0, 6.0, 5.0))
+    env.process(client("b", 1.0, 6.0, 4.0))
+    env.process(client("c", 2.0, 2.0, 4.0))
+    env.run()
+    assert starts == {"a": 0.0, "b": 5.0, "c": 5.0}, starts
+    assert hours.busy_mean(10.0) == pytest.approx((6 * 5 + 8 * 4) / 10, rel=1e-15)
+    assert hours.utilisation(10.0) == pytest.approx((6 * 5 + 8 * 4) / 100, rel=1e-15)
+    assert (hours.busy, hours.present, hours.waiting) == (0.0, 0, 0)
+
+
+def test_hours_a_timed_out_head_lets_the_next_request_in():
+    """With a window of 1, a request for 8 of 10 hours (4 in use) times out at 1, and the
+    request for 3 queued behind it starts at once."""
+    env = simpy.Environment()
+    hours = Hours(env, 10.0, window=1.0)
+    held = hours.request(4.0)
+    big = hours.request(8.0)
+    small = hours.request(3.0)
+    env.run(until=1.5)
+    assert (held.state, big.state, small.state) == (GRANTED, TIMED_OUT, GRANTED)
+    assert small.started == 1.0 and big.value is False
+    assert hours.busy == 7.0
+    with pytest.raises(ValueError):
+        hours.request(11.0)
