@@ -304,7 +304,7 @@ class Servers:
             self._area_present += self.present * dt
         self._last = now
 
-    def _mean(self, area: float, value: int, until: float) -> float:
+    def _mean(self, area: float, value: float, until: float) -> float:
         span = until - self.warm_up
         if span <= 0:
             return float("nan")
@@ -417,8 +417,9 @@ class Hours(Servers):
     Requests are served first come, first served without overtaking: one that does not fit
     in what is free waits, and so do all behind it (as ``simpy.Container`` serves gets).
     With every amount equal to ``h`` and ``total = c·h`` this is c servers, M/M/c.
-    ``utilisation`` is units in use over ``total``. ``capacity`` and priority classes are
-    not offered (tallies use class 0).
+    ``busy`` counts requests being served, as for :class:`Servers`; ``units`` counts the
+    units they hold, tallied by :meth:`units_mean`, and ``utilisation`` is units in use
+    over ``total``. ``capacity`` and priority classes are not offered (tallies use class 0).
 
     Parameters
     ----------
@@ -443,8 +444,9 @@ class Hours(Servers):
         if not total > 0:
             raise ValueError(f"total must be > 0, not {total}")
         super().__init__(env, 1, None, window=window, warm_up=warm_up)
-        self.servers = float(total)  # type: ignore[assignment]  # units, for utilisation
-        self.busy = 0.0  # type: ignore[assignment]  # units in use
+        self.total = float(total)
+        self.units = 0.0  # units in use
+        self._area_units = 0.0
 
     def request(self, amount: float = 1.0, window: float | None = -1.0) -> Request:  # type: ignore[override]
         """Ask for ``amount`` units now (value ``True`` when granted, ``False`` on timeout).
@@ -454,8 +456,8 @@ class Hours(Servers):
         ValueError
             If ``amount`` is not in (0, total]: such a request could never be granted.
         """
-        if not 0 < amount <= self.servers:
-            raise ValueError(f"amount must be in (0, {self.servers}], not {amount}")
+        if not 0 < amount <= self.total:
+            raise ValueError(f"amount must be in (0, {self.total}], not {amount}")
         env = self.env
         now = env._now
         if now > self._last:
@@ -468,9 +470,10 @@ class Hours(Servers):
             self.requested[0] += 1
         if window == -1.0:
             window = self.window
-        self.present += 1
-        if not self.waiting and self.busy + amount <= self.servers:
-            self.busy += amount
+        if not self.waiting and self.units + amount <= self.total:
+            self.busy += 1
+            self.present += 1
+            self.units += amount
             req.started = now
             req.state = GRANTED
             req._ok = True
@@ -480,7 +483,6 @@ class Hours(Servers):
                 self.wait_count[0] += 1
             return req
         if window == 0:
-            self.present -= 1
             req.state = REFUSED
             self.refused_total += 1
             if counted:
@@ -489,6 +491,7 @@ class Hours(Servers):
             req._value = False
             req.callbacks = None
             return req
+        self.present += 1
         self.waiting += 1
         self._queue.append(req)
         if window is not None:
@@ -504,7 +507,8 @@ class Hours(Servers):
             req.state = RELEASED
             self.released_total += 1
             self.present -= 1
-            self.busy -= req.amount
+            self.busy -= 1
+            self.units -= req.amount
             self._fill(now)
         elif req.state == WAITING:
             self._withdraw(req, WITHDRAWN)
@@ -521,11 +525,26 @@ class Hours(Servers):
             if head.state != WAITING:
                 queue.popleft()
                 continue
-            if self.busy + head.amount > self.servers + 1e-12:
+            if self.units + head.amount > self.total + 1e-12:
                 return
             queue.popleft()
-            self.busy += head.amount
+            self.busy += 1
+            self.units += head.amount
             self._grant(head, now)
+
+    def _advance(self, now: float) -> None:
+        start = self._last if self._last > self.warm_up else self.warm_up
+        if now > start:
+            self._area_units += self.units * (now - start)
+        super()._advance(now)
+
+    def units_mean(self, until: float) -> float:
+        """Time-average units in use over ``[warm_up, until]``."""
+        return self._mean(self._area_units, self.units, until)  # type: ignore[arg-type]
+
+    def utilisation(self, until: float) -> float:
+        """Units in use as a share of ``total``, time-averaged after the warm-up."""
+        return self.units_mean(until) / self.total
 
 
 __all__ = [

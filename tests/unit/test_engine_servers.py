@@ -404,9 +404,12 @@ def test_hours_serve_in_order_without_overtaking():
     env.process(client("c", 2.0, 2.0, 4.0))
     env.run()
     assert starts == {"a": 0.0, "b": 5.0, "c": 5.0}, starts
-    assert hours.busy_mean(10.0) == pytest.approx((6 * 5 + 8 * 4) / 10, rel=1e-15)
+    assert hours.units_mean(10.0) == pytest.approx((6 * 5 + 8 * 4) / 10, rel=1e-15)
     assert hours.utilisation(10.0) == pytest.approx((6 * 5 + 8 * 4) / 100, rel=1e-15)
-    assert (hours.busy, hours.present, hours.waiting) == (0.0, 0, 0)
+    # Requests served: 1 on [0, 5), 2 on [5, 9); waiting: 1 on [1, 2), 2 on [2, 5).
+    assert hours.busy_mean(10.0) == pytest.approx((5 + 2 * 4) / 10, rel=1e-15)
+    assert hours.waiting_mean(10.0) == pytest.approx((1 + 2 * 3) / 10, rel=1e-15)
+    assert (hours.units, hours.busy, hours.present, hours.waiting) == (0.0, 0, 0, 0)
 
 
 def test_hours_a_timed_out_head_lets_the_next_request_in():
@@ -420,6 +423,6 @@ def test_hours_a_timed_out_head_lets_the_next_request_in():
     env.run(until=1.5)
     assert (held.state, big.state, small.state) == (GRANTED, TIMED_OUT, GRANTED)
     assert small.started == 1.0 and big.value is False
-    assert hours.busy == 7.0
+    assert (hours.units, hours.busy) == (7.0, 2)
     with pytest.raises(ValueError):
         hours.request(11.0)
