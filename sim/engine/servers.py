@@ -204,8 +204,13 @@ class Servers:
         """
         env = self.env
         now = env._now
-        if now > self._last:
-            self._advance(now)
+        last = self._last
+        if now > last:  # _advance, inlined: this runs at every request
+            start = last if last > self.warm_up else self.warm_up
+            if now > start:
+                self._area_busy += self.busy * (now - start)
+                self._area_present += self.present * (now - start)
+            self._last = now
         req = Request(self, priority, now)
         self.arrived_total += 1
         counted = now >= self.warm_up
@@ -246,8 +251,13 @@ class Servers:
         state = req.state
         if state == GRANTED:
             now = self.env._now
-            if now > self._last:
-                self._advance(now)
+            last = self._last
+            if now > last:  # _advance, inlined
+                start = last if last > self.warm_up else self.warm_up
+                if now > start:
+                    self._area_busy += self.busy * (now - start)
+                    self._area_present += self.present * (now - start)
+                self._last = now
             req.state = RELEASED
             self.released_total += 1
             self.present -= 1
