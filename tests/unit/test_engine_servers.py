@@ -426,3 +426,14 @@ def test_hours_a_timed_out_head_lets_the_next_request_in():
     assert (hours.units, hours.busy) == (7.0, 2)
     with pytest.raises(ValueError):
         hours.request(11.0)
+
+
+def test_the_docstring_examples_run():
+    """The usage examples in sim/engine/servers.py and monitor.py are correct as written."""
+    import doctest
+
+    from sim.engine import monitor, servers
+
+    for module in (servers, monitor):
+        result = doctest.testmod(module)
+        assert result.attempted > 0 and result.failed == 0, (module.__name__, result)
