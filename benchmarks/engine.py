@@ -1,15 +1,20 @@
-"""Benchmark: customers simulated per second for one M/M/5 node at ρ = 0.9, three ways.
+"""Benchmark: customers simulated per second for one M/M/5 node at ρ = 0.9, five ways.
 
-(a) this project's engine, through ``MODELS["queue"].simulate`` exactly as a run calls it;
-(b) an idiomatic plain SimPy model (``simpy.Resource``, one generator process per customer);
-(c) Ciw, a queueing-network library built for this kind of system.
+(a) the queue model on the engine's resource classes (``sim.engine.Servers``, one process
+    per customer), through ``MODELS["queue"].simulate`` exactly as a run calls it: "after";
+(b) the same model on the engine it replaced (callback ``ServiceNode``, no process per
+    customer; a frozen copy in ``benchmarks/legacy_engine.py``): "before";
+(c) textbook SimPy with ``sim.engine.Servers`` in place of ``simpy.Resource``: the
+    resource class alone, without the model's visit log;
+(d) an idiomatic plain SimPy model (``simpy.Resource``, one generator process per customer);
+(e) Ciw, a queueing-network library built for this kind of system.
 
-All three simulate the same system (λ = 4.5, μ = 1, c = 5, FIFO) for the same horizon and
+All simulate the same system (λ = 4.5, μ = 1, c = 5, FIFO) for the same horizon and
 warm-up, and each reports the mean wait of customers arriving after the warm-up beside the
-Erlang C value 1.525, so the speeds compare like with like. (a) and (b) draw from the same
+Erlang C value 1.525, so the speeds compare like with like. (a) to (d) draw from the same
 named streams (service time drawn on arrival), so they simulate the very same sample path
-and their mean waits agree to rounding: a check that the fast engine changes nothing but
-the speed. Ciw uses its own random numbers, so its mean differs by sampling noise only.
+and their mean waits agree to rounding: a check that the engine changes nothing but the
+speed. Ciw uses its own random numbers, so its mean differs by sampling noise only.
 
 Each is timed ``--repeats`` times in this process after one untimed warm-up run; the table
 shows the best time (the least disturbed by other load) and the JSON keeps every time.
@@ -31,12 +36,15 @@ import sys
 import time
 from collections.abc import Callable, Generator
 from pathlib import Path
+from typing import Any
 
 import simpy
 
 LAM, MU, SERVERS = 4.5, 1.0, 5
 SEED = 20261125
-OUT = Path(__file__).resolve().parent / "results" / "engine.json"
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "results" / "engine.json"
+sys.path.insert(0, str(HERE))  # for legacy_engine
 
 # Each runner returns (customers arrived, mean wait after the warm-up, and the waits
 # themselves in arrival order where the implementation exposes them, for batch means).
@@ -63,8 +71,47 @@ def run_engine(horizon: float, warm_up: float) -> tuple[int, float, list[float] 
     return int(result.diagnostics["customers"]), result.metrics["wait_mean__a"], None
 
 
+def run_legacy(horizon: float, warm_up: float) -> tuple[int, float, list[float] | None]:
+    """(b) The same model on the callback engine it had before (frozen copy)."""
+    import numpy as np
+    from legacy_engine import Network
+
+    from sim.config.params import validate
+
+    params = validate(
+        {
+            "model": {
+                "kind": "queue",
+                "nodes": {"a": {"arrival_rate": LAM, "servers": SERVERS, "service_rate": MU}},
+            },
+            "run": {"seed": SEED, "horizon": horizon, "warm_up": warm_up, "replications": 1},
+        }
+    )
+    net = Network(params.model, params.run, 0)
+    net.env.process(net.arrivals(0))
+    net.env.run(until=horizon)
+    cols = net.log.arrays()
+    started = (cols["arrival"] >= warm_up) & ~np.isnan(cols["start"])
+    wait = float((cols["start"][started] - cols["arrival"][started]).mean())
+    return net.customers, wait, None
+
+
+def run_servers(horizon: float, warm_up: float) -> tuple[int, float, list[float] | None]:
+    """(c) Textbook SimPy as in (d), on ``sim.engine.Servers`` instead of ``simpy.Resource``."""
+    from sim.engine import Servers
+
+    return _textbook(lambda env: Servers(env, SERVERS, warm_up=warm_up), horizon, warm_up)
+
+
 def run_simpy(horizon: float, warm_up: float) -> tuple[int, float, list[float] | None]:
-    """(b) Textbook SimPy: a source process and one process per customer on a Resource.
+    """(d) Textbook SimPy: a source process and one process per customer on a Resource."""
+    return _textbook(lambda env: simpy.Resource(env, capacity=SERVERS), horizon, warm_up)
+
+
+def _textbook(
+    make: Callable[[simpy.Environment], Any], horizon: float, warm_up: float
+) -> tuple[int, float, list[float] | None]:
+    """A source process and one process per customer on the resource ``make`` builds.
 
     Random numbers come from the same named streams as the engine's (``arrivals/a``,
     ``service/a``, block-buffered), so the comparison times the simulation structure, not
@@ -75,7 +122,7 @@ def run_simpy(horizon: float, warm_up: float) -> tuple[int, float, list[float] |
     streams = Streams(SEED, 0)
     arrivals, services = streams.buffered("arrivals/a"), streams.buffered("service/a")
     env = simpy.Environment()
-    servers = simpy.Resource(env, capacity=SERVERS)
+    servers = make(env)
     waits: list[float] = []
     count = 0
 
@@ -100,7 +147,7 @@ def run_simpy(horizon: float, warm_up: float) -> tuple[int, float, list[float] |
 
 
 def run_ciw(horizon: float, warm_up: float) -> tuple[int, float, list[float] | None]:
-    """(c) Ciw's M/M/c. Ciw seeds its own (global) generators through ``ciw.seed``."""
+    """(e) Ciw's M/M/c. Ciw seeds its own (global) generators through ``ciw.seed``."""
     import ciw
 
     network = ciw.create_network(
@@ -121,8 +168,11 @@ def run_ciw(horizon: float, warm_up: float) -> tuple[int, float, list[float] | N
     return q.nodes[0].number_of_individuals, sum(waits) / len(waits), waits
 
 
+ENGINE = "queue model, Servers"
 RUNNERS: dict[str, Runner] = {
-    "engine (sim.engine)": run_engine,
+    ENGINE: run_engine,
+    "queue model, old": run_legacy,
+    "SimPy + Servers": run_servers,
     "plain SimPy": run_simpy,
     "Ciw": run_ciw,
 }
@@ -208,17 +258,21 @@ def main(argv: list[str] | None = None) -> None:
     for name, runner in RUNNERS.items():
         rows[name] = measure(runner, args.horizon, args.warm_up, args.repeats)
         print(f"  {name}: {rows[name]['wall_seconds_all']} s", file=sys.stderr, flush=True)
-    base = rows["engine (sim.engine)"]["customers_per_second"]
+    base = rows["plain SimPy"]["customers_per_second"]
     print(
         f"\nM/M/{SERVERS}, λ = {LAM}, μ = {MU} (ρ = {LAM / (SERVERS * MU):.2f}); "
         f"horizon {args.horizon:g}, warm-up {args.warm_up:g}; best of {args.repeats}"
     )
-    engine, plain = rows["engine (sim.engine)"], rows["plain SimPy"]
-    same_path = math.isclose(engine["wait_mean"], plain["wait_mean"], rel_tol=1e-9)
-    if same_path:  # the engine's sample path is plain SimPy's, so is its interval
-        engine["wait_mean_ci95_batch_means"] = plain["wait_mean_ci95_batch_means"]
+    plain = rows["plain SimPy"]
+    shared = [name for name in RUNNERS if name != "Ciw"]
+    same_path = all(
+        math.isclose(rows[name]["wait_mean"], plain["wait_mean"], rel_tol=1e-9) for name in shared
+    )
+    if same_path:  # every sample path is plain SimPy's, so is every interval
+        for name in shared:
+            rows[name]["wait_mean_ci95_batch_means"] = plain["wait_mean_ci95_batch_means"]
     print(
-        f"{'implementation':<22}{'customers':>10}{'wall s':>9}{'cust/s':>10}{'vs engine':>11}"
+        f"{'implementation':<22}{'customers':>10}{'wall s':>9}{'cust/s':>10}{'vs SimPy':>11}"
         f"{'mean wait':>11}{'95% CI (batch means)':>22}  Erlang C {theory:.3f} inside"
     )
     for name, row in rows.items():
@@ -231,13 +285,13 @@ def main(argv: list[str] | None = None) -> None:
             f"{'yes' if row['erlang_c_inside_ci'] else 'NO'}"
         )
     print(
-        "engine and plain SimPy share random numbers: same sample path "
+        "all but Ciw share random numbers: same sample path "
         f"({'yes' if same_path else 'NO'}); each row is one long replication, its CI from "
         f"{BATCHES} batch means"
     )
     OUT.parent.mkdir(parents=True, exist_ok=True)
     summary = {
-        "engine_and_plain_simpy_same_sample_path": same_path,
+        "all_but_ciw_same_sample_path": same_path,
         "system": {"arrival_rate": LAM, "service_rate": MU, "servers": SERVERS, "seed": SEED},
         "horizon": args.horizon,
         "warm_up": args.warm_up,

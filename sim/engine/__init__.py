@@ -1,13 +1,27 @@
-"""SimPy building blocks: service nodes, time-weighted monitors and per-visit records.
+"""SimPy building blocks: resources with tallies, time-weighted monitors, per-visit records.
 
-The pieces avoid a SimPy process per customer: a node keeps its own queue and schedules each
-service completion as a timeout with a callback. That gives the same sample path as the
-idiomatic ``Resource.request`` process per customer at about half the cost
-(``benchmarks/engine.py``: ~70,000 against ~36,000 customers a second for M/M/5 at rho 0.9).
+Generator processes use :class:`Servers` (FIFO), :class:`PriorityServers` (non-pre-emptive
+priority), :class:`Caseload` (places from enrolment to discharge) and :class:`Teams` (loss
+when no team is free within a response window) and :class:`Hours` (a divisible capacity,
+such as care hours) with ``with resource.request() as req:
+yield req``, as they would ``simpy.Resource``; each keeps time-weighted tallies that ignore
+the warm-up, per-class waits, and an optional capacity K whose refusals the caller handles.
+docs/verification.md lists what each is checked against; ``benchmarks/engine.py`` times
+them against plain SimPy and Ciw.
 """
 
 from sim.engine.monitor import TimeWeighted
-from sim.engine.node import ServiceNode, Visit
 from sim.engine.records import Outcome, VisitLog
+from sim.engine.servers import Caseload, Hours, PriorityServers, Request, Servers, Teams
 
-__all__ = ["Outcome", "ServiceNode", "TimeWeighted", "Visit", "VisitLog"]
+__all__ = [
+    "Caseload",
+    "Hours",
+    "Outcome",
+    "PriorityServers",
+    "Request",
+    "Servers",
+    "Teams",
+    "TimeWeighted",
+    "VisitLog",
+]

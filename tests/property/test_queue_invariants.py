@@ -2,17 +2,23 @@
 
 Networks of 1-3 nodes with random servers, service distributions, finite capacities with
 loss or diversion, priority classes and feedback routing. Every visit is accounted for at
-every node, and a network is deterministic for its seed.
+every node, and a network is deterministic for its seed. The resource classes themselves,
+under random traces with capacities and waiting windows, keep their counts balanced and
+their limits.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Generator
 
+import simpy
 from hypothesis import given, settings
+from hypothesis import strategies as st
 from property_support import examples, queue_configs, same_metrics
 
 from sim.config.params import validate
+from sim.engine import PriorityServers, Servers
 from sim.models import MODELS
 
 
@@ -46,3 +52,71 @@ def test_a_network_is_deterministic_for_its_seed(cfg):
     _, again = _simulate(cfg)
     assert same_metrics(first.metrics, again.metrics)
     assert first.diagnostics["arrived"] == again.diagnostics["arrived"]
+
+
+# ------------------------------------------------------------- the resource classes directly
+_traces = st.lists(
+    st.tuples(
+        st.floats(min_value=0.0, max_value=5.0),  # gap since the previous arrival
+        st.floats(min_value=0.01, max_value=5.0),  # service
+        st.integers(min_value=0, max_value=2),  # class
+        st.one_of(st.none(), st.floats(min_value=0.0, max_value=3.0)),  # patience
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=examples(0.4))
+@given(
+    trace=_traces,
+    servers=st.integers(min_value=1, max_value=3),
+    extra=st.one_of(st.none(), st.integers(min_value=0, max_value=3)),
+    priority=st.booleans(),
+    until=st.floats(min_value=1.0, max_value=80.0),
+)
+def test_resource_counts_balance_and_limits_hold(trace, servers, extra, priority, until):
+    """Any arrivals, services, classes, capacities and patience on Servers or
+    PriorityServers: at every event busy ≤ c and present ≤ K; at the end arrived = released
+    + refused + timed out + present; granted waits are ≥ 0 and within each one's patience;
+    tallied time-averages lie within [0, c] and [0, K]."""
+    env = simpy.Environment()
+    capacity = None if extra is None else servers + extra
+    kind = PriorityServers if priority else Servers
+    res = kind(env, servers, capacity, classes=3)
+    outcomes: list[tuple[bool, float, float | None]] = []
+
+    def check() -> None:
+        assert 0 <= res.busy <= servers, (res.busy, servers)
+        assert res.present <= (capacity if capacity is not None else 10**9), res.present
+        assert res.waiting == res.present - res.busy, (res.waiting, res.present, res.busy)
+
+    def customer(
+        service: float, k: int, patience: float | None
+    ) -> Generator[simpy.Event, None, None]:
+        with res.request(k, window=patience) as req:
+            granted = yield req
+            check()
+            outcomes.append((bool(granted), req.wait, patience))
+            if granted:
+                yield env.timeout(service)
+        check()
+
+    def source() -> Generator[simpy.Event, None, None]:
+        for gap, service, k, patience in trace:
+            yield env.timeout(gap)
+            env.process(customer(service, k, patience))
+            check()
+
+    env.process(source())
+    env.run(until=until)
+    timed_out = sum(res.timed_out)
+    assert res.arrived_total == (
+        res.released_total + res.refused_total + timed_out + res.present
+    ), (res.arrived_total, res.released_total, res.refused_total, timed_out, res.present)
+    for granted, wait, patience in outcomes:
+        if granted:
+            assert wait >= 0 and (patience is None or wait <= patience), (wait, patience)
+    assert -1e-12 <= res.busy_mean(until) <= servers + 1e-12
+    if capacity is not None:
+        assert res.present_mean(until) <= capacity + 1e-12

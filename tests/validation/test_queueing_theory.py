@@ -31,6 +31,7 @@ from validation_support import (
     WORKERS,
     assert_theory_in_ci,
     case_seed,
+    cobham_textbook,
     composed_config,
     erlang_b_textbook,
     erlang_c_textbook,
@@ -182,6 +183,30 @@ def test_finite_capacity_matches_mmck(case: tuple):
         assert (reps["wait_mean__a"] == 0.0).all()
         del expected["wait_mean__a"]
     assert_theory_in_ci(reps, expected)
+
+
+# ------------------------------------------------------- non-pre-emptive priority (Cobham)
+PRIORITY_MIX = [0.2, 0.3, 0.5]
+PRIORITY_NODE = {
+    "a": {"arrival_rate": 1.6, "servers": 2, "service_rate": 1.0, "discipline": "priority",
+          "priority_mix": PRIORITY_MIX},
+}  # fmt: skip
+
+
+def test_priority_node_matches_cobham():
+    """A priority node (M/M/2, ρ = 0.8, three classes 20/30/50%): each class's mean wait
+    against Cobham's formula; the pooled wait, L, ρ and throughput against FIFO M/M/2
+    (priorities only reorder the queue). The model's reference table agrees with both."""
+    lam, mu, c = 1.6, 1.0, 2
+    cfg = queue_config(
+        PRIORITY_NODE, horizon=12_000.0, warm_up=300.0, replications=R,
+        seed=case_seed("priority M/M/2 three classes"),
+    )  # fmt: skip
+    waits = cobham_textbook([lam * p for p in PRIORITY_MIX], mu, c)
+    expected = per_node("a", mmc_textbook(lam, mu, c))
+    expected |= {f"wait_mean__a__p{k}": w for k, w in enumerate(waits)}
+    _assert_reference(queue_config(PRIORITY_NODE, horizon=10.0, warm_up=0.0), expected)
+    assert_theory_in_ci(replicate(cfg), expected)
 
 
 # -------------------------------------------------------------------- Jackson network

@@ -276,3 +276,59 @@ def jackson_rates(external: list[float], routing: list[list[float]]) -> np.ndarr
 def per_node(name: str, values: dict[str, float]) -> dict[str, float]:
     """``{"wait_mean": x}`` → ``{"wait_mean__<name>": x}``."""
     return {f"{stem}__{name}": v for stem, v in values.items()}
+
+
+def cobham_textbook(rates: list[float], mu: float, c: int) -> list[float]:
+    """Per-class mean waits of non-pre-emptive priority M/M/c, classes in priority order.
+
+    Cobham (1954): Wq_k = W0 / ((1 - σ_{k-1})(1 - σ_k)), with σ_k = Σ_{i≤k} λ_i / (cμ) and
+    W0 = C(c, a) / (cμ), the mean time until some server frees as seen by an arrival
+    (every class has the same exponential service, so the busy-period residual is
+    memoryless).
+    """
+    lam = sum(rates)
+    w0 = erlang_c_textbook(c, lam / mu) / (c * mu)
+    waits, sigma = [], 0.0
+    for lam_k in rates:
+        before = sigma
+        sigma += lam_k / (c * mu)
+        waits.append(w0 / ((1.0 - before) * (1.0 - sigma)))
+    return waits
+
+
+def mmc_window_textbook(lam: float, mu: float, c: int, window: float) -> dict[str, float]:
+    """M/M/c+D: FIFO, and a customer not served within ``window`` leaves (deterministic
+    patience), the queue of :class:`sim.engine.Teams`.
+
+    With deterministic patience a customer who will be lost never delays anyone, so the
+    offered wait V (the wait an arrival would have) decreases at rate 1 and jumps by an
+    Exp(cμ) amount at each arrival that finds 0 < V ≤ D, or finds all but one server busy.
+    Level crossing gives p_n ∝ a^n / n! for n < c servers busy, and the density of V
+    v(x) = λ p_{c-1} e^{-θx} on (0, D), with θ = cμ - λ, then v(D) e^{-cμ(x - D)} beyond D.
+    By PASTA an arrival is lost with probability P(V > D) = ρ p_{c-1} e^{-θD}, and a
+    customer served waits V given V ≤ D. D = 0 gives Erlang B; D → ∞ gives Erlang C.
+
+    Returns
+    -------
+    dict
+        ``loss`` (share of arrivals lost), ``wait_mean`` (mean wait of those served) and
+        ``wait_probability`` (share of those served who waited at all).
+    """
+    a, rho, theta, d = lam / mu, lam / (c * mu), c * mu - lam, window
+    q = a ** (c - 1) / math.factorial(c - 1)  # p_{c-1} before normalising
+    idle = sum(a**n / math.factorial(n) for n in range(c))
+    # ∫_0^D e^{-θx} dx and ∫_0^D x e^{-θx} dx (θ may be of either sign, or zero)
+    if abs(theta) < 1e-12:
+        mass, first = d, d * d / 2.0
+    else:
+        e = math.exp(-theta * d)
+        mass = (1.0 - e) / theta
+        first = (1.0 - e * (1.0 + theta * d)) / theta**2
+    norm = idle + lam * q * mass + rho * q * math.exp(-theta * d)
+    loss = rho * q * math.exp(-theta * d) / norm
+    served = 1.0 - loss
+    return {
+        "loss": loss,
+        "wait_mean": lam * q * first / norm / served,
+        "wait_probability": lam * q * mass / norm / served,
+    }

@@ -8,7 +8,7 @@ from collections.abc import Callable, Generator
 import numpy as np
 import simpy
 
-from sim.engine import Outcome, ServiceNode, Visit, VisitLog
+from sim.engine import Outcome, PriorityServers, Servers, VisitLog
 from sim.models.base import OutputParams, ReplicationResult, RunParams
 from sim.models.queue_network.params import NodeParams, QueueModelParams
 from sim.rng import BufferedStream, Streams
@@ -27,7 +27,7 @@ def service_sampler(node: NodeParams, stream: BufferedStream) -> Callable[[], fl
 
 
 class Network:
-    """The nodes of one replication, wired by Markov routing.
+    """The nodes of one replication, wired by Markov routing; each customer is a process.
 
     Every node draws from streams named after it (``arrivals/<node>``, ``service/<node>``,
     ``routing/<node>``, ``priority/<node>``), one purpose per stream. A customer's service
@@ -42,17 +42,15 @@ class Network:
         self.streams = Streams(run.seed, replication)
         self.log = VisitLog()
         self.index = {n.name: i for i, n in enumerate(params.nodes)}
-        self.nodes = [
-            ServiceNode(
+        self.nodes: list[Servers] = [
+            (PriorityServers if n.discipline == "priority" else Servers)(
                 self.env,
-                i,
                 n.servers,
                 n.capacity,
-                priority=n.discipline == "priority",
-                log=self.log,
                 warm_up=run.warm_up,
+                classes=len(n.priority_mix),
             )
-            for i, n in enumerate(params.nodes)
+            for n in params.nodes
         ]
         self.service = [
             service_sampler(n, self.streams.buffered(f"service/{n.name}")) for n in params.nodes
@@ -63,6 +61,9 @@ class Network:
         self.route_cum = [np.cumsum([p for _, p in n.routing]).tolist() for n in params.nodes]
         self.route_to = [[self.index[t] for t, _ in n.routing] for n in params.nodes]
         self.mix_cum = [np.cumsum(n.priority_mix).tolist() for n in params.nodes]
+        self.diverts_to = [
+            None if n.blocked_to is None else self.index[n.blocked_to] for n in params.nodes
+        ]
         self.customers = 0
 
     def _class(self, i: int) -> int:
@@ -72,49 +73,60 @@ class Network:
         u = self.priority[i].uniform()
         return next((k for k, c in enumerate(cum) if u < c), len(cum) - 1)
 
-    def enter(self, i: int, customer: int) -> None:
-        """``customer`` arrives at node ``i`` now (blocked arrivals are lost or diverted).
-
-        A blocked arrival follows the ``blocked_to`` chain until a node takes it. Diversions
-        can form a cycle (``a`` blocked to ``b`` and ``b`` to ``a``); when the chain comes
-        back to a node already tried at this instant, every node on it is full, so the
-        customer is lost at the last node tried.
-        """
-        tried = {i}
-        while True:
-            node = self.nodes[i]
-            visit = node.arrive(
-                customer, self.service[i](), priority=self._class(i), on_end=self._route
-            )
-            if visit is not None:
-                return
-            target = self.params.nodes[i].blocked_to
-            if target is None or self.index[target] in tried:
-                return
-            node.mark_diverted()
-            i = self.index[target]
-            tried.add(i)
-
-    def _route(self, visit: Visit) -> None:
-        i = self.log.node[visit.row]
+    def _next_node(self, i: int) -> int | None:
+        """Where a customer served at node ``i`` goes next (``None``: it leaves)."""
         cum = self.route_cum[i]
         if not cum:
-            return
+            return None
         u = self.routing[i].uniform()
         for k, c in enumerate(cum):
             if u < c:
-                self.enter(self.route_to[i][k], visit.customer)
+                return self.route_to[i][k]
+        return None
+
+    def journey(self, i: int, customer: int) -> Generator[simpy.Event, None, None]:
+        """One customer's path: visit node ``i``, then wherever routing sends it.
+
+        A customer refused at a full node follows the ``blocked_to`` chain at the same
+        instant until a node takes it. Diversions can form a cycle (``a`` blocked to ``b``
+        and ``b`` to ``a``); when the chain comes back to a node already tried, every node
+        on it is full, so the customer is lost at the last node tried.
+        """
+        env, log = self.env, self.log
+        tried = {i}
+        while True:
+            service = self.service[i]()
+            priority = self._class(i)
+            row = log.open(i, customer, priority, env.now)
+            with self.nodes[i].request(priority) as server:
+                if not (yield server):
+                    target = self.diverts_to[i]
+                    if target is None or target in tried:
+                        log.outcome[row] = Outcome.BLOCKED
+                        return
+                    log.outcome[row] = Outcome.DIVERTED
+                    i = target
+                    tried.add(i)
+                    continue
+                log.start[row] = env.now
+                yield env.timeout(service)
+            log.end[row] = env.now
+            log.outcome[row] = Outcome.SERVED
+            nxt = self._next_node(i)
+            if nxt is None:
                 return
+            i = nxt
+            tried = {i}
 
     def arrivals(self, i: int) -> Generator[simpy.Event, None, None]:
-        """External Poisson arrivals at node ``i``."""
+        """External Poisson arrivals at node ``i``, each starting a :meth:`journey`."""
         stream = self.streams.buffered(f"arrivals/{self.params.nodes[i].name}")
         mean_gap = 1.0 / self.params.nodes[i].arrival_rate
         env = self.env
         while True:
             yield env.timeout(stream.exponential(mean_gap))
             self.customers += 1
-            self.enter(i, self.customers)
+            env.process(self.journey(i, self.customers))
 
 
 def _node_metrics(net: Network, i: int, cols: dict[str, np.ndarray]) -> dict[str, float]:
@@ -134,8 +146,8 @@ def _node_metrics(net: Network, i: int, cols: dict[str, np.ndarray]) -> dict[str
     metrics = {
         f"wait_mean__{name}": mean(cols["start"][started] - cols["arrival"][started]),
         f"sojourn_mean__{name}": mean(cols["end"][done] - cols["arrival"][done]),
-        f"utilisation__{name}": node.busy_servers_mean(horizon) / node.servers,
-        f"number_in_system_mean__{name}": node.number_in_system_mean(horizon),
+        f"utilisation__{name}": node.utilisation(horizon),
+        f"number_in_system_mean__{name}": node.present_mean(horizon),
         f"blocking_probability__{name}": float(refused.sum() / after.sum()) if after.any() else 0.0,
         f"throughput__{name}": float(((cols["end"] >= warm) & here).sum() / span),
     }
@@ -174,10 +186,10 @@ def simulate(
     diagnostics = {
         "customers": float(net.customers),
         "visits": float(len(net.log)),
-        "arrived": float(sum(n.arrived for n in net.nodes)),
-        "departed": float(sum(n.departed for n in net.nodes)),
-        "blocked": float(sum(n.blocked for n in net.nodes)),
-        "in_system_end": float(sum(n.in_system for n in net.nodes)),
+        "arrived": float(sum(n.arrived_total for n in net.nodes)),
+        "departed": float(sum(n.released_total for n in net.nodes)),
+        "blocked": float(sum(n.refused_total for n in net.nodes)),
+        "in_system_end": float(sum(n.present for n in net.nodes)),
     }
     tables = {}
     if output.event_log:

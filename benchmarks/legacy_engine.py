@@ -1,21 +1,27 @@
-"""A service node: c servers, FIFO or priority queue, optional capacity K.
+"""A frozen copy of the engine this project had before the SimPy resource classes.
 
-Customers are not SimPy processes. :meth:`ServiceNode.arrive` either starts service at once
-or queues the visit; each service completion is a SimPy timeout carrying the visit, and one
-bound method handles every completion. Callbacks tell the owner when service starts and
-ends, so a model routes customers onward without a process per customer.
+``ServiceNode`` (callbacks, no process per customer) and the queue model's ``Network`` as
+they were at commit 8e179e4, kept only so that ``benchmarks/engine.py`` can time "before"
+and "after" in one invocation on one machine. Nothing in ``sim/`` imports this.
 """
+
+# ruff: noqa: D101, D102, D103, D105, D107
 
 from __future__ import annotations
 
 import heapq
+import math
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import Any
 
+import numpy as np
 import simpy
 
 from sim.engine.records import Outcome, VisitLog
+from sim.models.base import RunParams
+from sim.models.queue_network.params import NodeParams, QueueModelParams
+from sim.rng import BufferedStream, Streams
 
 Callback = Callable[["Visit"], None]
 
@@ -230,3 +236,106 @@ class ServiceNode:
         elif self._fifo:
             self._start(self._fifo.popleft())
         self._observe()
+
+
+def service_sampler(node: NodeParams, stream: BufferedStream) -> Callable[[], float]:
+    """A function drawing one service time for ``node`` from its own stream."""
+    mean = node.service_mean
+    if node.service_distribution == "deterministic":
+        return lambda: mean
+    if node.service_distribution == "lognormal":
+        sigma = math.sqrt(math.log1p(node.service_cv**2))
+        mu = math.log(mean) - sigma * sigma / 2
+        return lambda: math.exp(mu + sigma * stream.normal())
+    return lambda: stream.exponential(mean)
+
+
+class Network:
+    """The nodes of one replication, wired by Markov routing.
+
+    Every node draws from streams named after it (``arrivals/<node>``, ``service/<node>``,
+    ``routing/<node>``, ``priority/<node>``), one purpose per stream. A customer's service
+    time is drawn when it arrives, so the arrival and service samples of externally arriving
+    customers do not depend on how many servers there are: common random numbers.
+    """
+
+    def __init__(self, params: QueueModelParams, run: RunParams, replication: int) -> None:
+        self.params = params
+        self.run = run
+        self.env = simpy.Environment()
+        self.streams = Streams(run.seed, replication)
+        self.log = VisitLog()
+        self.index = {n.name: i for i, n in enumerate(params.nodes)}
+        self.nodes = [
+            ServiceNode(
+                self.env,
+                i,
+                n.servers,
+                n.capacity,
+                priority=n.discipline == "priority",
+                log=self.log,
+                warm_up=run.warm_up,
+            )
+            for i, n in enumerate(params.nodes)
+        ]
+        self.service = [
+            service_sampler(n, self.streams.buffered(f"service/{n.name}")) for n in params.nodes
+        ]
+        self.routing = [self.streams.buffered(f"routing/{n.name}") for n in params.nodes]
+        self.priority = [self.streams.buffered(f"priority/{n.name}") for n in params.nodes]
+        # Cumulative routing rows: one uniform picks the next node, or exit past the last.
+        self.route_cum = [np.cumsum([p for _, p in n.routing]).tolist() for n in params.nodes]
+        self.route_to = [[self.index[t] for t, _ in n.routing] for n in params.nodes]
+        self.mix_cum = [np.cumsum(n.priority_mix).tolist() for n in params.nodes]
+        self.customers = 0
+
+    def _class(self, i: int) -> int:
+        cum = self.mix_cum[i]
+        if len(cum) == 1:
+            return 0
+        u = self.priority[i].uniform()
+        return next((k for k, c in enumerate(cum) if u < c), len(cum) - 1)
+
+    def enter(self, i: int, customer: int) -> None:
+        """``customer`` arrives at node ``i`` now (blocked arrivals are lost or diverted).
+
+        A blocked arrival follows the ``blocked_to`` chain until a node takes it. Diversions
+        can form a cycle (``a`` blocked to ``b`` and ``b`` to ``a``); when the chain comes
+        back to a node already tried at this instant, every node on it is full, so the
+        customer is lost at the last node tried.
+        """
+        tried = {i}
+        while True:
+            node = self.nodes[i]
+            visit = node.arrive(
+                customer, self.service[i](), priority=self._class(i), on_end=self._route
+            )
+            if visit is not None:
+                return
+            target = self.params.nodes[i].blocked_to
+            if target is None or self.index[target] in tried:
+                return
+            node.mark_diverted()
+            i = self.index[target]
+            tried.add(i)
+
+    def _route(self, visit: Visit) -> None:
+        i = self.log.node[visit.row]
+        cum = self.route_cum[i]
+        if not cum:
+            return
+        u = self.routing[i].uniform()
+        for k, c in enumerate(cum):
+            if u < c:
+                self.enter(self.route_to[i][k], visit.customer)
+                return
+
+    def arrivals(self, i: int) -> Generator[simpy.Event, None, None]:
+        """External Poisson arrivals at node ``i``."""
+        stream = self.streams.buffered(f"arrivals/{self.params.nodes[i].name}")
+        mean_gap = 1.0 / self.params.nodes[i].arrival_rate
+        env = self.env
+        while True:
+            yield env.timeout(stream.exponential(mean_gap))
+            self.customers += 1
+            self.enter(i, self.customers)
