@@ -8,7 +8,7 @@ A basis is one of three kinds, told apart by how the text starts:
 - ``assumption`` (or ``assumption: why``; ``unverified: what it claims`` is an assumption
   too): no checked source;
 - ``calibrated (docs/calibration.md): target``: tuned so the status quo hits a target;
-- anything naming a source, ``[src:key] (grade X): what it says``, with ``key`` an entry of
+- anything naming a source, ``[src:<key>] (grade X): what it says``, with ``key`` an entry of
   docs/sources.md: cited.
 
 A basis given for a mapping covers every value inside it unless a deeper key has its own.
@@ -23,13 +23,13 @@ from typing import Any
 BASIS_KEY = "basis"
 # Keys that name or wire a group rather than set a mechanism: they need no basis.
 STRUCTURAL = frozenset({"name", "kind", "defaults", BASIS_KEY})
-# Citation syntax shared by YAML basis strings, YAML comments and prose: [src:some-key].
+# Citation syntax shared by YAML basis strings, YAML comments and prose: [src:<key>].
 CITATION = re.compile(r"\[src:([a-z0-9][a-z0-9-]*)\]")
 KINDS = ("cited", "calibrated", "assumption")
 
 
 def cited_keys(text: str) -> list[str]:
-    """Source keys cited in ``text`` as ``[src:key]``, in order of appearance."""
+    """Source keys cited in ``text`` as ``[src:<key>]``, in order of appearance."""
     return CITATION.findall(text)
 
 
@@ -37,7 +37,7 @@ def basis_kind(text: str) -> str:
     """``"cited"``, ``"calibrated"`` or ``"assumption"`` for a basis string.
 
     The first word decides: ``assumption``/``unverified`` -> assumption, ``calibrated`` ->
-    calibrated. Otherwise a text citing a source (``[src:key]``) is cited; anything else,
+    calibrated. Otherwise a text citing a source (``[src:<key>]``) is cited; anything else,
     including an empty text, is an assumption (no source means no evidence).
     """
     head = text.strip().lower()

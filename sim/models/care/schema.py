@@ -2,7 +2,8 @@
 
 The schemas are mutable (Hydra overrides need that) and only check types; values are checked
 and frozen by :mod:`sim.models.care.params`. Every field's default is a neutral placeholder:
-the real values, each with its source, live in the YAML files under ``conf/``.
+the real values live in the YAML files under ``conf/``, each with its basis in the file's
+``basis`` block (:mod:`sim.analysis.provenance`).
 """
 
 from __future__ import annotations
