@@ -102,17 +102,37 @@ def value_basis(config: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
-def basis_rows(section: Mapping[str, Any]) -> list[tuple[str, Any, str, str]]:
+def basis_rows(
+    section: Mapping[str, Any], reference: Mapping[str, Any] | None = None
+) -> list[tuple[str, Any, str, str]]:
     """Rows ``(key, value, kind, basis)`` for every value of one group's section.
 
-    The shape the report's assumptions table uses, one call per arrangement. A value with no
-    basis is shown as ``"assumption"`` with the basis ``"no basis given"``.
+    The shape of the report's assumptions table, one call per arrangement: pass the run's
+    ``lead_provider`` section, or an arrangement file read with ``yaml.safe_load`` for an area
+    that uses another arrangement. A value with no basis is an assumption with the basis
+    ``"no basis given"``.
+
+    Parameters
+    ----------
+    section
+        The group's resolved values, with its ``basis`` block.
+    reference
+        The same group as its file defines it (optional). A value that differs from the file
+        while keeping the file's basis was set for this run without a basis of its own: its
+        kind is ``"set for this run"`` and the basis says so. An override that brings its own
+        basis (as the sensitivity scenarios do) keeps that basis's kind.
     """
     bases = value_basis(section)
+    ref_values = dict(leaves(reference)) if reference is not None else {}
+    ref_bases = value_basis(reference) if reference is not None else {}
     rows = []
     for key, value in leaves(section):
         text = bases.get(key, "")
-        rows.append((key, value, basis_kind(text), text or "no basis given"))
+        kind = basis_kind(text)
+        if key in ref_values and ref_values[key] != value and ref_bases.get(key, "") == text:
+            kind = "set for this run"
+            text = f"set for this run (file value {ref_values[key]}); {text or 'no basis given'}"
+        rows.append((key, value, kind, text or "no basis given"))
     return rows
 
 

@@ -231,3 +231,21 @@ def test_the_model_never_reads_the_basis():
         if p.name != "schema.py" and re.search(r"\.basis\b|\[\"basis\"\]", p.read_text())
     ]
     assert not readers, f"model code reads basis: {readers}"
+
+
+def test_basis_rows_flag_values_set_for_this_run_without_a_basis():
+    """Against the file's values, an override without its own basis is "set for this run";
+    an override that brings its own basis keeps it; unchanged values keep the file's basis."""
+    file = {"continuity": 0.61, "loss": 0.06, "share": 0.6}
+    file["basis"] = {
+        "continuity": "[src:barker-2017] (grade B): 0.61",
+        "loss": "assumption",
+        "share": "assumption",
+    }
+    run = {"continuity": 0.51, "loss": 0.02, "share": 0.6}
+    run["basis"] = {**file["basis"], "loss": "assumption: 2% lost"}
+    rows = {key: (kind, text) for key, _value, kind, text in pv.basis_rows(run, file)}
+    assert rows["continuity"][0] == "set for this run", rows
+    assert rows["continuity"][1].startswith("set for this run (file value 0.61); [src:"), rows
+    assert rows["loss"] == ("assumption", "assumption: 2% lost"), rows
+    assert rows["share"] == ("assumption", "assumption"), rows
