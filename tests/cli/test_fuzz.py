@@ -219,6 +219,8 @@ POOLED = re.compile(r"^(place\.areas|lead_provider\.handoffs)\.[^.]+\.")
 
 def kind_of(path: str, value: Any) -> str | None:
     """The documented kind of a leaf, or ``None`` for leaves not fuzzed by value."""
+    if ".basis." in path:  # provenance text (sim.analysis.provenance), not a model value
+        return None
     for pattern, kind in KIND_PATTERNS:
         if fnmatch.fnmatchcase(path, pattern):
             return kind

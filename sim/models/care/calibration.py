@@ -1,4 +1,4 @@
-"""Calibration targets (parameters.md §6) and a runner that compares the status quo with them.
+"""Calibration targets and a runner that compares the status quo with them (docs/sources.md).
 
 Used by the slow calibration test and to write docs/calibration.md.
 """
@@ -26,38 +26,105 @@ class Target:
 
 
 TARGETS: tuple[Target, ...] = (
-    Target("1", "gp_appointments_per_1000", 5733, 7007, "6,370 ±10%", "IfG 2024 (B)"),
-    Target("1", "gp_gp_delivered_share", 0.40, 0.50, "45% ±5 pp", "RCGP Apr 2024 (B)"),
-    Target("2", "gp_same_day_share", 0.40, 0.50, "45% ±5 pp", "RCGP Apr 2024 (B)"),
-    Target("2", "gp_within_14_days_share", 0.77, 0.87, "82% ±5 pp", "RCGP Apr 2024 (B)"),
-    Target("3", "ed_attendances_per_1000", 427.5, 522.5, "475 ±10%", "NHSE 2024 (B)"),
-    Target("3", "ed_type1_attendances_per_1000", 261, 319, "290 ±10%", "RCEM (B)"),
-    Target("4", "ed_within_4h_share", 0.71, 0.77, "74% ±3 pp", "NHSE monthly (B/C)"),
-    Target("4", "ed_type1_within_4h_share", 0.55, 0.65, "60% ±5 pp", "NHSE monthly (C)"),
-    Target("5", "emergency_admissions_per_1000", 99, 121, "110 ±10%", "NHSE monthly x12 (B)"),
-    Target("6", "los_mean_days", 3.0, 6.0, "4-5 days ±1", "Little's law (B)"),
-    Target("6", "los_75plus_mean_days", 7.0, 12.0, "9-10 days ±2", "(C)"),
-    Target("7", "bed_occupancy_mean", 0.90, 0.96, "92-94% ±2 pp", "NHSE sitrep (A/B)"),
+    Target("1", "gp_appointments_per_1000", 5733, 7007, "6,370 ±10%", "unverified (IfG 2024)"),
+    Target(
+        "1", "gp_gp_delivered_share", 0.40, 0.50, "45% ±5 pp", "[src:rcgp-key-stats-2024] (grade B)"
+    ),
+    Target(
+        "2", "gp_same_day_share", 0.40, 0.50, "45% ±5 pp", "[src:rcgp-key-stats-2024] (grade B)"
+    ),
+    Target(
+        "2",
+        "gp_within_14_days_share",
+        0.77,
+        0.87,
+        "82% ±5 pp",
+        "[src:rcgp-key-stats-2024] (grade B)",
+    ),
+    Target(
+        "3",
+        "ed_attendances_per_1000",
+        427.5,
+        522.5,
+        "475 ±10%",
+        "[src:csj-busiest-year-2025] (grade B)",
+    ),
+    Target(
+        "3",
+        "ed_type1_attendances_per_1000",
+        261,
+        319,
+        "290 ±10%",
+        "[src:rcem-tracker-2025] (grade B)",
+    ),
+    Target("4", "ed_within_4h_share", 0.71, 0.77, "74% ±3 pp", "unverified (NHSE monthly)"),
+    Target("4", "ed_type1_within_4h_share", 0.55, 0.65, "60% ±5 pp", "unverified (NHSE monthly)"),
+    Target(
+        "5",
+        "emergency_admissions_per_1000",
+        99,
+        121,
+        "110 ±10%",
+        "[src:nhse-press-aug-2024] (grade B), x12",
+    ),
+    Target("6", "los_mean_days", 3.0, 6.0, "4-5 days ±1", "unverified (Little's law)"),
+    Target("6", "los_75plus_mean_days", 7.0, 12.0, "9-10 days ±2", "unverified"),
+    Target(
+        "7",
+        "bed_occupancy_mean",
+        0.90,
+        0.96,
+        "92-94% ±2 pp",
+        "[src:csj-busiest-year-2025] (grade B) beds; occupancy unverified",
+    ),
     Target(
         "8",
         "delayed_discharge_beds_per_1000",
         0.16,
         0.276,
         "0.20-0.23 ±20%",
-        "NHS Confed; NHS Providers (B)",
+        "[src:nhsconfed-sitrep-2023] (grade B)",
     ),
-    Target("9", "deaths_per_1000", 8.74, 9.87, "9.2-9.4 ±5%", "ONS 2023-24 (A)"),
-    Target("10", "death_place_hospital_share", 0.404, 0.464, "43.4% ±3 pp", "OHID 2022 (A)"),
-    Target("10", "death_place_home_share", 0.257, 0.317, "28.7% ±3 pp", "OHID 2022 (A)"),
-    Target("10", "death_place_care_home_share", 0.175, 0.235, "20.5% ±3 pp", "OHID 2022 (A)"),
-    Target("10", "death_place_hospice_share", 0.037, 0.057, "4.7% ±1 pp", "OHID 2022 (A)"),
+    Target("9", "deaths_per_1000", 8.74, 9.87, "9.2-9.4 ±5%", "[src:ons-deaths-2024] (grade A)"),
+    Target(
+        "10",
+        "death_place_hospital_share",
+        0.404,
+        0.464,
+        "43.4% ±3 pp",
+        "[src:ohid-peolc-2023] (grade A)",
+    ),
+    Target(
+        "10",
+        "death_place_home_share",
+        0.257,
+        0.317,
+        "28.7% ±3 pp",
+        "[src:ohid-peolc-2023] (grade A)",
+    ),
+    Target(
+        "10",
+        "death_place_care_home_share",
+        0.175,
+        0.235,
+        "20.5% ±3 pp",
+        "[src:ohid-peolc-2023] (grade A)",
+    ),
+    Target(
+        "10",
+        "death_place_hospice_share",
+        0.037,
+        0.057,
+        "4.7% ±1 pp",
+        "[src:ohid-peolc-2023] (grade A)",
+    ),
     Target(
         "12",
         "ltc4plus_share_of_multimorbid__q1",
         0.13,
         0.19,
         "16% ±3 pp",
-        "Health Foundation 2018 (A)",
+        "[src:stafford-2018] (grade B)",
     ),
     Target(
         "12",
@@ -65,7 +132,7 @@ TARGETS: tuple[Target, ...] = (
         0.25,
         0.31,
         "28% ±3 pp",
-        "Health Foundation 2018 (A)",
+        "[src:stafford-2018] (grade B)",
     ),
 )
 

@@ -563,7 +563,9 @@ def load_arrangement(name: str, key: str = "lead_provider") -> s.LeadProviderSch
 
     The file is read with ``yaml.safe_load`` and never composed by Hydra, so it cannot name
     code to run; ``_target_`` keys and ``${...}`` interpolations are refused outright.
-    Command-line overrides of ``lead_provider.*`` do not reach it.
+    Command-line overrides of ``lead_provider.*`` do not reach it. The file's ``basis`` block
+    (provenance, :mod:`sim.analysis.provenance`) is carried like the composed group's, and
+    never read by the model.
     """
     folder = conf_dir() / "lead_provider"
     available = sorted(p.stem for p in folder.glob("*.yaml"))

@@ -2,7 +2,8 @@
 
 The schemas are mutable (Hydra overrides need that) and only check types; values are checked
 and frozen by :mod:`sim.models.care.params`. Every field's default is a neutral placeholder:
-the real values, each with its source, live in the YAML files under ``conf/``.
+the real values live in the YAML files under ``conf/``, each with its basis in the file's
+``basis`` block (:mod:`sim.analysis.provenance`).
 """
 
 from __future__ import annotations
@@ -232,6 +233,9 @@ class CareModelConfig:
     care_home_vacancy_share: float = 0.05
     care_home_refill_days: float = 28.0
     costs: CostsConfig = field(default_factory=CostsConfig)
+    # Provenance of each value (dotted key -> basis; sim.analysis.provenance). Carried into
+    # every run's saved config for the report; the model never reads it.
+    basis: dict[str, str] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- place group
@@ -260,6 +264,7 @@ class PlaceSchema:
     areas: dict[str, AreaConfig] = field(default_factory=dict)
     capacity_overrides: dict[str, float | None] = field(default_factory=dict)
     area_arrangements: dict[str, str] = field(default_factory=dict)
+    basis: dict[str, str] = field(default_factory=dict)  # provenance only, never read by the model
 
 
 # ------------------------------------------------------------------- lead_provider group
@@ -293,3 +298,4 @@ class LeadProviderSchema:
     gp_engagement_share: float = 1.0
     continuity: float = 0.5
     gp_income_per_head_gbp: float = 0.0
+    basis: dict[str, str] = field(default_factory=dict)  # provenance only, never read by the model
