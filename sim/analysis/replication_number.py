@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.analysis.compare import HEADLINE
 from sim.config.params import Params
+from sim.models import MODELS
 from sim.models.base import ReplicationResult
 from sim.run.cache import ReplicationCache
 from sim.run.replications import replications_table, run_replications
@@ -88,7 +88,7 @@ def required_replications(
 def precision_metrics(kind: str, metrics: Sequence[str]) -> list[str]:
     """The KPIs whose precision decides the number of replications for a model ``kind``."""
     if kind == "care":
-        return [m for m in HEADLINE if m in metrics]
+        return [m for m in MODELS[kind].headline if m in metrics]
     return [m for m in metrics if m.startswith(QUEUE_PREFIXES)]
 
 
