@@ -573,6 +573,7 @@ figcaption{color:#555;font-size:.95rem}.note{color:#8a4b00;background:#fff6e5;pa
 border-left:4px solid #e69f00}.bad{color:#8b0000;background:#fdecea;padding:4px 10px;
 border-left:4px solid #b00020}.ok{color:#1b5e20;background:#eef7ee;padding:4px 10px;
 border-left:4px solid #1b7837}.warnings p{margin:.15em 0}
+ul.pins{margin:.1em 0;padding-left:1.4em;columns:2}ul.pins li{margin:0}
 .kind-assumption{color:#b00020;font-weight:600}
 .kind-cited{color:#1b7837}.kind-calibrated{color:#0072b2}.kind-set{color:#6a3d9a}
 .sig{font-weight:700}.pin{color:#8a4b00;font-size:.85rem}
@@ -679,20 +680,18 @@ def verdict_html(ctx: Context) -> str:
     by_service: dict[str, list[Pinned]] = {}
     for p in ctx.pinned:
         by_service.setdefault(p.service, []).append(p)
-    for service, items in by_service.items():
-        who = ", ".join(
-            f"{labels.scenario_label(p.scenario)} ({p.share:.0%} of days)" for p in items
-        )
-        limited = sorted({labels.metric_info(m).short_label for p in items for m in p.constrains
-                          if m in ctx.headline})  # fmt: skip
-        tail = (
-            f"; differences in the {len(limited)} headline measures marked ⚠ reflect its "
-            "capacity, not the arrangement"
-            if limited
-            else ""
+    if by_service:
+        lines = "".join(
+            f"<li><b>{_e(service)}</b>: "
+            + _e(", ".join(f"{labels.scenario_label(p.scenario)} {p.share:.0%}" for p in items))
+            + "</li>"
+            for service, items in by_service.items()
         )
         parts.append(
-            f"<p class='note'><b>{_e(service)} full</b> on most days: {_e(who)}{_e(tail)}.</p>"
+            "<div class='note'>Services full on most measured days (share of days at "
+            f"capacity):<ul class='pins'>{lines}</ul>Differences in the measures marked ⚠ "
+            "flow through them, so they reflect those capacities, not only the arrangements."
+            "</div>"
         )
     missing = [r.name for r in ctx.runs if not ctx.warnings.get(r.name)]
     cautions = sorted(
