@@ -207,7 +207,8 @@ def test_verdicts_and_full_services_are_on_the_first_screen(tmp_path, sweep_dir)
     table_at = text.index("<h2>Headline comparison</h2>")
     first = text[:table_at]
     assert "Not meaningful — Federation-led" in first, first[-1500:]
-    assert "End-of-life places full" in first and "Trust-led (100% of days)" in first
+    assert "Services full on most measured days" in first
+    assert "<b>End-of-life places</b>: Trust-led 100%" in first, first[-1500:]
     row = text[text.index("Deaths at home", table_at) :].split("</tr>")[0]
     assert "⚠ end-of-life places full in 1 of 4" in row, row
     assert "⚠" in row.split("Trust-led")[0] or row.count("⚠") >= 2, row
