@@ -62,6 +62,7 @@ MODELS: dict[str, ModelSpec] = {
         reference=_lazy("sim.models.queue_network.theory", "theory_table"),
         headline_prefixes=("wait_mean__", "sojourn_mean__"),
         checks=_lazy("sim.models.queue_network.checks", "stability_warnings"),
+        figures=("forest", "dashboard"),
     ),
     "care": ModelSpec(
         kind="care",
@@ -84,5 +85,17 @@ MODELS: dict[str, ModelSpec] = {
         ),
         baseline="status_quo",
         capacity=_CARE_CAPACITY,
+        figures=(
+            "forest",
+            "dashboard",
+            "areas",
+            "hospital_pressure",
+            "gp_access",
+            "end_of_life",
+            "equity",
+            "money",
+            "tornado",
+            "flows",
+        ),  # fmt: skip
     ),
 }

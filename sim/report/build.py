@@ -274,7 +274,7 @@ class Context:
         """The baseline in plain words, as it reads after "Difference from"."""
         phrase = labels.baseline_phrase(self.baseline)
         crossed = len(self.baseline_names) > 1
-        return f"{phrase} (in the same stratum)" if crossed else phrase
+        return f"{phrase} (with the same other settings)" if crossed else phrase
 
     @property
     def order(self) -> list[str]:
@@ -536,7 +536,10 @@ def build_figures(
     show = sys.stderr.isatty() if progress is None else progress
     out = ctx.figures_dir
     results = []
-    specs = figure_specs(ctx)
+    # The model's own list (ModelSpec.figures) says which of the report's figures apply.
+    spec = MODELS.get(compare.model_kind(ctx.runs) or "")
+    wanted = set(spec.figures) if spec is not None and spec.figures else None
+    specs = [s for s in figure_specs(ctx) if wanted is None or s[0] in wanted]
     bar = tqdm(specs, desc="report figures", unit="fig", disable=not show, leave=False)
     for key, title, caption, build in bar:
         bar.set_postfix_str(key)

@@ -287,3 +287,29 @@ def test_svg_on_request(tmp_path):
     pngs = {p.stem for p in (run / "figures").glob("*.png")}
     svgs = {p.stem for p in (run / "figures").glob("*.svg")}
     assert pngs and pngs == svgs, (pngs, svgs)
+
+
+def test_crossed_sweep_names_one_baseline_at_matching_settings(tmp_path):
+    """Arrangement x budget: every difference is from the status quo at the same budget, and
+    the report says so once, instead of naming one budget's status quo as the baseline."""
+    import yaml
+
+    root = tmp_path / "s"
+    job = 0
+    for arr in ("status_quo", "trust_led"):
+        for env in ("envelope_80pct", "envelope_120pct"):
+            write_run(root / str(job), arr, with_timeseries=False)
+            (root / str(job) / ".hydra" / "overrides.yaml").write_text(
+                yaml.safe_dump([f"lead_provider={arr}", f"+budget={env}"]), encoding="utf-8"
+            )
+            job += 1
+    ctx = report.load(root)
+    assert ctx.baseline == "status_quo"
+    assert len(ctx.baseline_names) == 2, ctx.baseline_names
+    text = report.render_html(ctx, [])
+    assert "differences from status quo (with the same other settings)" in text
+    froms = {m.group(1).strip() for m in DIFF_FROM.finditer(text)}
+    assert all(f.startswith("status quo") for f in froms), froms
+    assert (
+        "envelope_80pct" not in text.split("<h2>Headline comparison</h2>")[0].split("<h1>")[1][:200]
+    )
