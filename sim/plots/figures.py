@@ -138,7 +138,9 @@ def forest(
     names = [n for n in scenarios_of(table, baseline) if n != baseline]
     palette = palette_for(table, colours)
     nrows, ncols = _grid(len(shown))
-    fig, axes = new_figure(nrows, ncols, sharey=True, squeeze=False)
+    # One row of panels on a full 16:9 canvas stretches the rows apart; halve its height.
+    size = {"figsize": (16.0, 5.5)} if nrows == 1 else {}
+    fig, axes = new_figure(nrows, ncols, sharey=True, squeeze=False, **size)
     y = np.arange(len(names))[::-1]
     for ax, metric in zip(axes.flat, shown, strict=False):
         info = labels.metric_info(metric)

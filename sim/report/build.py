@@ -269,10 +269,27 @@ class Context:
             return [r.name for r in self.runs if r.name in named]
         return [r.name for r in compare.baseline_runs(self.runs, self.baseline)]
 
+    def uses(self, group: str) -> bool:
+        """True when the model reads config group ``group`` (``place``, ``lead_provider``).
+
+        A resolved config carries every default group, read or not; the model's registry
+        entry says which it reads. Unknown models: when any run has the group.
+        """
+        spec = MODELS.get(compare.model_kind(self.runs) or "")
+        if spec is not None:
+            return group in spec.groups
+        return any(isinstance(r.config.get(group), dict) for r in self.runs)
+
+    @property
+    def baseline_run(self) -> str:
+        """The one baseline scenario's name, or the baseline token in a crossed sweep."""
+        names = self.baseline_names
+        return names[0] if len(names) == 1 else self.baseline
+
     @property
     def baseline_label(self) -> str:
         """The baseline in plain words, as it reads after "Difference from"."""
-        phrase = labels.baseline_phrase(self.baseline)
+        phrase = labels.baseline_phrase(self.baseline_run)
         crossed = len(self.baseline_names) > 1
         return f"{phrase} (with the same other settings)" if crossed else phrase
 
@@ -417,7 +434,7 @@ def figure_specs(ctx: Context) -> list[tuple[str, str, str, Callable[[], Figure]
         if "assumption" not in c.columns:
             raise MissingDataError("not an assumption-sensitivity sweep (no 'assumption' column)")
         rest = [n for n in ctx.order if n not in ctx.baseline_names]
-        return tornado.tornado(c, scenario=rest[0] if rest else None, baseline=ctx.baseline)
+        return tornado.tornado(c, scenario=rest[0] if rest else None, baseline=ctx.baseline_run)
 
     def flow_grid() -> Figure:
         panels, notes = {}, []
@@ -439,7 +456,9 @@ def figure_specs(ctx: Context) -> list[tuple[str, str, str, Callable[[], Figure]
         return flows.sankey_grid(panels, title="Urgent care flows", note_text=note)
 
     def forest() -> Figure:
-        return figures.forest(c, metrics=ctx.headline, baseline=ctx.baseline, colours=ctx.palette)
+        return figures.forest(
+            c, metrics=ctx.headline, baseline=ctx.baseline_run, colours=ctx.palette
+        )
 
     return [
         (
@@ -636,7 +655,7 @@ def describe(ctx: Context) -> str:
     """What was run and what it is compared with, in one paragraph."""
     r = ctx.runs[0]
     cfg, man = r.config, r.manifest
-    place = cfg.get("place", {}) if isinstance(cfg.get("place"), dict) else {}
+    place = cfg.get("place") if ctx.uses("place") and isinstance(cfg.get("place"), dict) else {}
     areas = place.get("areas", {}) if isinstance(place.get("areas"), dict) else {}
     pop = sum(float(a.get("population", 0)) for a in areas.values() if isinstance(a, dict))
     where = f" for a place of {pop:,.0f} people ({place.get('name', '')})" if pop else ""
@@ -823,6 +842,8 @@ def _kind_class(kind: str) -> str:
 
 def assumptions_html(ctx: Context) -> str:
     """One table of the values that differ between arrangements; every full table folded."""
+    if not ctx.uses("lead_provider"):
+        return "<p>This model has no lead-provider arrangement.</p>"
     tables = {}
     for name in ctx.order:
         run = next(r for r in ctx.runs if r.name == name)
@@ -1009,14 +1030,19 @@ def render_html(ctx: Context, results: Sequence[FigureResult]) -> str:
         '<p class="note">Lead-provider effects in this model are <b>assumptions, not '
         "findings</b>: there is no head-to-head evidence yet. "
         "<a href='#assumptions'>Assumptions</a> lists each value's basis.</p>"
-        if any(isinstance(r.config.get("lead_provider"), dict) for r in ctx.runs)
+        if ctx.uses("lead_provider")
         else ""
     )
     legend = (
         "<p><small>Each cell: the difference from "
         f"{_e(ctx.baseline_label)}: <b>bold</b> when clear (its 95% CI excludes zero and it "
-        "shows at this precision), plain when it could be chance; its 95% CI; the level. "
-        "⚠: the measure flows through a service that was full on most days.</small></p>"
+        "shows at this precision), plain when it could be chance; its 95% CI; the level."
+        + (
+            " ⚠: the measure flows through a service that was full on most days."
+            if ctx.pinned
+            else ""
+        )
+        + "</small></p>"
         if ctx.sweep
         else ""
     )
