@@ -259,8 +259,8 @@ def sankey_grid(
     for ax in axes.flat[n:]:
         ax.set_axis_off()
     if note_text:
-        fig.text(0.01, 0.005, note_text, ha="left", va="bottom", fontsize=FONT["small"],
-                 color="#555555")  # fmt: skip
+        # supxlabel, not free text: constrained layout keeps room for it below the panels.
+        fig.supxlabel(note_text, fontsize=FONT["small"], color="#555555")
     fig.suptitle(f"{title} ({unit})")
     return fig
 

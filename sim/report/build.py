@@ -56,6 +56,8 @@ from sim.plots.style import order_scenarios, scenario_palette
 TIMESERIES_COLUMNS = ("beds_occupied", "bed_capacity", "delayed_discharge_beds")
 FLOW_EVENTS = ("discharge", *flows.ONWARD_EVENTS)
 MAX_FLOW_PANELS = 4
+# Figures whose absence is normal (a place with one area): skipped without a note.
+QUIET_SKIPS = ("areas",)
 
 
 # --------------------------------------------------------------------------- loading
@@ -596,6 +598,7 @@ border-left:4px solid #e69f00}.bad{color:#8b0000;background:#fdecea;padding:4px 
 border-left:4px solid #b00020}.ok{color:#1b5e20;background:#eef7ee;padding:4px 10px;
 border-left:4px solid #1b7837}.warnings p{margin:.15em 0}
 ul.pins{margin:.1em 0;padding-left:1.4em;columns:2}ul.pins li{margin:0}
+table.differ td:first-child{min-width:18em}table.differ td{overflow-wrap:anywhere}
 .kind-assumption{color:#b00020;font-weight:600}
 .kind-cited{color:#1b7837}.kind-calibrated{color:#0072b2}.kind-set{color:#6a3d9a}
 .sig{font-weight:700}.pin{color:#8a4b00;font-size:.85rem}
@@ -824,7 +827,8 @@ def figures_html(results: Sequence[FigureResult], skip: Sequence[str] = ()) -> s
         if r.key in skip:
             continue
         if r.png is None:
-            parts.append(f'<p class="note">{_e(r.title)}: skipped — {_e(r.skipped)}.</p>')
+            if r.key not in QUIET_SKIPS:
+                parts.append(f'<p class="note">{_e(r.title)}: skipped — {_e(r.skipped)}.</p>')
             continue
         files = f"{r.png.parent.name}/{r.png.name}" + (
             f", {r.png.parent.name}/{r.svg.name}" if r.svg is not None else ""
@@ -868,13 +872,12 @@ def assumptions_html(ctx: Context) -> str:
                 continue
             kind = str(t.at[k, "kind"])
             cells.append(
-                f"<td class='num'>{_e(_plain(t.at[k, 'value']))} "
+                f"<td>{_e(_plain(t.at[k, 'value']))} "
                 f"<small class='{_kind_class(kind)}' title='{_e(t.at[k, 'basis'])}'>"
                 f"{_e(kind)}</small></td>"
             )
         rows.append(
-            f"<tr><td>{_e(labels.assumption_label(k))}<br><small><code>{_e(k)}</code></small>"
-            f"</td>{''.join(cells)}</tr>"
+            f"<tr><td title='{_e(k)}'>{_e(labels.assumption_label(k))}</td>{''.join(cells)}</tr>"
         )
     counts = "; ".join(
         f"{labels.scenario_label(n)} {int((t['kind'] == 'assumption').sum())} of {len(t)}"
@@ -900,7 +903,7 @@ def assumptions_html(ctx: Context) -> str:
             f"basis</summary><table><tr><th>Mechanism</th><th>Value</th><th>Kind</th>"
             f"<th>Basis</th></tr>{body}</table></details>"
         )
-    table = f"<table>{head}{''.join(rows)}</table>" if differ else same
+    table = f"<table class='differ'>{head}{''.join(rows)}</table>" if differ else same
     return intro + table + "".join(full)
 
 
