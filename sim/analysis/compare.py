@@ -1,10 +1,15 @@
 """Paired comparison of a sweep's scenarios against a baseline, under common random numbers.
 
-    python -m sim.analysis.compare <sweep_dir> [--baseline status_quo]
+    python -m sim.analysis.compare <sweep_dir> [--baseline NAME]
 
 writes ``comparison.csv`` into the sweep directory and prints the headline KPIs. It runs
 after every sweep (the sweep-end callback) and by hand on a partial or failed sweep: jobs
 that finished are compared, and the ones that did not are named.
+
+The baseline is declared once per experiment (``analysis.baseline`` in the jobs' saved
+config; null means the model's default, :attr:`sim.models.base.ModelSpec.baseline`; a sweep
+with neither compares against its first job). ``--baseline X`` for any other X writes
+``comparison_vs_X.csv`` beside it and never overwrites ``comparison.csv``.
 
 Replication ``r`` of every scenario draws from the same named streams ``(seed, r, name)``,
 so scenario and baseline values in one replication are positively correlated and the paired
@@ -15,7 +20,9 @@ means. ``variance_reduction`` reports how much smaller: ``1 - Var(d) / (Var(x) +
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,20 +35,9 @@ from scipy import stats
 from sim.analysis.results import RunData, is_sweep, job_dirs, load_run, name_scenarios, read_yaml
 from sim.analysis.stats import t_interval
 from sim.io import write_csv
+from sim.models import MODELS
 
-DEFAULT_BASELINE = "status_quo"
-
-# The KPIs a planner asks about first; the terminal shows these, the CSV holds every KPI.
-HEADLINE: tuple[str, ...] = (
-    "emergency_admissions_per_1000",
-    "bed_occupancy_mean",
-    "delayed_discharge_bed_days_per_1000",
-    "gp_routine_wait_mean_days",
-    "gp_continuity_upc",
-    "death_place_home_share",
-    "emergency_admissions_ratio_q5_q1",
-    "cost_per_capita",
-)
+COMPARISON_FILE = "comparison.csv"
 
 COLUMNS = [
     "scenario",
@@ -165,7 +161,6 @@ def expected_jobs(sweep_dir: Path) -> list[list[str]]:
     saved = read_yaml(Path(sweep_dir) / "multirun.yaml")
     if not isinstance(saved, dict):
         return []
-    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     hydra_cfg = saved.get("hydra", {})
@@ -174,10 +169,20 @@ def expected_jobs(sweep_dir: Path) -> list[list[str]]:
     texts = [f"{k}={v}" for k, v in params.items()] + [str(t) for t in task]
     try:
         parsed = OverridesParser.create().parse_overrides(texts)
-        (batch,) = BasicSweeper.split_arguments(parsed, None)
     except Exception:  # a sweep Hydra itself could not expand never ran any job
         return []
-    return batch
+    # The basic sweeper's expansion, with public API only: one list of choices per key (a
+    # later override of a key replaces an earlier one), in order, then their product.
+    choices: dict[str, list[str]] = {}
+    for override in parsed:
+        key = override.get_key_element()
+        if override.is_discrete_sweep():
+            choices[key] = [f"{key}={v}" for v in override.sweep_string_iterator()]
+        elif override.is_sweep_override():
+            return []  # ranges and intervals: not a sweep the basic sweeper runs
+        else:
+            choices[key] = [f"{key}={override.get_value_element_as_str()}"]
+    return [list(job) for job in itertools.product(*choices.values())]
 
 
 @dataclass
@@ -239,20 +244,72 @@ def _baseline_for(run: RunData, candidates: list[RunData], token: str) -> RunDat
     return candidates[0] if len(candidates) == 1 else None
 
 
-def choose_baseline(runs: Sequence[RunData], requested: str | None) -> str:
+def model_kind(runs: Sequence[RunData]) -> str | None:
+    """The model kind the runs were made with (from the saved config or the manifest)."""
+    for r in runs:
+        model = r.config.get("model")
+        kind = model.get("kind") if isinstance(model, dict) else None
+        kind = kind or r.manifest.get("model")
+        if kind:
+            return str(kind)
+    return None
+
+
+def declared_baseline(runs: Sequence[RunData]) -> str | None:
+    """The baseline the experiment declared: ``analysis.baseline``, else the model's default.
+
+    Read from the first job's saved config (every job of a sweep shares it). ``None`` when
+    neither names one, e.g. a model without a natural baseline.
+    """
+    for r in runs:
+        analysis = r.config.get("analysis")
+        if isinstance(analysis, dict) and analysis.get("baseline") is not None:
+            return str(analysis["baseline"])
+    spec = MODELS.get(model_kind(runs) or "")
+    return spec.baseline if spec is not None else None
+
+
+def _matches(run: RunData, token: str) -> bool:
+    return run.name == token or token in run.override_values.values()
+
+
+def choose_baseline(runs: Sequence[RunData], requested: str | None = None) -> str:
     """The baseline override value or scenario name.
 
-    ``requested`` when given; otherwise ``status_quo`` when some job has it, else the first
-    value of the sweep's first job (experiments list their baseline first).
+    ``requested`` when given; otherwise the declared baseline (:func:`declared_baseline`)
+    when some job has it, else the first value of the sweep's first job (experiments list
+    their baseline first).
     """
     if requested:
         return requested
-    values = {v for r in runs for v in r.override_values.values()} | {r.name for r in runs}
-    if DEFAULT_BASELINE in values:
-        return DEFAULT_BASELINE
+    declared = declared_baseline(runs)
+    if declared is not None and any(_matches(r, declared) for r in runs):
+        return declared
     first = runs[0].override_values
     swept = [k for k, v in first.items() if any(r.override_values.get(k) != v for r in runs)]
     return first[swept[0]] if swept else runs[0].name
+
+
+def baseline_runs(runs: Sequence[RunData], token: str) -> list[RunData]:
+    """The runs that are the baseline (one, or one per stratum of a crossed sweep)."""
+    return [r for r in runs if _matches(r, token)]
+
+
+def comparison_file(runs: Sequence[RunData], baseline: str | None) -> str:
+    """``comparison.csv`` for the declared baseline, ``comparison_vs_<X>.csv`` for any other.
+
+    A comparison against a baseline the experiment did not declare never replaces the
+    experiment's own table.
+    """
+    default = choose_baseline(runs, None)
+    if not baseline or baseline == default:
+        return COMPARISON_FILE
+    return f"comparison_vs_{file_token(baseline)}.csv"
+
+
+def file_token(name: str) -> str:
+    """A file-name-safe form of a baseline name (``trust_led`` stays ``trust_led``)."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "baseline"
 
 
 def compare(sweep: Sweep, baseline: str | None = None, level: float = 0.95) -> pd.DataFrame:
@@ -263,7 +320,8 @@ def compare(sweep: Sweep, baseline: str | None = None, level: float = 0.95) -> p
     sweep
         From :func:`load_sweep`.
     baseline
-        Override value (``status_quo``, ``base``...) or scenario name of the baseline.
+        Override value (``status_quo``, ``base``...) or scenario name of the baseline;
+        ``None`` for the declared one (:func:`choose_baseline`).
     level
         Confidence level of every interval.
 
@@ -278,7 +336,7 @@ def compare(sweep: Sweep, baseline: str | None = None, level: float = 0.95) -> p
         When no finished job matches the baseline.
     """
     token = choose_baseline(sweep.runs, baseline)
-    candidates = [r for r in sweep.runs if r.name == token or token in r.override_values.values()]
+    candidates = baseline_runs(sweep.runs, token)
     if not candidates:
         names = ", ".join(r.name for r in sweep.runs)
         raise CompareError(f"baseline = {token}: no finished job matches (finished: {names})")
@@ -333,9 +391,17 @@ def _fmt(x: float) -> str:
     return f"{x:+.3g}" if abs(x) < 1e5 else f"{x:+,.0f}"
 
 
-def headline_lines(table: pd.DataFrame, metrics: Sequence[str] = HEADLINE) -> list[str]:
-    """A short terminal table: each headline KPI's paired difference per scenario."""
+def headline_lines(table: pd.DataFrame, metrics: Sequence[str] | None = None) -> list[str]:
+    """A short terminal table: each headline KPI's paired difference per scenario.
+
+    ``metrics`` defaults to the model's headline KPIs (:attr:`ModelSpec.headline`) among the
+    table's metrics, for whichever model the table holds.
+    """
     others = table[table["scenario"] != table["baseline"]]
+    if metrics is None:
+        names = list(dict.fromkeys(others["metric"]))
+        found = [spec.headline_metrics(names) for spec in MODELS.values()]
+        metrics = max(found, key=len) if found else []
     present = [m for m in metrics if m in set(others["metric"])]
     if others.empty or not present:
         return []
@@ -349,17 +415,20 @@ def headline_lines(table: pd.DataFrame, metrics: Sequence[str] = HEADLINE) -> li
             r = g.loc[m]
             ci = f"[{_fmt(r.diff_ci_low)}, {_fmt(r.diff_ci_high)}]"
             star = "*" if bool(r.significant) else " "
-            vr = r.variance_reduction
-            crn = f"CRN variance reduction {vr:.0%}" if pd.notna(vr) else ""
-            lines.append(f"  {m:<{width}}  {_fmt(r.diff_mean):>9} {ci:>22} {star}  {crn}")
+            lines.append(f"  {m:<{width}}  {_fmt(r.diff_mean):>9} {ci:>22} {star}")
     return lines
 
 
 def write_comparison(sweep_dir: Path, baseline: str | None = None) -> tuple[Path, Sweep]:
-    """Compare a sweep and write ``comparison.csv`` atomically; return its path and the sweep."""
+    """Compare a sweep and write its table atomically; return its path and the sweep.
+
+    The declared baseline's table is ``comparison.csv``; any other baseline's is
+    ``comparison_vs_<baseline>.csv`` (:func:`comparison_file`).
+    """
     sweep = load_sweep(sweep_dir)
     table = compare(sweep, baseline)
-    return write_csv(Path(sweep_dir) / "comparison.csv", table), sweep
+    target = Path(sweep_dir) / comparison_file(sweep.runs, baseline)
+    return write_csv(target, table), sweep
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -371,8 +440,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--baseline",
         default=None,
-        help="override value or scenario name of the baseline (default: status_quo if "
-        "present, else the sweep's first value)",
+        help="override value or scenario name of the baseline (default: the experiment's "
+        "analysis.baseline, else the model's default, else the sweep's first value); another "
+        "baseline is written to comparison_vs_<NAME>.csv",
     )
     args = parser.parse_args(argv)
     try:

@@ -15,6 +15,7 @@ import pandas as pd
 import yaml
 
 from sim import io
+from sim.analysis import provenance
 
 ITEMS = ("1.2", "1.3", "3.3", "4.1", "4.2", "4.3", "5.1", "5.2", "5.3", "5.4", "6.1")
 
@@ -84,7 +85,12 @@ def render(run_dir: Path, resolved: dict[str, Any] | None = None) -> str:
             + ", ".join(short.get("series", pd.Series(dtype=str)).astype(str))
         )
     measured = float(run.get("horizon", 0)) - float(run.get("warm_up", 0))
-    params = "\n".join(f"| `{k}` | `{v}` |" for k, v in _flatten(config))
+    bases = provenance.value_basis(config)
+    params = "\n".join(
+        f"| `{k}` | `{v}` | {bases.get(k, '')} |"
+        for k, v in _flatten(config)
+        if ".basis." not in f".{k}."
+    )
     kpis = ", ".join(f"`{m}`" for m in summary["metric"].head(40))
     more = f" (and {len(summary) - 40} more)" if len(summary) > 40 else ""
     return f"""# STRESS-DES: run-specific items
@@ -100,10 +106,11 @@ model-wide items are in the project's `docs/stress_des.md`.
 Model `{manifest.get("model")}` with overrides: {", ".join(f"`{o}`" for o in overrides) or "none"}.
 
 ## 3.3 Input parameters
-Every resolved input, as run:
+Every resolved input, as run, with its basis where the config gives one (a
+`docs/sources.md` key and evidence grade, "calibrated" or "assumption"):
 
-| key | value |
-|---|---|
+| key | value | basis |
+|---|---|---|
 {params}
 
 ## 4.1 Initialisation

@@ -48,6 +48,8 @@ BATCH = 5
 WELCH_HALF_WIDTH = 3
 # Fewer batches than this after truncation cannot support a variance estimate.
 MIN_KEPT_BATCHES = 5
+# Fewer time units than this after the warm-up is no measured period at all.
+MIN_MEASURED = 1.0
 TIME_COLUMNS = ("time_days", "time")
 NON_SERIES = ("replication",)
 # Level series that are queues: when one of these grows through the measured period the
@@ -339,12 +341,16 @@ def warm_up_warnings(analysis: pd.DataFrame) -> list[RunWarning]:
 
 
 def saturation_warnings(
-    table: pd.DataFrame, warm_up: float, scenario: str = "run"
+    table: pd.DataFrame, warm_up: float, scenario: str = "run", links: Sequence[Any] = ()
 ) -> list[RunWarning]:
-    """Occupancies pinned at capacity and queues growing through the measured period.
+    """Services pinned at capacity and queues growing through the measured period.
 
     A series ``x`` is compared with its capacity column: ``<x>_capacity`` or, for a name
-    ``<unit>s_occupied``, ``<unit>_capacity`` (``beds_occupied`` / ``bed_capacity``).
+    ``<unit>s_occupied``, ``<unit>_capacity`` (``beds_occupied`` / ``bed_capacity``), or the
+    one a declared :class:`~sim.models.base.CapacityLink` names. A declared service carries
+    its plain name and the KPIs it limits into the record (``details["service"]``,
+    ``details["constrains"]``); a rationed one (``queue=False``) is a caution however often
+    it is full, since its demand goes elsewhere rather than queueing without end.
     Queue series (names matching :data:`QUEUE_SERIES`) are tested for a monotone rise.
     """
     tcol = time_column(table)
@@ -352,29 +358,48 @@ def saturation_warnings(
     out: list[RunWarning] = []
     if post.empty:
         return out
+    declared = {link.level: link for link in links if link.capacity in table.columns}
     # Every column with a capacity, constant ones included: a level that never leaves its
     # capacity is the most saturated case, though it has no transient for MSER to find.
     for name in table.columns:
-        cap = _capacity_column(table, name)
+        link = declared.get(name)
+        cap = link.capacity if link is not None else _capacity_column(table, name)
         if cap is None or name == cap:
             continue
         capacity = post[cap].to_numpy(dtype=float)
         level = post[name].to_numpy(dtype=float)
-        valid = capacity > 0
+        valid = (capacity > 0) & np.isfinite(capacity)
         if not valid.any():
             continue
         share = float(np.mean(level[valid] >= (1 - PINNED_WITHIN) * capacity[valid]))
         if share < PINNED_CAUTION:
             continue
-        severity = INVALID if share >= PINNED_INVALID else CAUTION
+        queue = link is None or link.queue
+        severity = INVALID if queue and share >= PINNED_INVALID else CAUTION
+        details: dict[str, Any] = {
+            "share_of_days_at_capacity": round(share, 4),
+            "capacity_column": cap,
+            "capacity": float(np.median(capacity[valid])),
+        }
+        if link is not None:
+            details |= {"service": link.service, "constrains": list(link.constrains)}
+        what = f"{link.service} ({name})" if link is not None else name
+        if queue:
+            tail = (
+                "demand exceeds capacity, so the queue behind it"
+                + (" has no steady state" if severity == INVALID else " is often long")
+                + " and KPIs reflect the capacity, not the need"
+            )
+        else:
+            tail = (
+                "demand beyond its places goes elsewhere, so the KPIs it limits reflect its "
+                "capacity, not the arrangement"
+            )
         out.append(
             RunWarning(
                 "capacity_saturated", severity, scenario, name,
-                f"{name} is at capacity ({cap}) on {share:.0%} of measured days: demand "
-                "exceeds capacity, so the queue behind it"
-                + (" has no steady state" if severity == INVALID else " is often long")
-                + " and KPIs reflect the capacity, not the need",
-                {"share_of_days_at_capacity": round(share, 4), "capacity_column": cap},
+                f"{what} is at capacity ({cap}) on {share:.0%} of measured days: {tail}",
+                details,
             )
         )  # fmt: skip
     means = mean_series(post)
@@ -426,41 +451,60 @@ def _growth(y: np.ndarray) -> dict[str, float] | None:
     }
 
 
-def stability_warnings(kind: str, model: Any, scenario: str = "run") -> list[RunWarning]:
-    """Nodes whose traffic intensity rho = lambda / (c mu) is at least 1 with unlimited room.
+def measured_period_warnings(
+    horizon: float | None,
+    warm_up: float,
+    timeseries: pd.DataFrame | None = None,
+    scenario: str = "run",
+) -> list[RunWarning]:
+    """A measured period too short for any mean to mean anything (issue 15, item 6).
 
-    Only the queueing-network model has nodes with known rates; for the care model the
-    data checks (:func:`saturation_warnings`) stand in.
+    Invalid when less than :data:`MIN_MEASURED` time units follow the warm-up, or when the
+    daily series after warm-up give fewer than :data:`MIN_KEPT_BATCHES` MSER batches.
+
+    Parameters
+    ----------
+    horizon
+        The run's length (``None`` when unknown: the series' length is used).
+    warm_up
+        The configured warm-up.
+    timeseries
+        The run's daily series, if it wrote any.
+    scenario
+        Label for the records.
     """
-    if kind != "queue":
+    measured = None if horizon is None else float(horizon) - float(warm_up)
+    batches = None
+    if timeseries is not None and not timeseries.empty:
+        tcol = time_column(timeseries)
+        steps = int(timeseries.loc[timeseries[tcol] >= warm_up, tcol].nunique())
+        batches = steps // BATCH
+    short_time = measured is not None and measured < MIN_MEASURED
+    few_batches = batches is not None and batches < MIN_KEPT_BATCHES
+    if not (short_time or few_batches):
         return []
-    from sim.analysis import theory
+    what = (
+        f"only {measured:g} time units follow the warm-up"
+        if short_time
+        else f"the measured period holds {batches} MSER batches of {BATCH} steps "
+        f"(fewer than {MIN_KEPT_BATCHES})"
+    )
+    return [
+        RunWarning(
+            "measured_period_too_short", INVALID, scenario, "run",
+            f"{what}: too short for a mean or a confidence interval to mean anything; "
+            "lengthen run.horizon or shorten run.warm_up",
+            {"measured": measured, "batches": batches, "warm_up": float(warm_up)},
+        )
+    ]  # fmt: skip
 
-    nodes = list(model.nodes)
-    index = {n.name: i for i, n in enumerate(nodes)}
-    routing = np.zeros((len(nodes), len(nodes)))
-    for i, node in enumerate(nodes):
-        for target, p in node.routing:
-            routing[i, index[target]] = p
-    try:
-        lam = theory.traffic_equations(np.array([n.arrival_rate for n in nodes]), routing)
-    except np.linalg.LinAlgError:
-        return []
-    out = []
-    for node, lam_i in zip(nodes, lam, strict=True):
-        rho = float(lam_i) / (node.servers * node.service_rate)
-        if rho >= 1.0 and node.capacity is None:
-            out.append(
-                RunWarning(
-                    "unstable_queue", INVALID, scenario, node.name,
-                    f"node {node.name} has traffic intensity rho = {rho:.3g} >= 1 with "
-                    "unlimited capacity: its queue grows without bound, so no steady-state "
-                    "mean exists and every wait metric depends on the run length",
-                    {"rho": rho, "arrival_rate": float(lam_i), "servers": node.servers,
-                     "service_rate": node.service_rate},
-                )
-            )  # fmt: skip
-    return out
+
+def capacity_links(kind: str) -> tuple[Any, ...]:
+    """The model's finite services (:attr:`sim.models.base.ModelSpec.capacity`)."""
+    from sim.models import MODELS
+
+    spec = MODELS.get(kind)
+    return spec.capacity if spec is not None else ()
 
 
 def run_warnings(
@@ -469,25 +513,32 @@ def run_warnings(
     timeseries: pd.DataFrame | None,
     warm_up: float,
     scenario: str = "run",
+    horizon: float | None = None,
 ) -> list[RunWarning]:
     """Every reason to doubt one finished run: instability, saturation, a short warm-up.
 
     Parameters
     ----------
     kind
-        The model kind (``"queue"`` or ``"care"``).
+        The model kind: its registry entry supplies parameter checks and finite services.
     model
-        The model's validated parameters (for the queueing model's traffic intensities).
+        The model's validated parameters (for the model's own checks).
     timeseries
         The run's stacked daily series, or ``None`` when it wrote none.
     warm_up
         The configured warm-up.
     scenario
         Label for the records.
+    horizon
+        The run's length, for the measured-period check.
     """
-    found = stability_warnings(kind, model, scenario)
+    from sim.models import MODELS
+
+    spec = MODELS.get(kind)
+    found = list(spec.checks(model, scenario)) if spec is not None and spec.checks else []
+    found += measured_period_warnings(horizon, warm_up, timeseries, scenario)
     if timeseries is not None and not timeseries.empty:
-        found += saturation_warnings(timeseries, warm_up, scenario)
+        found += saturation_warnings(timeseries, warm_up, scenario, capacity_links(kind))
         found += warm_up_warnings(analyse(timeseries, warm_up, scenario))
     return found
 

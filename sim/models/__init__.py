@@ -10,7 +10,7 @@ from collections.abc import Callable
 from importlib import import_module
 from typing import Any
 
-from sim.models.base import ModelSpec
+from sim.models.base import CapacityLink, ModelSpec
 from sim.models.care import estimate as _care_estimate
 from sim.models.care import params as _care_params
 from sim.models.care import schema as _care_schema
@@ -26,6 +26,35 @@ def _lazy(module: str, attr: str) -> Callable[..., Any]:
     return call
 
 
+_ADMISSIONS = ("emergency_admissions_per_1000", "emergency_admissions_ratio_q5_q1")
+_BEDS = ("bed_occupancy_mean", "delayed_discharge_bed_days_per_1000", "los_mean_days")
+# The care model's finite services and the KPIs that flow through each (see docs/model.md).
+_CARE_CAPACITY = (
+    CapacityLink(
+        "Hospital beds", "beds_occupied", "bed_capacity",
+        (*_ADMISSIONS, *_BEDS, "ed_within_4h_share", "cost_per_capita"), queue=True,
+    ),
+    CapacityLink(
+        "Step-down places", "step_down_patients", "step_down_patients_capacity", _BEDS,
+    ),
+    CapacityLink(
+        "Virtual-ward places", "virtual_ward_patients", "virtual_ward_patients_capacity",
+        (*_BEDS, *_ADMISSIONS),
+    ),
+    CapacityLink(
+        "Care-home places", "care_home_residents", "care_home_residents_capacity",
+        (*_BEDS, "death_place_care_home_share"),
+    ),
+    CapacityLink(
+        "End-of-life places", "eol_caseload", "eol_caseload_capacity",
+        ("death_place_home_share", "death_place_hospital_share", "emergency_admissions_per_1000"),
+    ),
+    CapacityLink(
+        "Proactive-care places", "proactive_caseload", "proactive_caseload_capacity",
+        (*_ADMISSIONS, "proactive_caseload_mean"),
+    ),
+)  # fmt: skip
+
 MODELS: dict[str, ModelSpec] = {
     "queue": ModelSpec(
         kind="queue",
@@ -35,6 +64,8 @@ MODELS: dict[str, ModelSpec] = {
         reference=_lazy("sim.models.queue_network.theory", "theory_table"),
         headline_prefixes=("wait_mean__", "sojourn_mean__"),
         estimate=_queue_estimate.estimate,
+        checks=_lazy("sim.models.queue_network.checks", "stability_warnings"),
+        figures=("forest", "dashboard"),
     ),
     "care": ModelSpec(
         kind="care",
@@ -57,5 +88,18 @@ MODELS: dict[str, ModelSpec] = {
         ),
         baseline="status_quo",
         estimate=_care_estimate.estimate,
+        capacity=_CARE_CAPACITY,
+        figures=(
+            "forest",
+            "dashboard",
+            "areas",
+            "hospital_pressure",
+            "gp_access",
+            "end_of_life",
+            "equity",
+            "money",
+            "tornado",
+            "flows",
+        ),  # fmt: skip
     ),
 }

@@ -87,6 +87,32 @@ class Estimate:
 
 
 @dataclass(frozen=True)
+class CapacityLink:
+    """A finite service, the daily series that shows how full it is, and the KPIs it limits.
+
+    Attributes
+    ----------
+    service
+        Plain name for a room, e.g. ``"End-of-life places"``.
+    level, capacity
+        Columns of ``timeseries.parquet``: places in use, and places there are.
+    constrains
+        KPIs that flow through this service: when it is full, their differences say more
+        about its capacity than about the arrangements.
+    queue
+        True when people wait for it in a queue that grows while it is full (beds): pinned on
+        nearly every day, the run has no steady state. False for a rationed service whose
+        demand goes elsewhere when it is full (a caution only).
+    """
+
+    service: str
+    level: str
+    capacity: str
+    constrains: tuple[str, ...] = ()
+    queue: bool = False
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """How the experiment layer finds, validates and runs one kind of model.
 
@@ -125,6 +151,9 @@ class ModelSpec:
     estimate
         Expected memory and time of one replication, from the validated parameters of a job
         (``estimate(params) -> Estimate``), checked before anything runs.
+    capacity
+        The model's finite services (:class:`CapacityLink`), for the capacity check and the
+        report's notes beside the measures they limit.
     """
 
     kind: str
@@ -139,6 +168,7 @@ class ModelSpec:
     checks: Callable[[Any, str], list[Any]] | None = None
     figures: tuple[str, ...] = ()
     estimate: Callable[[Any], Estimate] | None = None
+    capacity: tuple[CapacityLink, ...] = ()
 
     def headline_metrics(self, metrics: Iterable[str]) -> list[str]:
         """The headline KPIs among ``metrics``, in the model's order, then by prefix."""

@@ -17,7 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import MaxNLocator
 
 from sim.plots import labels
-from sim.plots.style import BASELINE, FONT, TEXT, order_scenarios, scenario_palette
+from sim.plots.style import FONT, TEXT, order_scenarios, scenario_palette
 
 BETTER_GREEN = "#1B7837"
 
@@ -61,7 +61,7 @@ def present_metrics(table: pd.DataFrame, metrics: Iterable[str], column: str = "
     return [m for m in metrics if m in have_set]
 
 
-def scenarios_of(table: pd.DataFrame, baseline: str = BASELINE) -> list[str]:
+def scenarios_of(table: pd.DataFrame, baseline: str | None = None) -> list[str]:
     """Scenario names in display order (baseline first)."""
     return order_scenarios(table["scenario"].astype(str), baseline)
 

@@ -33,7 +33,6 @@ from sim.plots.common import (
     wrap,
 )
 from sim.plots.style import (
-    BASELINE,
     CATEGORY_COLOURS,
     FONT,
     GREY,
@@ -41,18 +40,6 @@ from sim.plots.style import (
     TEXT,
     new_figure,
     styled,
-)
-
-# The KPIs a room looks at first, in reading order.
-HEADLINE: tuple[str, ...] = (
-    "emergency_admissions_per_1000",
-    "bed_occupancy_mean",
-    "delayed_discharge_bed_days_per_1000",
-    "gp_routine_wait_mean_days",
-    "gp_continuity_upc",
-    "death_place_home_share",
-    "emergency_admissions_ratio_q5_q1",
-    "cost_per_capita",
 )
 
 DASHBOARD: tuple[str, ...] = (
@@ -109,8 +96,8 @@ FOREST_MIN_SPAN = 0.02
 @styled
 def forest(
     comparison: pd.DataFrame,
-    metrics: Sequence[str] = HEADLINE,
-    baseline: str = BASELINE,
+    metrics: Sequence[str] | None = None,
+    baseline: str | None = None,
     colours: Mapping[str, str] | None = None,
 ) -> Figure:
     """Paired differences from the baseline with 95% CIs, one panel per KPI.
@@ -123,9 +110,12 @@ def forest(
     comparison
         Long table with ``scenario, metric, diff_mean, diff_ci_low, diff_ci_high``.
     metrics
-        KPIs to show, one panel each, in order; absent ones are left out.
+        KPIs to show, one panel each, in order; absent ones are left out. Default: the
+        model's headline KPIs, as the caller passes them; without them, the table's first 8.
     baseline
-        The scenario the differences are taken from (not drawn).
+        The scenario the differences are taken from (not drawn), named in the title. Rows
+        whose own ``baseline`` column names them (every stratum of a crossed sweep) are
+        left out too.
     colours
         Scenario colours; defaults to :func:`sim.plots.style.scenario_palette`.
 
@@ -135,14 +125,22 @@ def forest(
     """
     cols = ["scenario", "metric", "diff_mean", "diff_ci_low", "diff_ci_high"]
     table = require_columns(comparison, cols, "comparison table")
+    if baseline is None and "baseline" in table.columns and table["baseline"].nunique() == 1:
+        baseline = str(table["baseline"].iloc[0])
     table = table[table["scenario"].astype(str) != baseline]
+    if "baseline" in table.columns:
+        table = table[table["scenario"].astype(str) != table["baseline"].astype(str)]
+    if metrics is None:
+        metrics = list(dict.fromkeys(table["metric"]))[:8]
     shown = present_metrics(table, metrics, "diff_mean")
     if not shown:
         raise MissingDataError("no paired differences for the headline KPIs")
     names = [n for n in scenarios_of(table, baseline) if n != baseline]
     palette = palette_for(table, colours)
     nrows, ncols = _grid(len(shown))
-    fig, axes = new_figure(nrows, ncols, sharey=True, squeeze=False)
+    # One row of panels on a full 16:9 canvas stretches the rows apart; halve its height.
+    size = {"figsize": (16.0, 5.5)} if nrows == 1 else {}
+    fig, axes = new_figure(nrows, ncols, sharey=True, squeeze=False, **size)
     y = np.arange(len(names))[::-1]
     for ax, metric in zip(axes.flat, shown, strict=False):
         info = labels.metric_info(metric)
@@ -193,8 +191,7 @@ def forest(
                label="could be chance (95% CI includes 0)"),
     ]  # fmt: skip
     fig.legend(handles=handles, loc="outside lower center", ncols=2)
-    base = labels.scenario_label(baseline)
-    base = f"the {base.lower()}" if baseline in labels.SCENARIOS else f"baseline ({base})"
+    base = labels.baseline_phrase(baseline)
     fig.suptitle(wrap(f"Difference from {base}, with 95% confidence intervals", 80))
     return fig
 
@@ -204,7 +201,7 @@ def forest(
 def dashboard(
     summary: pd.DataFrame,
     metrics: Sequence[str] = DASHBOARD,
-    baseline: str = BASELINE,
+    baseline: str | None = None,
     colours: Mapping[str, str] | None = None,
 ) -> Figure:
     """Small multiples of scenario means with 95% CIs, one panel per KPI.
@@ -305,7 +302,7 @@ def _grouped_bars(
 @styled
 def gp_access(
     summary: pd.DataFrame,
-    baseline: str = BASELINE,
+    baseline: str | None = None,
     colours: Mapping[str, str] | None = None,
 ) -> Figure:
     """Access to general practice: how fast people are seen, by scenario.
@@ -372,7 +369,7 @@ def gp_access(
 @styled
 def end_of_life(
     summary: pd.DataFrame,
-    baseline: str = BASELINE,
+    baseline: str | None = None,
     colours: Mapping[str, str] | None = None,
 ) -> Figure:
     """Where people die, by scenario, as stacked bars beside England's figures.
@@ -463,7 +460,7 @@ def end_of_life(
 def equity(
     summary: pd.DataFrame,
     metric: str = "emergency_admissions_per_1000",
-    baseline: str = BASELINE,
+    baseline: str | None = None,
     colours: Mapping[str, str] | None = None,
 ) -> Figure:
     """A rate by deprivation quintile, one line per scenario, with 95% CI whiskers.
@@ -570,7 +567,7 @@ def _cost_panel(
 @styled
 def money(
     summary: pd.DataFrame,
-    baseline: str = BASELINE,
+    baseline: str | None = None,
     colours: Mapping[str, str] | None = None,
 ) -> Figure:
     """Where the money goes: by setting, by organisation, and what reaches general practice.
@@ -629,4 +626,74 @@ def money(
     ]  # fmt: skip
     fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 5))
     fig.suptitle("Cost of care by setting and by organisation (average across replications)")
+    return fig
+
+
+# --------------------------------------------------------------------------- areas
+AREA_TAG = "__area_"
+
+
+@styled
+def areas(
+    summary: pd.DataFrame,
+    metrics: Sequence[str] | None = None,
+    baseline: str | None = None,
+    colours: Mapping[str, str] | None = None,
+) -> Figure:
+    """Per-area (borough) results: one panel per KPI, areas along x, a point per scenario.
+
+    Parameters
+    ----------
+    summary
+        Long table with ``scenario, metric, mean, ci_low, ci_high``; per-area metrics are
+        named ``<kpi>__area_<area>``.
+    metrics
+        Base KPI names to show (default: every KPI that has per-area values, in order).
+    baseline
+        Scenario drawn first.
+    colours
+        Scenario colours.
+
+    Returns
+    -------
+    Figure
+    """
+    table = require_columns(summary, ["scenario", "metric", "mean", "ci_low", "ci_high"], "summary")
+    parts = table["metric"].astype(str).str.partition(AREA_TAG)
+    table = table.assign(kpi=parts[0], area=parts[2])[parts[1] == AREA_TAG]
+    if table.empty:
+        raise MissingDataError("one area only: no per-area results")
+    kpis = list(dict.fromkeys(table["kpi"])) if metrics is None else list(metrics)
+    kpis = [k for k in kpis if k in set(table["kpi"])]
+    area_names = list(dict.fromkeys(table["area"]))
+    names = scenarios_of(table, baseline)
+    palette = palette_for(table, colours)
+    nrows, ncols = _grid(len(kpis), max_cols=3)
+    fig, axes = new_figure(nrows, ncols, squeeze=False)
+    x = np.arange(len(area_names))
+    width = 0.8 / max(len(names), 1)
+    for ax, kpi in zip(axes.flat, kpis, strict=False):
+        info = labels.metric_info(kpi)
+        rows = table[table["kpi"] == kpi]
+        for i, name in enumerate(names):
+            r = rows[rows["scenario"] == name].set_index("area").reindex(area_names)
+            mid, lo, hi = (r[c].to_numpy(float) * info.scale for c in ("mean", "ci_low", "ci_high"))
+            ok = np.isfinite(mid)
+            if not ok.any():
+                continue
+            lo, hi = clip_to(lo, info.bounds), clip_to(hi, info.bounds)
+            xs = x[ok] - 0.4 + width * (i + 0.5)
+            ax.errorbar(xs, mid[ok], yerr=errors(mid[ok], lo[ok], hi[ok]), fmt="o", ms=8,
+                        color=palette[name], elinewidth=2, capsize=4)  # fmt: skip
+        ax.set_title(wrap(info.short_label, 30), loc="left", fontsize=FONT["base"])
+        ax.set_ylabel(wrap(info.unit, 18), fontsize=FONT["small"])
+        ax.set_xticks(x, [wrap(labels.humanise(a), 10) for a in area_names],
+                      fontsize=FONT["small"])  # fmt: skip
+        ax.grid(axis="y")
+        mark_better(ax, info.better, axis="y")
+    for ax in axes.flat[len(kpis) :]:
+        ax.set_axis_off()
+    fig.legend(handles=_scenario_handles(names, palette), loc="outside lower center",
+               ncols=min(len(names), 6))  # fmt: skip
+    fig.suptitle("Results by area (average across replications, 95% CI)")
     return fig

@@ -8,10 +8,12 @@ are stated in a note rather than drawn, which would flatten everything else.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path
@@ -216,6 +218,55 @@ def sankey(
     -------
     Figure
     """
+    fig, ax = new_figure(1, 1)
+    _draw(ax, flows, note_text)
+    fig.suptitle(f"{title} ({unit})")
+    return fig
+
+
+@styled
+def sankey_grid(
+    panels: dict[str, pd.DataFrame],
+    title: str = "Patient flows",
+    unit: str = "per 1,000 people per year",
+    note_text: str = "",
+) -> Figure:
+    """Small multiples: one Sankey panel per scenario, in one figure, same layout in each.
+
+    Parameters
+    ----------
+    panels
+        Panel title (a scenario's label) to its ``source, target, value`` rows.
+    title, unit
+        Figure title and the unit of every value.
+    note_text
+        One line under the figure (e.g. what is not drawn to scale).
+
+    Returns
+    -------
+    Figure
+    """
+    usable = {k: v for k, v in panels.items() if v is not None and (v["value"] > 0).any()}
+    if not usable:
+        raise MissingDataError("no flows to draw")
+    n = len(usable)
+    ncols = 1 if n == 1 else 2
+    nrows = math.ceil(n / ncols)
+    fig, axes = new_figure(nrows, ncols, squeeze=False)
+    for ax, (name, table) in zip(axes.flat, usable.items(), strict=False):
+        _draw(ax, table, "", small=n > 1)
+        ax.set_title(name, loc="left", fontsize=FONT["base"], fontweight="bold")
+    for ax in axes.flat[n:]:
+        ax.set_axis_off()
+    if note_text:
+        # supxlabel, not free text: constrained layout keeps room for it below the panels.
+        fig.supxlabel(note_text, fontsize=FONT["small"], color="#555555")
+    fig.suptitle(f"{title} ({unit})")
+    return fig
+
+
+def _draw(ax: Axes, flows: pd.DataFrame, note_text: str, small: bool = False) -> None:
+    """One Sankey diagram on ``ax`` (see :func:`sankey`)."""
     flows = flows[flows["value"] > 0]
     if flows.empty:
         raise MissingDataError("no flows to draw")
@@ -238,8 +289,8 @@ def sankey(
             h = max(size[n] * scale, 0.004)  # a sliver stays visible; its label gives the value
             pos[n] = (y - h, y)
             y -= h + gap
-    fig, ax = new_figure(1, 1)
     ax.set_axis_off()
+    label_size = FONT["small"] * (0.8 if small else 1.0)
     out_cursor = {n: pos[n][1] for n in nodes}
     in_cursor = {n: pos[n][1] for n in nodes}
     for row in flows.itertuples(index=False):
@@ -258,16 +309,15 @@ def sankey(
         lo, hi = pos[n]
         ax.add_patch(Rectangle((x, lo), width, hi - lo, color=NODE_COLOURS.get(n, "#777777")))
         ax.text(x + width + 0.006, label_y[n], f"{n}: {size[n]:,.0f}", va="center", ha="left",
-                fontsize=FONT["small"], color=TEXT,
+                fontsize=label_size, color=TEXT,
                 bbox={"facecolor": "white", "alpha": 0.75, "lw": 0, "pad": 1})  # fmt: skip
     for s in range(n_stages):
         ax.text(xs[s], 1.04, STAGE_TITLES[s] if s < len(STAGE_TITLES) else "", ha="left",
-                va="bottom", fontsize=FONT["base"], fontweight="bold")  # fmt: skip
+                va="bottom", fontsize=label_size if small else FONT["base"],
+                fontweight="bold")  # fmt: skip
     bottom = min(min(p[0] for p in pos.values()), min(label_y.values()) - 0.02)
     if note_text:
         ax.text(0.0, bottom - 0.03, note_text, ha="left", va="top", fontsize=FONT["small"],
                 color="#555555")  # fmt: skip
     ax.set_xlim(0, 1)
     ax.set_ylim(bottom - (0.08 if note_text else 0.03), 1.1)
-    fig.suptitle(f"{title} ({unit})")
-    return fig

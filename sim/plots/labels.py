@@ -352,6 +352,18 @@ def scenario_label(name: str) -> str:
     return SCENARIOS.get(name, humanise(name))
 
 
+def baseline_phrase(name: str | None) -> str:
+    """The baseline as it reads after "Difference from": ``trust_led`` -> ``trust-led``.
+
+    Lower case unless the label is an acronym or a number; ``"the baseline"`` when unknown.
+    """
+    if not name:
+        return "the baseline"
+    text = scenario_label(str(name))
+    first = text.split(" ", 1)[0]
+    return text if first.isupper() or not first[:1].isalpha() else text[:1].lower() + text[1:]
+
+
 def setting_label(name: str) -> str:
     """Plain-English name of a care setting (as used in ``cost__<setting>``)."""
     return SETTINGS.get(name, humanise(name))

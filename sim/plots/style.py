@@ -41,8 +41,6 @@ GREY = "#7A7A7A"
 LIGHT_GREY = "#D9D9D9"
 TEXT = "#222222"
 
-BASELINE = "status_quo"
-
 SCENARIO_COLOURS: dict[str, str] = {
     "status_quo": GREY,
     "trust_led": OKABE_ITO["blue"],
@@ -170,7 +168,7 @@ def scenario_palette(names: Iterable[str]) -> dict[str, str]:
     return out
 
 
-def order_scenarios(names: Iterable[str], baseline: str = BASELINE) -> list[str]:
+def order_scenarios(names: Iterable[str], baseline: str | None = None) -> list[str]:
     """Scenarios in display order: baseline first, then the named arrangements, then the rest."""
     unique = list(dict.fromkeys(names))
     known = [n for n in SCENARIO_COLOURS if n in unique and n != baseline]

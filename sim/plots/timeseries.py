@@ -14,7 +14,6 @@ from matplotlib.patches import Patch
 from sim.plots import labels
 from sim.plots.common import MissingDataError, empty_panel
 from sim.plots.style import (
-    BASELINE,
     FONT,
     LIGHT_GREY,
     TEXT,
@@ -94,7 +93,7 @@ def _panel(
 def hospital_pressure(
     series: Mapping[str, pd.DataFrame],
     warm_up: float | None = None,
-    baseline: str = BASELINE,
+    baseline: str | None = None,
     colours: Mapping[str, str] | None = None,
     smooth_days: int = 7,
 ) -> Figure:

@@ -74,7 +74,7 @@ def tornado(
     column: str = "diff_mean",
     scenario: str | None = None,
     top: int = 12,
-    baseline: str = "status_quo",
+    baseline: str | None = None,
 ) -> Figure:
     """Bars from the central result to each assumption's low and high result, largest first.
 
@@ -131,8 +131,8 @@ def tornado(
     if np.isfinite(central):
         ax.text(centre, 1.0, f"central assumptions: {centre:+.3g}", ha="center", va="bottom",
                 transform=ax.get_xaxis_transform(), fontsize=FONT["small"])  # fmt: skip
-    base = labels.scenario_label(baseline).lower()
-    what = f"Difference from the {base}" if column.startswith("diff") else info.short_label
+    diff = column.startswith("diff")
+    what = f"Difference from {labels.baseline_phrase(baseline)}" if diff else info.short_label
     unit = info.diff_unit if column.startswith("diff") else info.unit
     ax.set_xlabel(f"{what}: {info.short_label.lower()} ({unit})")
     ax.grid(axis="x")

@@ -1,13 +1,21 @@
 """A self-contained HTML report of a run or a sweep, rebuilt from its saved tables only.
 
-    python -m sim.report.build <run_or_sweep_dir>
+    python -m sim.report <run_or_sweep_dir> [--baseline NAME] [--svg]
 
-writes ``figures/*.png``, ``figures/*.svg`` and ``report.html`` into that directory. The HTML
-embeds its images (base64 PNG) and its CSS, and refers to nothing on the network, so it can be
-emailed or opened offline in a workshop. A figure whose data are missing is skipped with a
-note; a partial sweep (some jobs unfinished) reports the jobs that finished.
+writes ``figures/*.png`` (and ``figures/*.svg`` with ``--svg``) and ``report.html`` into that
+directory. The HTML embeds its images (base64 PNG) and its CSS, and refers to nothing on the
+network, so it can be emailed or opened offline in a workshop. A figure whose data are
+missing is skipped with a note; a partial sweep (some jobs unfinished) reports the jobs that
+finished.
 
-Nothing here runs or imports the model: only tables on disk are read.
+The first screen answers the room's question: which arrangement does what to the headline
+measures, against which baseline, how sure we are, and which warnings undercut it. The
+baseline is the experiment's declared one (:func:`sim.analysis.compare.choose_baseline`);
+``--baseline X`` for another X writes ``report_vs_X.html`` and ``figures_vs_X/`` beside the
+default files and never overwrites them.
+
+Nothing here runs or imports the model's simulation code: only tables on disk are read, and
+the model registry (:data:`sim.models.MODELS`) for headline KPIs and finite services.
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.analysis.compare import paired_difference
+from sim.analysis import compare, provenance
 from sim.analysis.results import (
     RunData,
     is_sweep,
@@ -35,18 +43,19 @@ from sim.analysis.results import (
     load_run,
     name_scenarios,
     read_csv,
-    read_yaml,
 )
-from sim.analysis.stats import t_interval
-from sim.io import write_text
-from sim.paths import conf_dir
+from sim.analysis.warmup import WARNINGS_FILE
+from sim.io import atomic_write, write_text
+from sim.models import MODELS
 from sim.plots import figures, flows, labels, timeseries, tornado
 from sim.plots.common import MissingDataError
-from sim.plots.style import BASELINE, order_scenarios, scenario_palette
+from sim.plots.style import order_scenarios, scenario_palette
 
 TIMESERIES_COLUMNS = ("beds_occupied", "bed_capacity", "delayed_discharge_beds")
 FLOW_EVENTS = ("discharge", *flows.ONWARD_EVENTS)
-MAX_FLOW_DIAGRAMS = 4
+MAX_FLOW_PANELS = 4
+# Figures whose absence is normal (a place with one area): skipped without a note.
+QUIET_SKIPS = ("areas",)
 
 
 # --------------------------------------------------------------------------- loading
@@ -59,53 +68,13 @@ def scenario_summary(runs: Sequence[RunData]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def paired_comparison(runs: Sequence[RunData], baseline: str) -> pd.DataFrame:
-    """Paired differences from the baseline, replication by replication (common random numbers).
-
-    Used only when the sweep has no ``comparison.csv`` (e.g. a partial sweep);
-    ``sim.analysis.compare`` is the reference implementation.
-
-    Parameters
-    ----------
-    runs
-        Named runs with ``replications`` tables.
-    baseline
-        Name of the baseline run.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``scenario, metric, mean, ci_low, ci_high, n, diff_mean, diff_ci_low, diff_ci_high,
-        variance_reduction, significant``.
-    """
-    by_name = {r.name: r for r in runs if r.replications is not None}
-    if baseline not in by_name:
-        return pd.DataFrame()
-    base = by_name[baseline].replications
-    rows = []
-    for name, run in by_name.items():
-        merged = run.replications.merge(base, on=["replication", "metric"], suffixes=("", "_b"))
-        for metric, g in merged.groupby("metric", sort=False):
-            mean, _, lo, hi = t_interval(g["value"].to_numpy())
-            d = paired_difference(g["value"].to_numpy(), g["value_b"].to_numpy())
-            rows.append(
-                (name, metric, mean, lo, hi, len(g), d.mean, d.low, d.high,
-                 d.variance_reduction, d.significant)
-            )  # fmt: skip
-    cols = [
-        "scenario",
-        "metric",
-        "mean",
-        "ci_low",
-        "ci_high",
-        "n",
-        "diff_mean",
-        "diff_ci_low",
-        "diff_ci_high",
-        "variance_reduction",
-        "significant",
-    ]
-    return pd.DataFrame(rows, columns=cols)
+def read_warnings(run: RunData) -> dict[str, Any]:
+    """The run's ``warnings.json`` (verdict and records), or an empty document."""
+    try:
+        doc = json.loads((run.path / WARNINGS_FILE).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
 
 
 def read_timeseries(path: Path) -> pd.DataFrame | None:
@@ -140,105 +109,43 @@ def read_flow_events(path: Path) -> pd.DataFrame | None:
 
 
 # --------------------------------------------------------------------------- assumptions
-def yaml_comments(text: str) -> dict[str, str]:
-    """Trailing ``# comment`` of every key in a YAML file, by dotted path.
+def assumptions(run: RunData) -> pd.DataFrame:
+    """The arrangement's mechanism values with their basis, from the run's saved config.
 
-    Keys of an inline mapping (``a: {b: 1, c: 2}  # basis``) get their line's comment; keys
-    with no comment of their own inherit the nearest parent's.
-
-    Parameters
-    ----------
-    text
-        The YAML source.
-
-    Returns
-    -------
-    dict[str, str]
-        Dotted key path to comment text (without ``#``).
-    """
-    out: dict[str, str] = {}
-    stack: list[tuple[int, str]] = []
-    for line in text.splitlines():
-        m = re.match(r"^(\s*)([\"']?[\w\-+.]+[\"']?)\s*:(.*)$", line)
-        if not m or line.lstrip().startswith("#"):
-            continue
-        indent, key, rest = len(m.group(1)), m.group(2).strip("\"'"), m.group(3)
-        value, _, comment = rest.partition(" #")
-        while stack and stack[-1][0] >= indent:
-            stack.pop()
-        path = ".".join([k for _, k in stack] + [key])
-        parent = ".".join(k for _, k in stack)
-        comment = comment.strip() or out.get(parent, "")
-        if comment:
-            out[path] = comment
-        inline = value.strip()
-        if inline.startswith("{") and inline.endswith("}"):
-            for child in re.findall(r"([\w\-]+)\s*:", inline):
-                if comment:
-                    out[f"{path}.{child}"] = comment
-        stack.append((indent, key))
-    return out
-
-
-def _flatten(d: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(d, dict) and d:
-        out: dict[str, Any] = {}
-        for k, v in d.items():
-            out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
-        return out
-    return {prefix: d}
-
-
-def basis_kind(comment: str) -> str:
-    """``assumption`` (no evidence, or the comment says so), ``calibrated`` or ``cited``."""
-    text = comment.lower()
-    if not text or "assumption" in text:
-        return "assumption"
-    if "calibrat" in text:
-        return "calibrated"
-    return "cited"
-
-
-def assumptions(run: RunData, conf: Path | None = None) -> pd.DataFrame:
-    """The arrangement's mechanism values with their basis.
-
-    Values come from the run's resolved config; the basis from the trailing comments of
-    ``conf/lead_provider/<name>.yaml`` (the resolved config keeps no comments). A value that
-    differs from the file was set for this run, and says so.
+    The basis of each value is data (the ``basis`` block the arrangement file carries, saved
+    with the resolved config; :mod:`sim.analysis.provenance`), so no file is read again. A
+    value the run's own overrides set (``lead_provider.<key>=...``) was set for this run and
+    says so, with the basis the file gives, unless the override brought its own basis.
 
     Parameters
     ----------
     run
         A run whose config has a ``lead_provider`` section.
-    conf
-        Config tree to read comments from (default: the package's).
 
     Returns
     -------
     pandas.DataFrame
         ``key, value, kind, basis``; empty when there is no ``lead_provider`` section.
     """
+    columns = ["key", "value", "kind", "basis"]
     lead = run.config.get("lead_provider")
     if not isinstance(lead, dict):
-        return pd.DataFrame(columns=["key", "value", "kind", "basis"])
-    source = (conf or conf_dir()) / "lead_provider" / f"{lead.get('name', '')}.yaml"
-    comments = yaml_comments(source.read_text(encoding="utf-8")) if source.is_file() else {}
-    file_values = _flatten(read_yaml(source) or {}) if source.is_file() else {}
+        return pd.DataFrame(columns=columns)
+    prefix = "lead_provider."
+    overridden = {
+        key.removeprefix(prefix)
+        for key in run.override_values
+        if key.startswith(prefix) and ".basis." not in key
+    }
     rows = []
-    for key, val in _flatten(lead).items():
-        if key in ("name", "defaults"):
-            continue
-        comment = comments.get(key, "")
-        if file_values and key in file_values and file_values[key] != val:
-            comment = f"set for this run (file value {file_values[key]}); {comment or 'assumption'}"
-            kind = "set for this run"
-        else:
-            kind = basis_kind(comment)
-        rows.append((key, val, kind, comment or "assumption"))
-    return pd.DataFrame(rows, columns=["key", "value", "kind", "basis"])
+    for key, value, kind, basis in provenance.basis_rows(lead):
+        if key in overridden:
+            kind, basis = "set for this run", f"set for this run; {basis}"
+        rows.append((key, value, kind, basis))
+    return pd.DataFrame(rows, columns=columns)
 
 
-# --------------------------------------------------------------------------- figures
+# --------------------------------------------------------------------------- context
 @dataclass
 class FigureResult:
     """One figure of the report: its files, or why it was skipped."""
@@ -249,6 +156,16 @@ class FigureResult:
     png: Path | None = None
     svg: Path | None = None
     skipped: str = ""
+
+
+@dataclass
+class Pinned:
+    """A finite service at capacity on most measured days of one scenario."""
+
+    service: str
+    scenario: str
+    share: float
+    constrains: tuple[str, ...]
 
 
 @dataclass
@@ -263,23 +180,176 @@ class Context:
     comparison_source: str
     baseline: str
     palette: dict[str, str]
+    headline: list[str] = field(default_factory=list)
+    warnings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    pinned: list[Pinned] = field(default_factory=list)
+    suffix: str = ""
     expected_jobs: int | None = None
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def baseline_names(self) -> list[str]:
+        """Scenario names that are the baseline (one per stratum of a crossed sweep)."""
+        if "baseline" in self.comparison.columns and not self.comparison.empty:
+            named = set(self.comparison["baseline"].dropna().astype(str))
+            return [r.name for r in self.runs if r.name in named]
+        return [r.name for r in compare.baseline_runs(self.runs, self.baseline)]
 
-def _save(fig: Figure, out: Path, key: str) -> tuple[Path, Path]:
+    def uses(self, group: str) -> bool:
+        """True when the model reads config group ``group`` (``place``, ``lead_provider``).
+
+        A resolved config carries every default group, read or not; the model's registry
+        entry says which it reads. Unknown models: when any run has the group.
+        """
+        spec = MODELS.get(compare.model_kind(self.runs) or "")
+        if spec is not None:
+            return group in spec.groups
+        return any(isinstance(r.config.get(group), dict) for r in self.runs)
+
+    @property
+    def baseline_run(self) -> str:
+        """The one baseline scenario's name, or the baseline token in a crossed sweep."""
+        names = self.baseline_names
+        return names[0] if len(names) == 1 else self.baseline
+
+    @property
+    def baseline_label(self) -> str:
+        """The baseline in plain words, as it reads after "Difference from"."""
+        phrase = labels.baseline_phrase(self.baseline_run)
+        crossed = len(self.baseline_names) > 1
+        return f"{phrase} (with the same other settings)" if crossed else phrase
+
+    @property
+    def order(self) -> list[str]:
+        """Scenario names in display order, the baseline first."""
+        first = self.baseline_names[0] if self.baseline_names else self.baseline
+        return order_scenarios([r.name for r in self.runs], first)
+
+    @property
+    def figures_dir(self) -> Path:
+        """``figures`` (declared baseline) or ``figures_vs_<X>`` (any other)."""
+        return self.root / f"figures{self.suffix}"
+
+
+def pinned_services(runs: Sequence[RunData], docs: dict[str, dict[str, Any]]) -> list[Pinned]:
+    """Every declared finite service at capacity on most measured days, per scenario.
+
+    Read from the ``capacity_saturated`` records of each run's ``warnings.json``; the KPIs a
+    service limits come from the record, else from the model's declared links.
+    """
+    kind = compare.model_kind(runs) or ""
+    links = {link.level: link for link in (MODELS[kind].capacity if kind in MODELS else ())}
+    out = []
+    for run in runs:
+        for w in docs.get(run.name, {}).get("warnings", []):
+            if w.get("kind") != "capacity_saturated":
+                continue
+            d = w.get("details") or {}
+            link = links.get(str(w.get("kpi")))
+            service = d.get("service") or (link.service if link else labels.humanise(w["kpi"]))
+            constrains = tuple(d.get("constrains") or (link.constrains if link else ()))
+            share = float(d.get("share_of_days_at_capacity", float("nan")))
+            out.append(Pinned(str(service), run.name, share, constrains))
+    return out
+
+
+def load(path: Path, baseline: str | None = None) -> Context:
+    """Read a run or sweep directory into a :class:`Context`.
+
+    Parameters
+    ----------
+    path
+        A run directory or a sweep directory (numbered job directories, optional
+        ``comparison.csv``).
+    baseline
+        Compare against this override value or scenario instead of the declared baseline.
+
+    Returns
+    -------
+    Context
+
+    Raises
+    ------
+    FileNotFoundError
+        If the directory holds no finished run at all.
+    compare.CompareError
+        If ``baseline`` matches no finished job.
+    """
+    root = Path(path).resolve()
+    sweep = is_sweep(root)
+    all_runs = [load_run(p) for p in job_dirs(root)] if sweep else [load_run(root)]
+    runs = [r for r in all_runs if r.finished]
+    if not runs:
+        raise FileNotFoundError(f"{root}: no finished run (no summary.csv and run.json)")
+    name_scenarios(runs)
+    notes = []
+    unfinished = [r.path.name for r in all_runs if not r.finished]
+    if unfinished:
+        notes.append(f"Jobs {', '.join(unfinished)} have not finished; they are left out.")
+    token = compare.choose_baseline(runs, baseline) if sweep else runs[0].name
+    file = compare.comparison_file(runs, baseline) if sweep else compare.COMPARISON_FILE
+    suffix = "" if file == compare.COMPARISON_FILE else file[len("comparison") : -len(".csv")]
+    comparison = read_csv(root / file) if sweep else None
+    source = f"{file} (sim.analysis.compare)"
+    if comparison is None or comparison.empty:
+        comparison = pd.DataFrame()
+        if len(runs) > 1 and all(r.replications is not None for r in runs):
+            # The reference implementation, on the finished jobs (e.g. a partial sweep).
+            comparison = compare.compare(compare.Sweep(root, runs, []), token)
+        source = "computed by the report from replications.csv (no comparison table yet)"
+    kind = compare.model_kind(runs) or ""
+    spec = MODELS.get(kind)
+    metrics = list(
+        dict.fromkeys(m for r in runs if r.summary is not None for m in r.summary["metric"])
+    )
+    headline = spec.headline_metrics(metrics) if spec is not None else []
+    docs = {r.name: read_warnings(r) for r in runs}
+    return Context(
+        root=root,
+        sweep=sweep,
+        runs=runs,
+        summary=scenario_summary(runs),
+        comparison=comparison,
+        comparison_source=source,
+        baseline=token,
+        palette=scenario_palette([r.name for r in runs]),
+        headline=headline or metrics[:8],
+        warnings=docs,
+        pinned=pinned_services(runs, docs),
+        suffix=suffix,
+        expected_jobs=len(all_runs) if sweep else None,
+        notes=notes,
+    )
+
+
+# --------------------------------------------------------------------------- figures
+def _save(fig: Figure, out: Path, key: str, svg: bool) -> tuple[Path, Path | None]:
     out.mkdir(parents=True, exist_ok=True)
-    png, svg = out / f"{key}.png", out / f"{key}.svg"
-    fig.savefig(png)
-    fig.savefig(svg)
-    return png, svg
+    png = out / f"{key}.png"
+    atomic_write(png, lambda p: fig.savefig(p, format="png"))
+    if not svg:
+        return png, None
+    vector = out / f"{key}.svg"
+    atomic_write(vector, lambda p: fig.savefig(p, format="svg"))
+    return png, vector
+
+
+def _flow_table(run: RunData) -> pd.DataFrame:
+    if run.summary is None:
+        raise MissingDataError("no summary table")
+    kpis = dict(zip(run.summary["metric"], run.summary["mean"], strict=True))
+    events = read_flow_events(run.path)
+    shares = flows.discharge_shares(events, run.warm_up or 0.0) if events is not None else None
+    return flows.flows_from_kpis(kpis, shares or None)
 
 
 def figure_specs(ctx: Context) -> list[tuple[str, str, str, Callable[[], Figure]]]:
     """(key, title, caption, builder) for every figure the report tries to draw."""
-    kw = {"baseline": ctx.baseline, "colours": ctx.palette}
+    first = ctx.baseline_names[0] if ctx.baseline_names else ctx.baseline
+    kw = {"baseline": first, "colours": ctx.palette}
     s, c = ctx.summary, ctx.comparison
     by_name = {r.name: r for r in ctx.runs}
+    against = ctx.baseline_label
 
     def pressure() -> Figure:
         series = {r.name: read_timeseries(r.path) for r in ctx.runs}
@@ -289,26 +359,54 @@ def figure_specs(ctx: Context) -> list[tuple[str, str, str, Callable[[], Figure]
     def sens() -> Figure:
         if "assumption" not in c.columns:
             raise MissingDataError("not an assumption-sensitivity sweep (no 'assumption' column)")
-        rest = [
-            n for n in order_scenarios(c["scenario"].astype(str), ctx.baseline) if n != ctx.baseline
-        ]
-        return tornado.tornado(c, scenario=rest[0] if rest else None, baseline=ctx.baseline)
+        rest = [n for n in ctx.order if n not in ctx.baseline_names]
+        return tornado.tornado(c, scenario=rest[0] if rest else None, baseline=ctx.baseline_run)
 
-    specs: list[tuple[str, str, str, Callable[[], Figure]]] = [
+    def flow_grid() -> Figure:
+        panels, notes = {}, []
+        for name in ctx.order[:MAX_FLOW_PANELS]:
+            run = by_name[name]
+            try:
+                panels[labels.scenario_label(name)] = _flow_table(run)
+            except MissingDataError:
+                continue
+            gp = run.summary.set_index("metric")["mean"].get("gp_appointments_per_1000")
+            if gp is not None and np.isfinite(gp):
+                notes.append(f"{labels.scenario_label(name)} {gp:,.0f}")
+        note = (
+            "Not drawn to scale: GP practice appointments per 1,000 people per year: "
+            + "; ".join(notes)
+            if notes
+            else ""
+        )
+        return flows.sankey_grid(panels, title="Urgent care flows", note_text=note)
+
+    def forest() -> Figure:
+        return figures.forest(
+            c, metrics=ctx.headline, baseline=ctx.baseline_run, colours=ctx.palette
+        )
+
+    return [
         (
             "forest",
-            "Differences from the baseline",
+            f"Differences from {against}",
             "Paired differences (same random numbers in every scenario) with 95% confidence "
             "intervals. Hollow markers: the interval includes zero, so the difference could be "
             "chance.",
-            lambda: figures.forest(c, **kw),
+            forest,
         ),
         (
             "dashboard",
             "Key measures",
-            "Average across replications with 95% confidence "
-            "intervals; the dashed line is the baseline.",
+            f"Average across replications with 95% confidence intervals; the dashed line is "
+            f"{labels.baseline_phrase(first)}.",
             lambda: figures.dashboard(s, **kw),
+        ),
+        (
+            "areas",
+            "Results by area",
+            "Each area (borough) of the place separately; average across replications, 95% CI.",
+            lambda: figures.areas(s, **kw),
         ),
         (
             "hospital_pressure",
@@ -348,57 +446,48 @@ def figure_specs(ctx: Context) -> list[tuple[str, str, str, Callable[[], Figure]
             "Each bar moves one assumption to its low or high value; longest bars first.",
             sens,
         ),
+        (
+            "flows",
+            "Patient flows",
+            "People per 1,000 per year through urgent care and hospital, one panel per "
+            "arrangement. Where the event log was saved, destinations after hospital come "
+            "from it.",
+            flow_grid,
+        ),
     ]
-    for name in order_scenarios(by_name, ctx.baseline)[:MAX_FLOW_DIAGRAMS]:
-        run = by_name[name]
-
-        def flow(run: RunData = run) -> Figure:
-            if run.summary is None:
-                raise MissingDataError("no summary table")
-            kpis = dict(zip(run.summary["metric"], run.summary["mean"], strict=True))
-            events = read_flow_events(run.path)
-            shares = (
-                flows.discharge_shares(events, run.warm_up or 0.0) if events is not None else None
-            )
-            gp = kpis.get("gp_appointments_per_1000")
-            note_text = (
-                f"Not drawn to scale: {gp:,.0f} GP practice appointments per 1,000 people per year."
-                if gp and np.isfinite(gp)
-                else ""
-            )
-            table = flows.flows_from_kpis(kpis, shares or None)
-            title = f"Urgent care flows: {labels.scenario_label(run.name)}"
-            return flows.sankey(table, title=title, note_text=note_text)
-
-        key = "flows_" + re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
-        specs.append(
-            (
-                key,
-                f"Patient flows: {labels.scenario_label(name)}",
-                "People per 1,000 per year through urgent care and hospital. Where the "
-                "event log was saved, destinations after hospital come from it.",
-                flow,
-            )
-        )
-    return specs
 
 
-def build_figures(ctx: Context) -> list[FigureResult]:
+def build_figures(
+    ctx: Context, svg: bool = False, progress: bool | None = None
+) -> list[FigureResult]:
     """Draw and save every figure that has its data; note the rest.
 
     Parameters
     ----------
     ctx
         The loaded run or sweep.
+    svg
+        Also write each figure as SVG (slower; for papers).
+    progress
+        Show a progress bar; default: only when stderr is a terminal.
 
     Returns
     -------
     list[FigureResult]
         In report order; skipped figures carry the reason.
     """
-    out = ctx.root / "figures"
+    from tqdm import tqdm
+
+    show = sys.stderr.isatty() if progress is None else progress
+    out = ctx.figures_dir
     results = []
-    for key, title, caption, build in figure_specs(ctx):
+    # The model's own list (ModelSpec.figures) says which of the report's figures apply.
+    spec = MODELS.get(compare.model_kind(ctx.runs) or "")
+    wanted = set(spec.figures) if spec is not None and spec.figures else None
+    specs = [s for s in figure_specs(ctx) if wanted is None or s[0] in wanted]
+    bar = tqdm(specs, desc="report figures", unit="fig", disable=not show, leave=False)
+    for key, title, caption, build in bar:
+        bar.set_postfix_str(key)
         res = FigureResult(key, title, caption)
         try:
             fig = build()
@@ -407,79 +496,39 @@ def build_figures(ctx: Context) -> list[FigureResult]:
         except Exception as exc:  # a broken figure is reported, never fatal to the report
             res.skipped = f"could not be drawn ({type(exc).__name__}: {exc})"
         else:
-            res.png, res.svg = _save(fig, out, key)
+            res.png, res.svg = _save(fig, out, key, svg)
         results.append(res)
     return results
-
-
-# --------------------------------------------------------------------------- context
-def load(path: Path) -> Context:
-    """Read a run or sweep directory into a :class:`Context`.
-
-    Parameters
-    ----------
-    path
-        A run directory or a sweep directory (numbered job directories, optional
-        ``comparison.csv``).
-
-    Returns
-    -------
-    Context
-
-    Raises
-    ------
-    FileNotFoundError
-        If the directory holds no finished run at all.
-    """
-    root = Path(path).resolve()
-    sweep = is_sweep(root)
-    all_runs = [load_run(p) for p in job_dirs(root)] if sweep else [load_run(root)]
-    runs = [r for r in all_runs if r.finished]
-    if not runs:
-        raise FileNotFoundError(f"{root}: no finished run (no summary.csv and run.json)")
-    name_scenarios(runs)
-    names = [r.name for r in runs]
-    # Without a status quo, the first job is the baseline (a sweep lists its central case first).
-    baseline = BASELINE if BASELINE in names else runs[0].name
-    notes = []
-    unfinished = [r.path.name for r in all_runs if not r.finished]
-    if unfinished:
-        notes.append(f"Jobs {', '.join(unfinished)} have not finished; they are left out.")
-    comparison = read_csv(root / "comparison.csv") if sweep else None
-    source = "comparison.csv (sim.analysis.compare)"
-    if comparison is None or comparison.empty:
-        comparison = paired_comparison(runs, baseline) if len(runs) > 1 else pd.DataFrame()
-        source = "computed by the report from replications.csv (no comparison.csv yet)"
-    return Context(
-        root=root,
-        sweep=sweep,
-        runs=runs,
-        summary=scenario_summary(runs),
-        comparison=comparison,
-        comparison_source=source,
-        baseline=baseline,
-        palette=scenario_palette(names),
-        expected_jobs=len(all_runs) if sweep else None,
-        notes=notes,
-    )
 
 
 # --------------------------------------------------------------------------- HTML
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:0;
-color:#222;background:#fff;line-height:1.5}
-main{max-width:1200px;margin:0 auto;padding:24px 32px 64px}
-h1{font-size:2rem;margin:.2em 0}h2{font-size:1.5rem;margin-top:2em;border-bottom:2px solid #ddd}
-h3{font-size:1.2rem;margin-top:1.5em}
-table{border-collapse:collapse;margin:1em 0;font-size:.95rem}
-th,td{border:1px solid #ddd;padding:4px 10px;text-align:left;vertical-align:top}
-th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}
-figure{margin:1.5em 0}figure img{width:100%;height:auto;border:1px solid #eee}
-figcaption{color:#555;font-size:.95rem}.note{color:#8a4b00;background:#fff6e5;padding:6px 10px;
-border-left:4px solid #e69f00}.kind-assumption{color:#b00020;font-weight:600}
-.kind-cited{color:#1b7837}.kind-calibrated{color:#0072b2}.sig{font-weight:700}
+color:#222;background:#fff;line-height:1.4;font-size:17px}
+main{max-width:1400px;margin:0 auto;padding:12px 32px 64px}
+h1{font-size:1.7rem;margin:.2em 0 .1em}h2{font-size:1.4rem;margin-top:1.6em;
+border-bottom:2px solid #ddd}h3{font-size:1.15rem;margin-top:1.2em}
+p{margin:.4em 0}.lead{font-size:1.05rem}
+table{border-collapse:collapse;margin:.5em 0;font-size:.95rem}
+th,td{border:1px solid #ddd;padding:3px 10px;text-align:left;vertical-align:top}
+th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums;
+white-space:nowrap}
+table.headline td,table.headline th{padding:3px 12px}
+table.headline td:first-child{min-width:19em}table.headline td small{font-size:.8rem}
+table.headline small{color:#555}
+figure{margin:1.2em 0}figure img{width:100%;height:auto;border:1px solid #eee}
+figcaption{color:#555;font-size:.95rem}.note{color:#8a4b00;background:#fff6e5;padding:4px 10px;
+border-left:4px solid #e69f00}.bad{color:#8b0000;background:#fdecea;padding:4px 10px;
+border-left:4px solid #b00020}.ok{color:#1b5e20;background:#eef7ee;padding:4px 10px;
+border-left:4px solid #1b7837}.warnings p{margin:.15em 0}
+ul.pins{margin:.1em 0;padding-left:1.4em;columns:2}ul.pins li{margin:0}
+table.differ td:first-child{min-width:18em}table.differ td{overflow-wrap:anywhere}
+.kind-assumption{color:#b00020;font-weight:600}
+.kind-cited{color:#1b7837}.kind-calibrated{color:#0072b2}.kind-set{color:#6a3d9a}
+.sig{font-weight:700}.pin{color:#8a4b00;font-size:.85rem}
 code,pre{background:#f6f6f6;padding:2px 4px;font-size:.9rem;white-space:pre-wrap;
 word-break:break-all}
+details{margin:.6em 0}summary{cursor:pointer;font-weight:600}
 .swatch{display:inline-block;width:.9em;height:.9em;border-radius:2px;margin-right:.4em;
 vertical-align:middle}
 """
@@ -499,6 +548,21 @@ def _range(metric: str, low: float, high: float, signed: bool = False) -> str:
     return f"{lo} to {hi}"
 
 
+def rounds_to_zero(text: str) -> bool:
+    """True when a formatted number shows as zero (``+0.00``, ``-0.0``, ``0``)."""
+    digits = re.sub(r"[^0-9.]", "", text)
+    try:
+        return float(digits) == 0.0
+    except ValueError:
+        return False
+
+
+def is_clear(low: float, high: float, shown: str) -> bool:
+    """A clear difference: its 95% CI excludes zero and it does not show as zero."""
+    excludes = bool(np.isfinite(low) and np.isfinite(high) and (low > 0 or high < 0))
+    return excludes and not rounds_to_zero(shown)
+
+
 def _scenario_cell(name: str, palette: dict[str, str]) -> str:
     colour = palette.get(name, "#999")
     return (
@@ -506,36 +570,42 @@ def _scenario_cell(name: str, palette: dict[str, str]) -> str:
     )
 
 
+def _num(x: Any) -> str:
+    return f"{x:g}" if isinstance(x, int | float) else str(x)
+
+
+def _model_kind(ctx: Context) -> str:
+    return compare.model_kind(ctx.runs) or "?"
+
+
 def describe(ctx: Context) -> str:
-    """What was run, in plain words."""
+    """What was run and what it is compared with, in one paragraph."""
     r = ctx.runs[0]
     cfg, man = r.config, r.manifest
-    model = man.get("model") or cfg.get("model", {}).get("kind", "?")
-    place = cfg.get("place", {}) if isinstance(cfg.get("place"), dict) else {}
+    place = cfg.get("place") if ctx.uses("place") and isinstance(cfg.get("place"), dict) else {}
     areas = place.get("areas", {}) if isinstance(place.get("areas"), dict) else {}
     pop = sum(float(a.get("population", 0)) for a in areas.values() if isinstance(a, dict))
-    what = "the care model" if model == "care" else f"the {model} model"
     where = f" for a place of {pop:,.0f} people ({place.get('name', '')})" if pop else ""
+    if len(areas) > 1:
+        where += f" in {len(areas)} areas"
     reps = man.get("replications", cfg.get("run", {}).get("replications", "?"))
     horizon = man.get("horizon", cfg.get("run", {}).get("horizon", "?"))
-    warm = r.warm_up
-    unit = "days" if model == "care" else "time units"
-    scen = ", ".join(
-        labels.scenario_label(n) for n in order_scenarios([x.name for x in ctx.runs], ctx.baseline)
+    # Daily series mean the clock counts days; a model without them has abstract time units.
+    unit = "days" if (r.path / "timeseries.parquet").is_file() else "time units"
+    what = (
+        f"{len(ctx.runs)} scenarios of the {_e(_model_kind(ctx))} model{_e(where)}"
+        if ctx.sweep
+        else f"One run of the {_e(_model_kind(ctx))} model{_e(where)}"
+    )
+    against = (
+        f" Differences are from <b>{_e(ctx.baseline_label)}</b>, paired replication by "
+        "replication; every interval is a 95% confidence interval."
+        if ctx.sweep
+        else " Every interval is a 95% confidence interval across replications."
     )
     text = (
-        f"<p>{'A sweep of ' + str(len(ctx.runs)) + ' scenarios' if ctx.sweep else 'One run'} of "
-        f"{_e(what)}{_e(where)}. "
-        + (
-            f"Scenarios: {_e(scen)}; the baseline is {_e(labels.scenario_label(ctx.baseline))}. "
-            if ctx.sweep
-            else f"Arrangement: {_e(scen)}. "
-        )
-        + f"Each scenario ran {_e(reps)} replications of {_e(horizon)} {unit}; the first "
-        f"{_e(warm)} {unit} are a warm-up and count in no result. Scenarios share random "
-        "numbers replication by replication (common random numbers), so differences between "
-        "them reflect the arrangements, not chance draws. Every interval is a 95% confidence "
-        "interval across replications.</p>"
+        f"<p class='lead'>{what}, {_e(reps)} replications of {_e(_num(horizon))} {unit} "
+        f"each (first {_e(_num(r.warm_up))} {unit} warm-up, not counted).{against}</p>"
     )
     if ctx.sweep and ctx.expected_jobs and ctx.expected_jobs > len(ctx.runs):
         done = f"{len(ctx.runs)} of {ctx.expected_jobs}"
@@ -543,13 +613,84 @@ def describe(ctx: Context) -> str:
     return text
 
 
-def headline_table(ctx: Context, metrics: Sequence[str] = figures.HEADLINE) -> str:
-    """The headline comparison as an HTML table (means, and differences with CIs)."""
-    names = order_scenarios([r.name for r in ctx.runs], ctx.baseline)
+def _names(names: Sequence[str]) -> str:
+    return ", ".join(labels.scenario_label(n) for n in names)
+
+
+def verdict_html(ctx: Context) -> str:
+    """Every job's verdict, the services pinned at capacity, and what the cautions are."""
+    parts = []
+    bad = [(n, d) for n, d in ctx.warnings.items() if d and d.get("meaningful") is False]
+    for name, doc in bad:
+        parts.append(
+            f"<p class='bad'><b>Not meaningful — {_e(labels.scenario_label(name))}:</b> "
+            f"{_e(doc.get('verdict', ''))}</p>"
+        )
+    by_service: dict[str, list[Pinned]] = {}
+    for p in ctx.pinned:
+        by_service.setdefault(p.service, []).append(p)
+    if by_service:
+        lines = "".join(
+            f"<li><b>{_e(service)}</b>: "
+            + _e(", ".join(f"{labels.scenario_label(p.scenario)} {p.share:.0%}" for p in items))
+            + "</li>"
+            for service, items in by_service.items()
+        )
+        parts.append(
+            "<div class='note'>Services full on most measured days (share of days at "
+            f"capacity):<ul class='pins'>{lines}</ul>Differences in the measures marked ⚠ "
+            "flow through them, so they reflect those capacities, not only the arrangements."
+            "</div>"
+        )
+    missing = [r.name for r in ctx.runs if not ctx.warnings.get(r.name)]
+    cautions = sorted(
+        {
+            w.get("kind", "")
+            for d in ctx.warnings.values()
+            for w in (d or {}).get("warnings", [])
+            if w.get("kind") != "capacity_saturated" and w.get("severity") != "invalid"
+        }
+    )
+    if cautions:
+        words = {
+            "warm_up_short": "warm-up shorter than MSER-5 suggests",
+            "no_steady_state": "some daily series never settle",
+            "precision_not_reached": "precision target not reached",
+            "growing_queue": "a queue grows",
+        }
+        said = "; ".join(words.get(k, k.replace("_", " ")) for k in cautions)
+        parts.append(f"<p class='note'>Cautions: {_e(said)}. See <a href='#method'>Method</a>.</p>")
+    if missing and ctx.sweep:
+        parts.append(f"<p class='note'>No validity check found for: {_e(_names(missing))}.</p>")
+    if not parts:
+        parts.append("<p class='ok'>No validity warnings in any job.</p>")
+    return f"<div class='warnings'>{''.join(parts)}</div>"
+
+
+def _pinned_for(ctx: Context, metric: str) -> dict[str, list[str]]:
+    """Scenario -> services full on most days that limit ``metric``."""
+    out: dict[str, list[str]] = {}
+    for p in ctx.pinned:
+        if metric in p.constrains:
+            out.setdefault(p.scenario, []).append(p.service)
+    return out
+
+
+def headline_table(ctx: Context, metrics: Sequence[str] | None = None) -> str:
+    """The headline comparison: level at the baseline, difference (95% CI) elsewhere."""
+    names = ctx.order
     s, c = ctx.summary, ctx.comparison
+    metrics = ctx.headline if metrics is None else metrics
     shown = [m for m in metrics if m in set(s["metric"])]
     if not shown:
         return '<p class="note">None of the headline measures are in these results.</p>'
+    has_diff = not c.empty and "diff_mean" in c.columns
+    baselines = set(ctx.baseline_names)
+    base_of = (
+        dict(zip(c["scenario"].astype(str), c["baseline"].astype(str), strict=False))
+        if has_diff and "baseline" in c.columns
+        else {}
+    )
     head = (
         "<tr><th>Measure</th>"
         + "".join(f"<th>{_scenario_cell(n, ctx.palette)}</th>" for n in names)
@@ -558,48 +699,44 @@ def headline_table(ctx: Context, metrics: Sequence[str] = figures.HEADLINE) -> s
     body = []
     for m in shown:
         info = labels.metric_info(m)
-        better = {"higher": " (higher is better)", "lower": " (lower is better)"}.get(
-            info.better, ""
-        )
-        cells = [f"<td>{_e(info.label)}<br><small>{_e(info.unit)}{_e(better)}</small></td>"]
+        better = {"higher": "higher is better", "lower": "lower is better"}.get(info.better, "")
+        pinned = _pinned_for(ctx, m)
+        pin_note = ""
+        if pinned:
+            services = sorted({sv for v in pinned.values() for sv in v})
+            n_full = len(pinned)
+            pin_note = (
+                f"<br><span class='pin' title='{_e(_names(list(pinned)))}'>⚠ "
+                f"{_e(', '.join(services).lower())} full in {n_full} of {len(names)}</span>"
+            )
+        unit = ", ".join(x for x in (info.unit, better) if x)
+        cells = [f"<td>{_e(info.label)}<br><small>{_e(unit)}</small>{pin_note}</td>"]
         for n in names:
             row = s[(s["scenario"] == n) & (s["metric"] == m)]
             if row.empty:
                 cells.append("<td class='num'>–</td>")
                 continue
-            # Units are in the Measure column; repeating them in every cell pushes a
-            # four-scenario table past a projector's width.
+            # Units are in the Measure column; repeating them pushes the table off a screen.
             mean = labels.format_value(m, row["mean"].iloc[0], with_unit=False)
-            # A t-interval can run past what the measure can take (an occupancy over 100%).
             low, high = (row[k].iloc[0] for k in ("ci_low", "ci_high"))
             floor, ceiling = (b / info.scale for b in info.bounds) if info.scale else (low, high)
             ci = _range(m, max(low, floor), min(high, ceiling))
-            text = f"{_e(mean)}<br><small>95% CI {_e(ci)}</small>"
-            d = (
-                c[(c["scenario"] == n) & (c["metric"] == m)]
-                if not c.empty and "diff_mean" in c
-                else c
-            )
-            if n != ctx.baseline and not c.empty and len(d):
+            d = c[(c["scenario"] == n) & (c["metric"] == m)] if has_diff else pd.DataFrame()
+            if n in baselines or not len(d) or not ctx.sweep:
+                text = f"{_e(mean)}<br><small>95% CI {_e(ci)}</small>"
+            else:
                 dm, lo, hi = (d[k].iloc[0] for k in ("diff_mean", "diff_ci_low", "diff_ci_high"))
-                sig = bool(np.isfinite(lo) and np.isfinite(hi) and (lo > 0 or hi < 0))
                 diff = labels.format_value(m, dm, with_unit=False, signed=True)
-                dci = _range(m, lo, hi, signed=True)
-                text += (
-                    f"<br><span class='{'sig' if sig else ''}'>difference {_e(diff)}</span>"
-                    f"<br><small>95% CI {_e(dci)}{'' if sig else ' (could be chance)'}</small>"
+                clear = is_clear(lo, hi, diff)
+                flag = " ⚠" if pinned.get(n) or pinned.get(base_of.get(n, "")) else ""
+                text = (
+                    f"<span class='{'sig' if clear else ''}'>difference {_e(diff)}</span>{flag}"
+                    f"<br><small>95% CI {_e(_range(m, lo, hi, signed=True))} · "
+                    f"level {_e(mean)}</small>"
                 )
             cells.append(f"<td class='num'>{text}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    note = (
-        (
-            f"<p><small>Differences are paired against {_e(labels.scenario_label(ctx.baseline))}; "
-            f"source: {_e(ctx.comparison_source)}.</small></p>"
-        )
-        if ctx.sweep
-        else ""
-    )
-    return f"<table>{head}{''.join(body)}</table>{note}"
+    return f"<table class='headline'>{head}{''.join(body)}</table>"
 
 
 def _img(path: Path) -> str:
@@ -607,84 +744,198 @@ def _img(path: Path) -> str:
     return f'<img alt="" src="data:image/png;base64,{data}">'
 
 
-def figures_html(results: Sequence[FigureResult]) -> str:
+def figures_html(results: Sequence[FigureResult], skip: Sequence[str] = ()) -> str:
     """Figures embedded as base64 PNG, and a note for each one skipped."""
     parts = []
     for r in results:
-        if r.png is None:
-            parts.append(f'<p class="note">{_e(r.title)}: skipped — {_e(r.skipped)}.</p>')
+        if r.key in skip:
             continue
+        if r.png is None:
+            if r.key not in QUIET_SKIPS:
+                parts.append(f'<p class="note">{_e(r.title)}: skipped — {_e(r.skipped)}.</p>')
+            continue
+        files = f"{r.png.parent.name}/{r.png.name}" + (
+            f", {r.png.parent.name}/{r.svg.name}" if r.svg is not None else ""
+        )
         parts.append(
             f'<figure id="{_e(r.key)}">{_img(r.png)}<figcaption><b>{_e(r.title)}.</b> '
-            f"{_e(r.caption)} Files: figures/{_e(r.png.name)}, figures/{_e(r.key)}.svg."
-            "</figcaption></figure>"
+            f"{_e(r.caption)} Files: {_e(files)}.</figcaption></figure>"
         )
     return "\n".join(parts)
+
+
+def _kind_class(kind: str) -> str:
+    return f"kind-{kind.split()[0]}"
 
 
 def assumptions_html(ctx: Context) -> str:
-    """Each scenario's assumptions with their basis."""
-    parts = []
-    for name in order_scenarios([r.name for r in ctx.runs], ctx.baseline):
+    """One table of the values that differ between arrangements; every full table folded."""
+    if not ctx.uses("lead_provider"):
+        return "<p>This model has no lead-provider arrangement.</p>"
+    tables = {}
+    for name in ctx.order:
         run = next(r for r in ctx.runs if r.name == name)
         table = assumptions(run)
-        if table.empty:
-            continue
-        rows = "".join(
-            f"<tr><td>{_e(labels.assumption_label(k))}<br><small><code>{_e(k)}</code></small></td>"
-            f"<td class='num'>{_e(v)}</td><td class='kind-{_e(kind.split()[0])}'>{_e(kind)}</td>"
-            f"<td>{_e(basis)}</td></tr>"
-            for k, v, kind, basis in table.itertuples(index=False)
-        )
-        n_assumed = int((table["kind"] == "assumption").sum())
-        parts.append(
-            f"<h3>{_scenario_cell(name, ctx.palette)}</h3><p>{n_assumed} of {len(table)} values "
-            "rest on assumption, not evidence.</p>"
-            f"<table><tr><th>Mechanism</th><th>Value</th><th>Kind</th><th>Basis</th></tr>{rows}</table>"
-        )
-    if not parts:
+        if not table.empty:
+            tables[name] = table.set_index("key")
+    if not tables:
         return "<p>This model has no lead-provider arrangement.</p>"
-    return "\n".join(parts)
+    keys = list(dict.fromkeys(k for t in tables.values() for k in t.index))
+    differ = [k for k in keys if len({_plain(t["value"].get(k, "–")) for t in tables.values()}) > 1]
+    head = (
+        "<tr><th>Mechanism</th>"
+        + "".join(f"<th>{_scenario_cell(n, ctx.palette)}</th>" for n in tables)
+        + "</tr>"
+    )
+    rows = []
+    for k in differ:
+        cells = []
+        for t in tables.values():
+            if k not in t.index:
+                cells.append("<td class='num'>–</td>")
+                continue
+            kind = str(t.at[k, "kind"])
+            cells.append(
+                f"<td>{_e(_plain(t.at[k, 'value']))} "
+                f"<small class='{_kind_class(kind)}' title='{_e(t.at[k, 'basis'])}'>"
+                f"{_e(kind)}</small></td>"
+            )
+        rows.append(
+            f"<tr><td title='{_e(k)}'>{_e(labels.assumption_label(k))}</td>{''.join(cells)}</tr>"
+        )
+    counts = "; ".join(
+        f"{labels.scenario_label(n)} {int((t['kind'] == 'assumption').sum())} of {len(t)}"
+        for n, t in tables.items()
+    )
+    intro = (
+        f"<p>{len(differ)} of {len(keys)} mechanism values differ between the arrangements "
+        "(the rest are the same in all). Values resting on assumption, not evidence: "
+        f"{_e(counts)}. Hover over a kind for its basis.</p>"
+    )
+    same = "<p>The arrangements share every mechanism value.</p>" if not differ else ""
+    full = []
+    for name, t in tables.items():
+        body = "".join(
+            f"<tr><td>{_e(labels.assumption_label(k))}<br><small><code>{_e(k)}</code></small></td>"
+            f"<td class='num'>{_e(_plain(row.value))}</td>"
+            f"<td class='{_kind_class(str(row.kind))}'>{_e(row.kind)}</td>"
+            f"<td>{_e(row.basis)}</td></tr>"
+            for k, row in t.iterrows()
+        )
+        full.append(
+            f"<details><summary>{_scenario_cell(name, ctx.palette)}: every value and its "
+            f"basis</summary><table><tr><th>Mechanism</th><th>Value</th><th>Kind</th>"
+            f"<th>Basis</th></tr>{body}</table></details>"
+        )
+    table = f"<table class='differ'>{head}{''.join(rows)}</table>" if differ else same
+    return intro + table + "".join(full)
+
+
+def method_html(ctx: Context) -> str:
+    """How the differences were computed, what common random numbers bought, every warning."""
+    c = ctx.comparison
+    parts = [
+        "<p>Every scenario ran the same replications with the same random numbers "
+        "(common random numbers): replication 1 of each arrangement meets the same people "
+        "with the same needs on the same days, and so on. The difference between an "
+        "arrangement and the baseline is taken within each replication, then averaged, so "
+        "chance that affects both alike cancels out and the intervals on differences are "
+        "narrower than two separate runs would give.</p>"
+    ]
+    if ctx.sweep:
+        parts.append(f"<p><small>Differences: {_e(ctx.comparison_source)}.</small></p>")
+    need = {"paired_half_width", "independent_half_width", "metric", "scenario"}
+    if ctx.sweep and not c.empty and need <= set(c.columns):
+        rows = []
+        for m in ctx.headline:
+            g = c[(c["metric"] == m) & c["independent_half_width"].gt(0)]
+            g = g[g["scenario"].astype(str) != g.get("baseline", "").astype(str)]
+            if g.empty:
+                continue
+            ratio = float(np.nanmedian(g["paired_half_width"] / g["independent_half_width"]))
+            if not np.isfinite(ratio):
+                continue
+            words = f"{1 - ratio:.0%} narrower" if ratio < 1 else f"{ratio - 1:.0%} wider (no gain)"
+            rows.append(
+                f"<tr><td>{_e(labels.metric_info(m).label)}</td><td class='num'>{ratio:.0%}</td>"
+                f"<td>{_e(words)}</td></tr>"
+            )
+        if rows:
+            parts.append(
+                "<p>What sharing random numbers bought, per headline measure: the width of "
+                "the 95% interval on a difference, as a share of the width two independent "
+                "runs would give (median over the arrangements). Below 100% the pairing "
+                "helped; the variance reductions behind these are in the comparison table "
+                "(<code>variance_reduction</code>).</p><table><tr><th>Measure</th>"
+                f"<th>Interval width</th><th>In words</th></tr>{''.join(rows)}</table>"
+            )
+    listing = []
+    for name in ctx.order:
+        doc = ctx.warnings.get(name) or {}
+        records = doc.get("warnings", [])
+        items = "".join(
+            f"<li><b>{_e(w.get('severity', ''))}</b> {_e(w.get('message', ''))}</li>"
+            for w in records
+        )
+        verdict = doc.get("verdict", "no warnings.json")
+        listing.append(
+            f"<h3>{_scenario_cell(name, ctx.palette)}: {_e(verdict)}</h3>"
+            + (f"<ul>{items}</ul>" if items else "")
+        )
+    parts.append(
+        "<details><summary>Every validity warning, by scenario (warnings.json)</summary>"
+        + "".join(listing)
+        + "</details>"
+    )
+    return "".join(parts)
+
+
+MANIFEST_KEYS = (
+    "package_version", "git", "config_hash", "model", "seed", "replications", "horizon",
+    "warm_up", "workers", "wall_seconds", "cpu_seconds", "peak_rss_mb", "cpu_model", "platform",
+)  # fmt: skip
 
 
 def manifest_html(ctx: Context) -> str:
-    """The run manifest: code version, seed, timings, machine, how to re-run."""
-    keys = [
-        "package_version",
-        "git",
-        "config_hash",
-        "model",
-        "seed",
-        "replications",
-        "horizon",
-        "warm_up",
-        "workers",
-        "wall_seconds",
-        "cpu_seconds",
-        "peak_rss_mb",
-        "cpu_model",
-        "platform",
-    ]
-    parts = []
-    for r in ctx.runs:
-        m = r.manifest
-        if not m:
-            parts.append(f"<p>{_e(r.path.name)}: no run.json.</p>")
+    """The run manifests in one table (a column per job), folded away."""
+    runs = [r for r in (next(x for x in ctx.runs if x.name == n) for n in ctx.order)]
+    head = (
+        "<tr><th></th>"
+        + "".join(
+            f"<th>{_scenario_cell(r.name, ctx.palette)}"
+            + (f" (job {_e(r.path.name)})" if ctx.sweep else "")
+            + "</th>"
+            for r in runs
+        )
+        + "</tr>"
+    )
+    rows = []
+    extra = {
+        "versions": lambda m: ", ".join(
+            f"{k} {v}" for k, v in sorted((m.get("versions") or {}).items())
+        ),
+        "command": lambda m: m.get("command_line", ""),
+        "re-run": lambda m: m.get("rerun_command", ""),
+    }
+    for key in MANIFEST_KEYS:
+        if not any(key in r.manifest for r in runs):
             continue
-        rows = "".join(
-            f"<tr><th>{_e(k)}</th><td>{_e(_plain(m[k]))}</td></tr>" for k in keys if k in m
+        rows.append(
+            f"<tr><th>{_e(key)}</th>"
+            + "".join(f"<td>{_e(_plain(r.manifest.get(key, '–')))}</td>" for r in runs)
+            + "</tr>"
         )
-        versions = ", ".join(f"{k} {v}" for k, v in sorted((m.get("versions") or {}).items()))
-        title = (
-            f"{_scenario_cell(r.name, ctx.palette)} (job {_e(r.path.name)})" if ctx.sweep else "Run"
+    for key, get in extra.items():
+        rows.append(
+            f"<tr><th>{_e(key)}</th>"
+            + "".join(f"<td><code>{_e(get(r.manifest))}</code></td>" for r in runs)
+            + "</tr>"
         )
-        parts.append(
-            f"<h3>{title}</h3><table>{rows}<tr><th>versions</th><td>{_e(versions)}</td></tr>"
-            f"<tr><th>command</th><td><code>{_e(m.get('command_line', ''))}</code></td></tr>"
-            f"<tr><th>re-run</th><td><code>{_e(m.get('rerun_command', ''))}</code></td></tr>"
-            "</table>"
-        )
-    return "\n".join(parts)
+    return (
+        "<details><summary>Run details: code version, seeds, timings, re-run commands"
+        f"</summary><div style='overflow-x:auto'><table>{head}{''.join(rows)}</table></div>"
+        "</details>"
+    )
 
 
 def render_html(ctx: Context, results: Sequence[FigureResult]) -> str:
@@ -697,54 +948,90 @@ def render_html(ctx: Context, results: Sequence[FigureResult]) -> str:
     results
         Figures from :func:`build_figures`.
     """
-    title = "neighbourhood-sim report: " + (
-        f"sweep {ctx.root.name}" if ctx.sweep else f"run {ctx.root.name}"
-    )
+    name = f"sweep {ctx.root.name}" if ctx.sweep else f"run {ctx.root.name}"
+    title = f"neighbourhood-sim report: {name}"
+    if ctx.sweep:
+        title += f" — differences from {ctx.baseline_label}"
     notes = "".join(f'<p class="note">{_e(n)}</p>' for n in ctx.notes)
+    caveat = (
+        '<p class="note">Lead-provider effects in this model are <b>assumptions, not '
+        "findings</b>: there is no head-to-head evidence yet. "
+        "<a href='#assumptions'>Assumptions</a> lists each value's basis.</p>"
+        if ctx.uses("lead_provider")
+        else ""
+    )
+    legend = (
+        "<p><small>Each cell: the difference from "
+        f"{_e(ctx.baseline_label)}: <b>bold</b> when clear (its 95% CI excludes zero and it "
+        "shows at this precision), plain when it could be chance; its 95% CI; the level."
+        + (
+            " ⚠: the measure flows through a service that was full on most days."
+            if ctx.pinned
+            else ""
+        )
+        + "</small></p>"
+        if ctx.sweep
+        else ""
+    )
+    first = [r for r in results if r.key == "forest"]
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         f"<title>{_e(title)}</title><style>{CSS}</style></head><body><main>"
         f"<h1>{_e(title)}</h1>"
-        '<p class="note">Lead-provider effects in this model are <b>assumptions, not findings</b>: '
-        "there is no head-to-head evidence yet. The assumptions section lists each value's "
-        "basis.</p>"
-        f"<h2>What was run</h2>{describe(ctx)}{notes}"
-        f"<h2>Headline comparison</h2>{headline_table(ctx)}"
-        f"<h2>Figures</h2>{figures_html(results)}"
-        f"<h2>Assumptions and their basis</h2>{assumptions_html(ctx)}"
-        f"<h2>Run manifest</h2>{manifest_html(ctx)}"
+        f"{describe(ctx)}{verdict_html(ctx)}{caveat}{notes}"
+        f"<h2>Headline comparison</h2>{headline_table(ctx)}{legend}"
+        f"{figures_html(first)}"
+        f"<h2>Figures</h2>{figures_html(results, skip=['forest'])}"
+        f"<h2 id='assumptions'>Assumptions and their basis</h2>{assumptions_html(ctx)}"
+        f"<h2 id='method'>Method and validity</h2>{method_html(ctx)}"
+        f"<h2>Run details</h2>{manifest_html(ctx)}"
         "</main></body></html>\n"
     )
 
 
-def build_report(path: Path) -> Path:
-    """(Re)build ``figures/`` and ``report.html`` for a run or sweep directory.
+def build_report(
+    path: Path, baseline: str | None = None, svg: bool = False, progress: bool | None = None
+) -> Path:
+    """(Re)build the figures and the report for a run or sweep directory.
 
     Parameters
     ----------
     path
         A run directory or a sweep directory.
+    baseline
+        Another baseline than the declared one: the files get a ``_vs_<baseline>`` suffix.
+    svg
+        Also write SVG files of every figure.
+    progress
+        Progress bar (default: only on a terminal).
 
     Returns
     -------
     Path
-        The written ``report.html``.
+        The written ``report.html`` (or ``report_vs_<baseline>.html``).
     """
-    ctx = load(Path(path))
-    results = build_figures(ctx)
-    return write_text(ctx.root / "report.html", render_html(ctx, results))
+    ctx = load(Path(path), baseline)
+    results = build_figures(ctx, svg=svg, progress=progress)
+    return write_text(ctx.root / f"report{ctx.suffix}.html", render_html(ctx, results))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``python -m sim.report.build <run_or_sweep_dir>``."""
+    """Command line: ``python -m sim.report <run_or_sweep_dir> [--baseline NAME] [--svg]``."""
     parser = argparse.ArgumentParser(
-        prog="python -m sim.report.build", description=__doc__.split("\n")[0]
+        prog="python -m sim.report", description=__doc__.split("\n")[0]
     )
     parser.add_argument("directory", type=Path, help="a run directory or a sweep directory")
+    parser.add_argument(
+        "--baseline",
+        default=None,
+        help="compare against this override value or scenario instead of the experiment's "
+        "declared baseline (writes report_vs_<NAME>.html)",
+    )
+    parser.add_argument("--svg", action="store_true", help="also write SVG figures (slower)")
     args = parser.parse_args(argv)
     try:
-        out = build_report(args.directory)
-    except (FileNotFoundError, NotADirectoryError) as exc:
+        out = build_report(args.directory, args.baseline, svg=args.svg)
+    except (FileNotFoundError, NotADirectoryError, compare.CompareError) as exc:
         print(f"nhsim: error: {exc}", file=sys.stderr)
         return 2
     print(f"report: {out}")

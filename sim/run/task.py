@@ -144,8 +144,9 @@ def _write_tables(
             io.write_parquet(keep(run_dir / f"{name}.parquet"), tables[name])
     scenario = " ".join(overrides) or "defaults"
     warnings = warmup.run_warnings(
-        params.kind, params.model, tables["timeseries"], params.run.warm_up, scenario
-    )
+        params.kind, params.model, tables["timeseries"], params.run.warm_up, scenario,
+        horizon=params.run.horizon,
+    )  # fmt: skip
     choice = timing["replication_choice"]
     if choice is not None and not choice.met:
         warnings.append(precision_warning(choice, scenario))

@@ -9,6 +9,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from sim.models import MODELS
+
+# The care model's headline KPIs and default baseline, as the report reads them.
+HEADLINE = MODELS["care"].headline
+BASELINE = MODELS["care"].baseline
 SCENARIOS = ("status_quo", "trust_led", "federation_led", "alliance")
 EFFECT = {"status_quo": 0.0, "trust_led": -0.04, "federation_led": 0.03, "alliance": -0.06}
 

@@ -150,3 +150,50 @@ def test_unknown_baseline_names_what_finished(tmp_path):
         compare.compare(compare.load_sweep(root), baseline="nope")
     # Without status_quo, the sweep's first value is the baseline.
     assert set(compare.compare(compare.load_sweep(root))["baseline"]) == {"trust_led"}
+
+
+def test_declared_baseline_is_read_from_the_saved_config(tmp_path):
+    """analysis.baseline in the jobs' config decides the baseline; null falls back to the
+    model's default (status_quo for the care model)."""
+    jobs = {i: [f"lead_provider={a}"] for i, a in enumerate(ARRANGEMENTS.split(","))}
+    root = _sweep(tmp_path / "s", {"lead_provider": ARRANGEMENTS}, jobs)
+    assert set(compare.compare(compare.load_sweep(root))["baseline"]) == {"status_quo"}
+    for job in jobs:
+        cfg_file = root / str(job) / ".hydra" / "config.yaml"
+        cfg = yaml.safe_load(cfg_file.read_text())
+        cfg["analysis"] = {"baseline": "alliance"}
+        cfg_file.write_text(yaml.safe_dump(cfg))
+    sweep = compare.load_sweep(root)
+    assert compare.declared_baseline(sweep.runs) == "alliance"
+    assert set(compare.compare(sweep)["baseline"]) == {"alliance"}
+
+
+def test_another_baseline_gets_its_own_file(tmp_path):
+    """`--baseline trust_led` writes comparison_vs_trust_led.csv and leaves comparison.csv
+    (against the declared status quo) as it was."""
+    jobs = {i: [f"lead_provider={a}"] for i, a in enumerate(ARRANGEMENTS.split(","))}
+    root = _sweep(tmp_path / "s", {"lead_provider": ARRANGEMENTS}, jobs)
+    assert compare.main([str(root)]) == 0
+    before = (root / "comparison.csv").read_bytes()
+    assert compare.main([str(root), "--baseline", "trust_led"]) == 0
+    assert (root / "comparison.csv").read_bytes() == before
+    other = pd.read_csv(root / "comparison_vs_trust_led.csv")
+    assert set(other["baseline"]) == {"trust_led"}, set(other["baseline"])
+    assert set(pd.read_csv(root / "comparison.csv")["baseline"]) == {"status_quo"}
+    # Naming the declared baseline explicitly is the default table, not a second file.
+    assert compare.main([str(root), "--baseline", "status_quo"]) == 0
+    assert not (root / "comparison_vs_status_quo.csv").exists()
+
+
+def test_expected_jobs_follow_hydra_job_numbers(tmp_path):
+    """The public-API expansion numbers jobs as Hydra's basic sweeper does (the last key
+    varies fastest), with fixed task overrides in every job."""
+    root = tmp_path / "s"
+    root.mkdir()
+    multirun = {"hydra": {"sweeper": {"params": {"a": "1,2", "+b": "x,y"}},
+                          "overrides": {"task": ["place=p"]}}}  # fmt: skip
+    (root / "multirun.yaml").write_text(yaml.safe_dump(multirun, sort_keys=False), encoding="utf-8")
+    assert compare.expected_jobs(root) == [
+        ["a=1", "+b=x", "place=p"], ["a=1", "+b=y", "place=p"],
+        ["a=2", "+b=x", "place=p"], ["a=2", "+b=y", "place=p"],
+    ]  # fmt: skip

@@ -28,7 +28,7 @@ from matplotlib.image import imread
 from matplotlib.testing.compare import calculate_rms, compare_images
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from synthetic_results import SCENARIOS, comparison, daily  # noqa: E402
+from synthetic_results import BASELINE, HEADLINE, SCENARIOS, comparison, daily  # noqa: E402
 
 from sim.plots import figures, timeseries  # noqa: E402
 
@@ -42,7 +42,7 @@ TOLERANCE = 1.0
 
 
 def _forest() -> Figure:
-    return figures.forest(comparison())
+    return figures.forest(comparison(), metrics=HEADLINE, baseline=BASELINE)
 
 
 def _end_of_life() -> Figure:
@@ -90,7 +90,9 @@ def test_a_small_visible_change_exceeds_the_tolerance(tmp_path: Path) -> None:
     )
     for column in ("diff_mean", "diff_ci_low", "diff_ci_high"):
         table.loc[moved, column] += 2.0
-    actual = save(figures.forest(table), tmp_path / "forest.png")
+    actual = save(
+        figures.forest(table, metrics=HEADLINE, baseline=BASELINE), tmp_path / "forest.png"
+    )
     expected, drawn = (
         (imread(path) * 255).astype(np.int16) for path in (BASELINES / "forest.png", actual)
     )

@@ -12,7 +12,7 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from synthetic_results import SCENARIOS, comparison, daily, sensitivity
+from synthetic_results import BASELINE, HEADLINE, SCENARIOS, comparison, daily, sensitivity
 
 from sim.plots import figures, flows, labels, style, timeseries, tornado
 from sim.plots.common import MissingDataError
@@ -31,7 +31,7 @@ def drawn(table) -> dict[str, Figure]:
     kpis = dict(zip(table.loc[table.scenario == "status_quo", "metric"],
                     table.loc[table.scenario == "status_quo", "mean"], strict=True))  # fmt: skip
     return {
-        "forest": figures.forest(table),
+        "forest": figures.forest(table, metrics=HEADLINE, baseline=BASELINE),
         "dashboard": figures.dashboard(table),
         "gp_access": figures.gp_access(table),
         "end_of_life": figures.end_of_life(table),
@@ -172,7 +172,7 @@ def test_forest_has_ci_whiskers_and_better_marks(drawn, table):
     """The forest plot draws a CI whisker per scenario and KPI, and says which way is better."""
     fig = drawn["forest"]
     panels = [ax for ax in fig.axes if ax.axison]
-    assert len(panels) == len(figures.HEADLINE)
+    assert len(panels) == len(HEADLINE)
     for ax in panels:
         bars = [c for c in ax.collections if isinstance(c, LineCollection)]
         segments = [s for c in bars for s in c.get_segments() if len(s) == 2]

@@ -139,3 +139,65 @@ def test_warmup_command_writes_its_table_and_figure(tmp_path, capsys):
 def test_warmup_command_explains_a_directory_without_series(tmp_path, capsys):
     assert warmup.main([str(tmp_path)]) == 2
     assert "no timeseries.parquet" in capsys.readouterr().err
+
+
+def test_a_full_rationed_service_is_named_with_the_kpis_it_limits():
+    """A declared finite service (end-of-life places) full on every measured day is a caution
+    that names the service and the KPIs it limits; an unlisted level is left alone."""
+    from sim.models.base import CapacityLink
+
+    days = 200
+    table = _table(
+        {
+            "eol_caseload": np.full(days, 226.0),
+            "eol_caseload_capacity": np.full(days, 226.0),
+            "care_home_residents": np.full(days, 100.0),
+        }
+    )
+    link = CapacityLink("End-of-life places", "eol_caseload", "eol_caseload_capacity",
+                        ("death_place_home_share",))  # fmt: skip
+    found = warmup.saturation_warnings(table, 60, "s", [link])
+    assert [(w.kind, w.severity, w.kpi) for w in found] == [
+        ("capacity_saturated", "caution", "eol_caseload")
+    ], found
+    assert found[0].details["service"] == "End-of-life places"
+    assert found[0].details["constrains"] == ["death_place_home_share"]
+    assert "End-of-life places" in warmup.stderr_lines(found)[0]
+
+
+def test_every_finite_care_service_is_declared():
+    """The care model declares beds, step-down, virtual-ward, care-home, end-of-life and
+    proactive places, each with a level and capacity column and at least one KPI."""
+    from sim.models import MODELS
+
+    links = MODELS["care"].capacity
+    services = {link.service for link in links}
+    assert {"Hospital beds", "Step-down places", "Virtual-ward places", "Care-home places",
+            "End-of-life places", "Proactive-care places"} <= services, services  # fmt: skip
+    assert all(link.constrains and link.capacity.endswith("capacity") for link in links), links
+
+
+@pytest.mark.parametrize(
+    ("horizon", "warm_up", "days", "expected"),
+    [(60.5, 60.0, 60, ["measured_period_too_short"]),  # half a time unit after warm-up
+     (80.0, 60.0, 80, ["measured_period_too_short"]),  # 20 days: 4 MSER batches
+     (400.0, 60.0, 400, [])],
+)  # fmt: skip
+def test_a_too_short_measured_period_is_not_meaningful(horizon, warm_up, days, expected):
+    """Half a time unit after warm-up, or fewer than five MSER batches, gives the verdict
+    NOT MEANINGFUL (issue 15 item 6); a year of measured days does not."""
+    table = _table({"beds_occupied": np.linspace(1, 2, days)})
+    found = warmup.measured_period_warnings(horizon, warm_up, table, "s")
+    assert [w.kind for w in found] == expected, found
+    doc = warmup.warnings_document(found, "s")
+    assert doc["meaningful"] is (not expected), doc["verdict"]
+    if expected:
+        assert doc["verdict"].startswith("NOT MEANINGFUL"), doc["verdict"]
+
+
+def test_a_queue_run_with_half_a_time_unit_measured_is_not_meaningful(run_queue):
+    """Through the task: run.horizon just past run.warm_up writes meaningful = false."""
+    outcome = run_queue("run.horizon=100.5", "run.warm_up=100")
+    doc = json.loads((outcome.run_dir / warmup.WARNINGS_FILE).read_text())
+    assert not doc["meaningful"], doc
+    assert "measured_period_too_short" in doc["verdict"], doc["verdict"]

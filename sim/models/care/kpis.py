@@ -246,6 +246,22 @@ def timeseries(world: World) -> pd.DataFrame:
         "eol_caseload": _daily([p.level for p in mnp.eol], days),
         "care_home_residents": _daily([p.level for p in mnp.care_homes], days),
     }
+    # The places each finite service has, beside its level, so the validity checks can see
+    # a service pinned at capacity (column ``<series>_capacity``). Unlimited services
+    # (capacity inf) get no column: they cannot be full.
+    finite = {
+        "step_down_patients": c.step_down.pools,
+        "virtual_ward_patients": mnp.virtual_ward.pools,
+        "eol_caseload": mnp.eol,
+        "care_home_residents": mnp.care_homes,
+    }
+    for series, pools in finite.items():
+        places = float(sum(p.capacity for p in pools))
+        if np.isfinite(places):
+            data[f"{series}_capacity"] = np.full(days, places)
+    proactive_places = float(sum(c.proactive.capacity))
+    if np.isfinite(proactive_places):
+        data["proactive_caseload_capacity"] = np.full(days, proactive_places)
     daily = world.log.tally.daily
     for name in ("gp_appointment", "ed_arrival", "emergency_admission", "ucr_response", "death"):
         data[f"{name}s"] = daily[EVENT[name]].astype(float)
