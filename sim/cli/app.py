@@ -73,7 +73,12 @@ def run_job(cfg: DictConfig) -> float | None:
     from sim.analysis.warmup import stderr_lines
     from sim.run.task import execute
 
-    outcome = execute(params, to_container(cfg), run_dir, list(hc.overrides.task))
+    try:
+        outcome = execute(params, to_container(cfg), run_dir, list(hc.overrides.task))
+    except ConfigError as exc:  # storage: a finished run in the way, a full or read-only disk
+        print_error(str(exc))
+        _remove_if_empty_run_dir(run_dir)
+        raise SystemExit(2) from None
     print_summary(outcome.summary, outcome.verification, str(run_dir))
     for line in stderr_lines(outcome.warnings):
         print(line, file=sys.stderr)
