@@ -742,9 +742,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("directory", type=Path, help="a run directory or a sweep directory")
     args = parser.parse_args(argv)
+    from sim.analysis.results import ResultsError, check_results_dir
+
     try:
+        for note in check_results_dir(args.directory):
+            print(f"nhsim: note: {note}", file=sys.stderr)
         out = build_report(args.directory)
-    except (FileNotFoundError, NotADirectoryError) as exc:
+    except (FileNotFoundError, NotADirectoryError, ResultsError) as exc:
         print(f"nhsim: error: {exc}", file=sys.stderr)
         return 2
     print(f"report: {out}")
