@@ -81,7 +81,10 @@ def execute(
     """
     overwrite = bool(resolved.get("run", {}).get("overwrite", False))
     # Second line of defence after the pre-flight: never mix this run with a finished one.
-    check_output_dir(run_dir, overwrite=overwrite)
+    in_sweep = (Path(run_dir).parent / "multirun.yaml").is_file()
+    check_output_dir(
+        run_dir, overwrite=overwrite, key="hydra.sweep.dir" if in_sweep else "hydra.run.dir"
+    )
     wall0, cpu0 = time.perf_counter(), time.process_time()
     cache = (
         ReplicationCache(outputs_root() / "cache", cache_key(resolved))

@@ -379,3 +379,21 @@ def test_an_empty_run_directory_name_is_refused_by_the_cli(tmp_path):
     line = _one_error_line(_cli([*QUEUE, "hydra.run.dir=''"], tmp_path / "outputs", tmp_path))
     assert "hydra.run.dir" in line, line
     assert not (tmp_path / "run.json").exists()
+
+
+def test_reusing_a_sweep_directory_is_refused_and_keeps_its_jobs(tmp_path):
+    """The same ``hydra.sweep.dir`` twice: the second sweep exits non-zero, each error line
+    names hydra.sweep.dir and run.overwrite, and the first sweep's jobs are untouched."""
+    root, sweep = tmp_path / "outputs", tmp_path / "outputs" / "sweeps" / "s"
+    args = ["-m", *QUEUE, "run.seed=1,2", f"hydra.sweep.dir={sweep}"]
+    first = _cli(args, root, tmp_path)
+    assert first.returncode == 0, first.stderr[-2000:]
+    before = {str(p.relative_to(sweep)): p.read_bytes() for p in sweep.glob("*/*.csv")}
+    second = _cli(args, root, tmp_path)
+    assert second.returncode != 0 and "Traceback" not in second.stderr, second.stderr[-2000:]
+    errors = [line for line in second.stderr.splitlines() if line.startswith("nhsim: error:")]
+    assert errors and all("hydra.sweep.dir" in e and "run.overwrite=true" in e for e in errors), (
+        errors
+    )
+    after = {str(p.relative_to(sweep)): p.read_bytes() for p in sweep.glob("*/*.csv")}
+    assert after == before and len(before) >= 6, sorted(after)
