@@ -107,6 +107,30 @@ def _peak_of(process: psutil.Process) -> float:
     return peak
 
 
+def cpu_seconds() -> float:
+    """CPU time (user + system) so far of this process and of its worker processes.
+
+    Read with psutil, so it works on any platform. Worker processes (``run.workers`` > 1)
+    do the simulating: live ones are counted directly, finished ones through the parent's
+    ``children_*`` times (where the platform keeps them), so a parallel run's CPU time is
+    not reported as the parent's alone.
+    """
+    process = psutil.Process()
+    own = process.cpu_times()
+    total = own.user + own.system + own.children_user + own.children_system
+    try:
+        children = process.children(recursive=True)
+    except psutil.Error:
+        children = []
+    for child in children:
+        try:
+            times = child.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return float(total)
+
+
 def rerun_command(overrides: list[str]) -> str:
     """A one-line command that re-runs a run with the same overrides."""
     return shlex.join(["python", "-m", "sim", *overrides])

@@ -24,7 +24,7 @@ from sim.config.params import Params
 from sim.models import MODELS
 from sim.paths import outputs_root
 from sim.run.cache import ReplicationCache, cache_key
-from sim.run.manifest import build_manifest
+from sim.run.manifest import build_manifest, cpu_seconds
 from sim.run.replications import (
     diagnostics_table,
     replications_table,
@@ -85,7 +85,7 @@ def execute(
     check_output_dir(
         run_dir, overwrite=overwrite, key="hydra.sweep.dir" if in_sweep else "hydra.run.dir"
     )
-    wall0, cpu0 = time.perf_counter(), time.process_time()
+    wall0, cpu0 = time.perf_counter(), cpu_seconds()
     cache = (
         ReplicationCache(outputs_root() / "cache", cache_key(resolved))
         if params.run.cache
@@ -100,7 +100,7 @@ def execute(
     except OSError as exc:
         where = cache.dir if cache is not None else run_dir
         raise StorageError(where, _storage_problem(exc, "storing a finished replication")) from None
-    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    wall, cpu = time.perf_counter() - wall0, cpu_seconds() - cpu0
 
     reps = replications_table(results)
     summary = summarise(reps)

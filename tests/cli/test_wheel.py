@@ -99,3 +99,35 @@ def test_the_installed_package_runs_an_experiment_from_another_directory(install
     (sweep,) = (work / "outputs" / "sweeps").iterdir()
     finished = sorted(p.parent.name for p in sweep.glob("*/run.json"))
     assert finished == ["0", "1", "2"], finished
+
+
+def test_every_imported_library_is_declared():
+    """Each third-party module that sim/ imports belongs to a distribution listed in
+    pyproject's dependencies (PyYAML, joblib and psutil once were not)."""
+    import ast
+    import re
+    import tomllib
+    from importlib.metadata import packages_distributions
+
+    project = tomllib.loads((REPO_DIR / "pyproject.toml").read_text(encoding="utf-8"))
+    declared = {
+        re.split(r"[<>=!~\[ ;]", spec, maxsplit=1)[0].lower().replace("_", "-")
+        for spec in project["project"]["dependencies"]
+    }
+    owners = packages_distributions()
+    undeclared = {}
+    for path in sorted((REPO_DIR / "sim").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                tops = [a.name.split(".")[0] for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                tops = [node.module.split(".")[0]]
+            else:
+                continue
+            for top in tops:
+                if top in sys.stdlib_module_names or top == "sim":
+                    continue
+                dists = {d.lower().replace("_", "-") for d in owners.get(top, [top])}
+                if not dists & declared:
+                    undeclared.setdefault(top, str(path.relative_to(REPO_DIR)))
+    assert undeclared == {}, f"imported but not declared: {undeclared}"
