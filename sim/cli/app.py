@@ -73,6 +73,16 @@ def run_job(cfg: DictConfig) -> float | None:
     from sim.analysis.warmup import stderr_lines
     from sim.run.task import execute
 
+    if hc.mode == RunMode.RUN and Path(str(hc.run.dir)).name in ("", ".", ".."):
+        # hydra.run.dir='' would put the run among the working directory's files (the
+        # pre-flight refuses it first; this is the second line of defence).
+        from sim.run.storage import check_output_dir
+
+        try:
+            check_output_dir(str(hc.run.dir), overwrite=True)
+        except ConfigError as exc:
+            print_error(str(exc))
+            raise SystemExit(2) from None
     try:
         outcome = execute(params, to_container(cfg), run_dir, list(hc.overrides.task))
     except ConfigError as exc:  # storage: a finished run in the way, a full or read-only disk

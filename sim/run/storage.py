@@ -61,7 +61,7 @@ class StorageError(ConfigError):
         ValueError.__init__(self, f"{path}: {problem}")
 
 
-def check_output_dir(path: Path, *, overwrite: bool, key: str = "hydra.run.dir") -> None:
+def check_output_dir(path: Path | str, *, overwrite: bool, key: str = "hydra.run.dir") -> None:
     """Refuse an output directory a run must not write into, before anything is written.
 
     Parameters

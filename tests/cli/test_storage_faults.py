@@ -95,7 +95,7 @@ def _fill(mnt: Path, leave: int) -> None:
 def test_an_empty_run_directory_name_is_refused(name):
     """An empty name, ``.``, ``..`` or ``/`` would write a run among other files."""
     with pytest.raises(ConfigError) as caught:
-        check_output_dir(Path(name) if name else name, overwrite=False)  # type: ignore[arg-type]
+        check_output_dir(name, overwrite=False)
     assert caught.value.key == "hydra.run.dir" and "must name a new directory" in str(
         caught.value
     ), str(caught.value)
@@ -373,12 +373,14 @@ def test_a_bad_output_root_gives_one_line_and_no_directory(tmp_path, fault):
             subprocess.run(["umount", "-l", str(tmp_path / "mnt")], capture_output=True)
 
 
-@needs_preflight
-def test_an_empty_run_directory_name_is_refused_by_the_cli(tmp_path):
-    """``hydra.run.dir=''`` would write into the working directory: one line, exit non-zero."""
-    line = _one_error_line(_cli([*QUEUE, "hydra.run.dir=''"], tmp_path / "outputs", tmp_path))
-    assert "hydra.run.dir" in line, line
-    assert not (tmp_path / "run.json").exists()
+@pytest.mark.parametrize("name", ["''", "."])
+def test_an_empty_run_directory_name_is_refused_by_the_cli(tmp_path, name):
+    """``hydra.run.dir=''`` (or ``.``) would write into the working directory: one line,
+    exit non-zero, no result file there."""
+    line = _one_error_line(_cli([*QUEUE, f"hydra.run.dir={name}"], tmp_path / "outputs", tmp_path))
+    assert "hydra.run.dir" in line and "must name a new directory" in line, line
+    results = sorted(p.name for p in tmp_path.iterdir() if p.is_file())
+    assert results == [], results
 
 
 def test_reusing_a_sweep_directory_is_refused_and_keeps_its_jobs(tmp_path):
