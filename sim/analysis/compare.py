@@ -32,7 +32,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.analysis.results import RunData, is_sweep, job_dirs, load_run, name_scenarios, read_yaml
+from sim.analysis.results import (
+    ResultsError,
+    RunData,
+    check_results_dir,
+    is_sweep,
+    job_dirs,
+    load_run,
+    name_scenarios,
+    read_yaml,
+)
 from sim.analysis.stats import t_interval
 from sim.io import write_csv
 from sim.models import MODELS
@@ -446,8 +455,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
+        for note in check_results_dir(args.sweep_dir):
+            print(f"nhsim: note: {note}", file=sys.stderr)
         path, sweep = write_comparison(args.sweep_dir, args.baseline)
-    except CompareError as exc:
+    except (CompareError, ResultsError) as exc:
         print(f"nhsim: error: {exc}", file=sys.stderr)
         return 2
     table = pd.read_csv(path)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import yaml
 
+from sim.analysis.results import ResultsError, check_results_dir
 from sim.run.manifest import git_state
 
 TABLES = (
@@ -85,8 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("run_dir", type=Path, help="a finished run directory (holds run.json)")
     args = parser.parse_args(argv)
     try:
+        check_results_dir(args.run_dir, run_only=True)
         return rerun(args.run_dir)
-    except (FileNotFoundError, json.JSONDecodeError) as exc:
+    except (FileNotFoundError, json.JSONDecodeError, ResultsError) as exc:
         print(f"nhsim.rerun: error: {exc}", file=sys.stderr)
         return 2
 

@@ -660,9 +660,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.batch < 1 or args.window < 0:
         print("nhsim.warmup: error: --batch must be >= 1 and --window >= 0", file=sys.stderr)
         return 2
+    from sim.analysis import results as results_io  # `results` names the table below
+
     try:
+        for note in results_io.check_results_dir(args.path):
+            print(f"nhsim.warmup: note: {note}", file=sys.stderr)
         results, series = analyse_dir(args.path, batch=args.batch, half_width=args.window)
-    except (FileNotFoundError, ValueError) as exc:
+    except (FileNotFoundError, ValueError, results_io.ResultsError) as exc:
         print(f"nhsim.warmup: error: {exc}", file=sys.stderr)
         return 2
     print_table(results)

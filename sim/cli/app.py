@@ -73,7 +73,22 @@ def run_job(cfg: DictConfig) -> float | None:
     from sim.analysis.warmup import stderr_lines
     from sim.run.task import execute
 
-    outcome = execute(params, to_container(cfg), run_dir, list(hc.overrides.task))
+    if hc.mode == RunMode.RUN and Path(str(hc.run.dir)).name in ("", ".", ".."):
+        # hydra.run.dir='' would put the run among the working directory's files (the
+        # pre-flight refuses it first; this is the second line of defence).
+        from sim.run.storage import check_output_dir
+
+        try:
+            check_output_dir(str(hc.run.dir), overwrite=True)
+        except ConfigError as exc:
+            print_error(str(exc))
+            raise SystemExit(2) from None
+    try:
+        outcome = execute(params, to_container(cfg), run_dir, list(hc.overrides.task))
+    except ConfigError as exc:  # storage: a finished run in the way, a full or read-only disk
+        print_error(str(exc))
+        _remove_if_empty_run_dir(run_dir)
+        raise SystemExit(2) from None
     print_summary(outcome.summary, outcome.verification, str(run_dir))
     for line in stderr_lines(outcome.warnings):
         print(line, file=sys.stderr)

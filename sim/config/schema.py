@@ -25,6 +25,9 @@ class RunConfig:
     workers: int = 1
     progress: bool = True
     cache: bool = True
+    # Replace a finished run already in the run directory (sim/run/storage.py); without it
+    # such a directory is refused, so no run is ever overwritten silently.
+    overwrite: bool = False
 
 
 @dataclass

@@ -1029,9 +1029,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--svg", action="store_true", help="also write SVG figures (slower)")
     args = parser.parse_args(argv)
+    from sim.analysis.results import ResultsError, check_results_dir
+
     try:
+        for note in check_results_dir(args.directory):
+            print(f"nhsim: note: {note}", file=sys.stderr)
         out = build_report(args.directory, args.baseline, svg=args.svg)
-    except (FileNotFoundError, NotADirectoryError, compare.CompareError) as exc:
+    except (FileNotFoundError, NotADirectoryError, ResultsError, compare.CompareError) as exc:
         print(f"nhsim: error: {exc}", file=sys.stderr)
         return 2
     print(f"report: {out}")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
-import resource
 import shlex
 import subprocess
 import sys
@@ -13,12 +12,14 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from sim import __version__
 from sim.paths import REPO_DIR
 
 DEPENDENCIES = (
     "simpy", "numpy", "pandas", "scipy", "matplotlib", "pyarrow", "hydra-core", "omegaconf",
-    "hydra-joblib-launcher", "joblib", "tqdm",
+    "hydra-joblib-launcher", "joblib", "tqdm", "pyyaml", "psutil",
 )  # fmt: skip
 
 STREAM_POLICY = (
@@ -74,10 +75,60 @@ def cpu_model() -> str:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process and its finished children, in MiB."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(own, children) / 1024.0
+    """Peak resident memory of this process or its largest child, in MiB, on any platform.
+
+    psutil reports the peak where the platform keeps one (``peak_wset`` on Windows) and the
+    current resident set elsewhere; on Linux the kernel's high-water mark (``VmHWM``) is
+    read as well, so the figure is a true peak there, as ``resource.getrusage`` gave.
+    """
+    process = psutil.Process()
+    peaks = [_peak_of(process)]
+    try:
+        peaks.extend(_peak_of(child) for child in process.children(recursive=True))
+    except psutil.Error:
+        pass
+    return max(peaks) / 2**20
+
+
+def _peak_of(process: psutil.Process) -> float:
+    """Peak (or current) resident bytes of one process; 0 when it is gone."""
+    try:
+        info = process.memory_info()
+    except psutil.Error:
+        return 0.0
+    peak = float(getattr(info, "peak_wset", 0) or info.rss)
+    try:
+        with open(f"/proc/{process.pid}/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]) * 1024.0)
+    except (OSError, ValueError):
+        pass
+    return peak
+
+
+def cpu_seconds() -> float:
+    """CPU time (user + system) so far of this process and of its worker processes.
+
+    Read with psutil, so it works on any platform. Worker processes (``run.workers`` > 1)
+    do the simulating: live ones are counted directly, finished ones through the parent's
+    ``children_*`` times (where the platform keeps them), so a parallel run's CPU time is
+    not reported as the parent's alone.
+    """
+    process = psutil.Process()
+    own = process.cpu_times()
+    total = own.user + own.system + own.children_user + own.children_system
+    try:
+        children = process.children(recursive=True)
+    except psutil.Error:
+        children = []
+    for child in children:
+        try:
+            times = child.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return float(total)
 
 
 def rerun_command(overrides: list[str]) -> str:

@@ -6,6 +6,9 @@ made; tests call it directly with any directory.
 
 from __future__ import annotations
 
+import errno
+import os
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,12 +24,19 @@ from sim.config.params import Params
 from sim.models import MODELS
 from sim.paths import outputs_root
 from sim.run.cache import ReplicationCache, cache_key
-from sim.run.manifest import build_manifest
+from sim.run.manifest import build_manifest, cpu_seconds
 from sim.run.replications import (
     diagnostics_table,
     replications_table,
     run_replications,
     stacked_table,
+)
+from sim.run.storage import (
+    RESULT_FILES,
+    StorageError,
+    check_output_dir,
+    holds_results,
+    remove_results,
 )
 
 
@@ -69,18 +79,28 @@ def execute(
     overrides
         The command-line overrides, for the re-run command.
     """
-    wall0, cpu0 = time.perf_counter(), time.process_time()
+    overwrite = bool(resolved.get("run", {}).get("overwrite", False))
+    # Second line of defence after the pre-flight: never mix this run with a finished one.
+    in_sweep = (Path(run_dir).parent / "multirun.yaml").is_file()
+    check_output_dir(
+        run_dir, overwrite=overwrite, key="hydra.sweep.dir" if in_sweep else "hydra.run.dir"
+    )
+    wall0, cpu0 = time.perf_counter(), cpu_seconds()
     cache = (
         ReplicationCache(outputs_root() / "cache", cache_key(resolved))
         if params.run.cache
         else None
     )
     choice = None
-    if params.run.auto:
-        results, choice = run_until_precise(params, cache=cache)
-    else:
-        results = run_replications(params, cache=cache)
-    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    try:
+        if params.run.auto:
+            results, choice = run_until_precise(params, cache=cache)
+        else:
+            results = run_replications(params, cache=cache)
+    except OSError as exc:
+        where = cache.dir if cache is not None else run_dir
+        raise StorageError(where, _storage_problem(exc, "storing a finished replication")) from None
+    wall, cpu = time.perf_counter() - wall0, cpu_seconds() - cpu0
 
     reps = replications_table(results)
     summary = summarise(reps)
@@ -93,23 +113,56 @@ def execute(
     }
 
     # Tables first, manifest last: a run.json means the run finished and its tables exist.
-    # Each file is written atomically; if the run is stopped between files, the ones
-    # already written are removed, so a run directory holds all of its tables or none.
+    # Each file is written atomically; if the run is stopped (or the disk fills) between
+    # files, the ones already written are removed, so a run directory holds all of its
+    # tables or none.
     written: list[Path] = []
     try:
+        if overwrite and holds_results(run_dir):
+            remove_results(run_dir)  # run.json first: the old run stops counting as finished
         warnings = _write_tables(
             params, resolved, run_dir, overrides, results, (reps, summary, verification),
             timing, written,
         )  # fmt: skip
-    except BaseException:
-        for path in written:
-            path.unlink(missing_ok=True)
+        # The STRESS-DES report is generated from run.json, so it comes after the manifest.
+        written.append(run_dir / "stress_des.md")
+        stress_des.write(run_dir, resolved)
+    except BaseException as exc:
+        _remove_written(run_dir, written)
+        if isinstance(exc, OSError):
+            raise StorageError(
+                run_dir,
+                _storage_problem(exc, "writing the tables")
+                + f"; removed the {len(written)} file(s) this run had written",
+            ) from None
         raise
-    # The STRESS-DES report is generated from run.json, so it comes after the manifest.
-    stress_des.write(run_dir, resolved)
     return RunOutcome(
         run_dir=run_dir, summary=summary, verification=verification, warnings=warnings
     )
+
+
+def _remove_written(run_dir: Path, written: list[Path]) -> None:
+    """Remove what this run wrote, manifest first, and any temporary file of a write."""
+    for path in sorted(written, key=lambda p: p.name != "run.json"):
+        path.unlink(missing_ok=True)
+    # A signal can land inside atomic_write's own cleanup; sweep up its temporaries too.
+    io.remove_temporary_files(run_dir, RESULT_FILES)
+
+
+def _storage_problem(exc: OSError, doing: str) -> str:
+    """One line for a failed write: what the system said, and what to do."""
+    code = exc.errno
+    if code is None:  # pyarrow's OSError keeps the number only in its text: "[errno 28] ..."
+        match = re.search(r"\[errno (\d+)\]", str(exc))
+        code = int(match.group(1)) if match else None
+    reason = os.strerror(code) if code else (exc.strerror or str(exc) or type(exc).__name__)
+    advice = {
+        errno.ENOSPC: "free some space (or set NHSIM_OUTPUT_ROOT elsewhere) and run the "
+        "same command again",
+        errno.EROFS: "the file system is read-only; set NHSIM_OUTPUT_ROOT to a writable place",
+        errno.EACCES: "no permission to write there; set NHSIM_OUTPUT_ROOT to a writable place",
+    }.get(code or 0, "check the file system, then run the same command again")
+    return f"{reason} while {doing}; {advice}"
 
 
 def _write_tables(
@@ -164,7 +217,7 @@ def _write_tables(
             "replications_auto": choice.record() if choice is not None else None,
         },
     )
-    io.write_json(run_dir / "run.json", manifest)
+    io.write_json(keep(run_dir / "run.json"), manifest)
     return warnings
 
 

@@ -141,6 +141,7 @@ KIND_PATTERNS: tuple[tuple[str, str], ...] = (
     ("run.workers", "count"),
     ("run.progress", "bool"),
     ("run.cache", "bool"),
+    ("run.overwrite", "bool"),
     ("output.*", "bool"),
     ("model.nodes.*.servers", "count"),
     ("model.nodes.*.capacity", "capacity"),
