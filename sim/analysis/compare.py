@@ -354,6 +354,8 @@ def compare(sweep: Sweep, baseline: str | None = None, level: float = 0.95) -> p
         base = _baseline_for(run, candidates, token)
         sens = next((s for s in map(sensitivity_level, run.override_values.values()) if s), None)
         reps = run.replications
+        if reps is None:  # a finished run always has its replications table
+            continue
         merged = (
             reps.merge(base.replications, on=["replication", "metric"], suffixes=("", "_b"))
             if base is not None

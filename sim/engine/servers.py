@@ -60,7 +60,8 @@ class Request(simpy.Event):
     def __init__(self, resource: Servers, priority: int, now: float) -> None:
         # Event.__init__ inlined, as SimPy's own Timeout does: this runs once per request.
         self.env = resource.env
-        self.callbacks: list[Any] | None = []
+        # SimPy sets an event's callbacks to None once it is processed.
+        self.callbacks: list[Any] | None = []  # type: ignore[assignment]
         self.resource = resource
         self.priority = priority
         self.arrived = now
@@ -243,7 +244,7 @@ class Servers:
         self.waiting += 1
         self._enqueue(req)
         if window is not None:
-            Timeout(env, window, req).callbacks.append(self._expire)  # type: ignore[union-attr]
+            Timeout(env, window, req).callbacks.append(self._expire)
         return req
 
     def release(self, req: Request) -> None:
@@ -458,7 +459,7 @@ class Hours(Servers):
         self.units = 0.0  # units in use
         self._area_units = 0.0
 
-    def request(self, amount: float = 1.0, window: float | None = -1.0) -> Request:  # type: ignore[override]
+    def request(self, amount: float = 1.0, window: float | None = -1.0) -> Request:
         """Ask for ``amount`` units now (value ``True`` when granted, ``False`` on timeout).
 
         Raises
@@ -505,7 +506,7 @@ class Hours(Servers):
         self.waiting += 1
         self._queue.append(req)
         if window is not None:
-            Timeout(env, window, req).callbacks.append(self._expire)  # type: ignore[union-attr]
+            Timeout(env, window, req).callbacks.append(self._expire)
         return req
 
     def release(self, req: Request) -> None:
@@ -550,7 +551,7 @@ class Hours(Servers):
 
     def units_mean(self, until: float) -> float:
         """Time-average units in use over ``[warm_up, until]``."""
-        return self._mean(self._area_units, self.units, until)  # type: ignore[arg-type]
+        return self._mean(self._area_units, self.units, until)
 
     def utilisation(self, until: float) -> float:
         """Units in use as a share of ``total``, time-averaged after the warm-up."""

@@ -75,8 +75,10 @@ def palette_for(table: pd.DataFrame, colours: Mapping[str, str] | None) -> dict[
     return out
 
 
-def value(table: pd.DataFrame, scenario: str, metric: str, column: str = "mean") -> float:
-    """One number from a long table, NaN when absent."""
+def value(table: pd.DataFrame, scenario: str | None, metric: str, column: str = "mean") -> float:
+    """One number from a long table, NaN when absent (or when no scenario is named)."""
+    if scenario is None:
+        return float("nan")
     sel = table[(table["scenario"] == scenario) & (table["metric"] == metric)]
     return float(sel[column].iloc[0]) if len(sel) and column in sel else float("nan")
 
@@ -112,7 +114,7 @@ def mark_better(ax: Axes, direction: str, axis: str = "x", where: str = "top") -
     """
     if direction not in ("higher", "lower"):
         return
-    style = {
+    style: dict[str, Any] = {
         "fontsize": FONT["small"],
         "color": BETTER_GREEN,
         "fontweight": "bold",
@@ -194,7 +196,8 @@ class BoundedLocator(MaxNLocator):
         super().__init__(**kwargs)
         self.bounds = bounds
 
-    def tick_values(self, vmin: float, vmax: float) -> np.ndarray:
+    # matplotlib's stubs say Sequence[float]; its own MaxNLocator returns an ndarray too.
+    def tick_values(self, vmin: float, vmax: float) -> np.ndarray:  # type: ignore[override]
         """Ticks between ``vmin`` and ``vmax`` that lie within the bounds."""
         ticks = np.asarray(super().tick_values(vmin, vmax))
         eps = 1e-9 * max(1.0, float(np.nanmax(np.abs(ticks)))) if ticks.size else 0.0

@@ -615,7 +615,9 @@ def money(
     ax_gp.bar(x, extra, 0.7, bottom=np.nan_to_num(appts), color=[palette[n] for n in names],
               hatch="//", edgecolor="white", alpha=0.6)  # fmt: skip
     for xi, total in zip(x, np.nan_to_num(appts) + extra, strict=True):
-        ax_gp.text(xi, total, f"£{total:,.0f}", ha="center", va="bottom", fontsize=FONT["tick"])
+        ax_gp.text(
+            float(xi), total, f"£{total:,.0f}", ha="center", va="bottom", fontsize=FONT["tick"]
+        )
     ax_gp.set_xticks(x, [labels.scenario_label(n) for n in names], rotation=30, ha="right")
     ax_gp.set_ylabel("£ per person per year")
     ax_gp.set_title("What reaches\ngeneral practice", loc="left")

@@ -77,7 +77,7 @@ FIGSIZE = (16.0, 9.0)
 DPI = 120
 FONT = {"base": 17, "title": 24, "panel": 19, "tick": 15, "small": 14}
 
-RC: dict[str, object] = {
+RC: dict[Any, Any] = {
     "figure.figsize": FIGSIZE,
     "figure.dpi": DPI,
     "savefig.dpi": DPI,

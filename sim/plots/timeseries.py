@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -156,7 +157,7 @@ def hospital_pressure(
                     ha="center", va="top", fontsize=FONT["small"], color="#444444",
                     bbox={"facecolor": "white", "alpha": 0.8, "lw": 0, "pad": 2})  # fmt: skip
     top = axes[0]
-    handles = [Patch(color=palette[n], label=labels.scenario_label(n)) for n in names]
+    handles: list[Artist] = [Patch(color=palette[n], label=labels.scenario_label(n)) for n in names]
     if np.isfinite(cap) and top.has_data():
         top.axhline(cap, color=TEXT, lw=2.5, ls=(0, (5, 2)))
         top.text(top.get_xlim()[1], cap, f"  {cap:,.0f} beds", va="center",

@@ -346,7 +346,7 @@ def _flow_table(run: RunData) -> pd.DataFrame:
 def figure_specs(ctx: Context) -> list[tuple[str, str, str, Callable[[], Figure]]]:
     """(key, title, caption, builder) for every figure the report tries to draw."""
     first = ctx.baseline_names[0] if ctx.baseline_names else ctx.baseline
-    kw = {"baseline": first, "colours": ctx.palette}
+    kw: dict[str, Any] = {"baseline": first, "colours": ctx.palette}
     s, c = ctx.summary, ctx.comparison
     by_name = {r.name: r for r in ctx.runs}
     against = ctx.baseline_label
@@ -369,6 +369,8 @@ def figure_specs(ctx: Context) -> list[tuple[str, str, str, Callable[[], Figure]
             try:
                 panels[labels.scenario_label(name)] = _flow_table(run)
             except MissingDataError:
+                continue
+            if run.summary is None:
                 continue
             gp = run.summary.set_index("metric")["mean"].get("gp_appointments_per_1000")
             if gp is not None and np.isfinite(gp):
@@ -582,7 +584,9 @@ def describe(ctx: Context) -> str:
     """What was run and what it is compared with, in one paragraph."""
     r = ctx.runs[0]
     cfg, man = r.config, r.manifest
-    place = cfg.get("place") if ctx.uses("place") and isinstance(cfg.get("place"), dict) else {}
+    place: dict[str, Any] = (
+        cfg["place"] if ctx.uses("place") and isinstance(cfg.get("place"), dict) else {}
+    )
     areas = place.get("areas", {}) if isinstance(place.get("areas"), dict) else {}
     pop = sum(float(a.get("population", 0)) for a in areas.values() if isinstance(a, dict))
     where = f" for a place of {pop:,.0f} people ({place.get('name', '')})" if pop else ""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
 
@@ -207,7 +208,7 @@ def _all_finite_nonneg(obj: Any, key: str, allow_inf: bool = False, expected: An
         checks.nonneg(key, obj)
 
 
-def _bands(key: str, row: dict[str, float], bands: tuple[str, ...] = s.AGE_BANDS) -> None:
+def _bands(key: str, row: Mapping[str, object], bands: tuple[str, ...] = s.AGE_BANDS) -> None:
     if set(row) != set(bands):
         raise ConfigError(key, dict(row), "needs exactly the keys " + ", ".join(bands))
 
@@ -548,13 +549,13 @@ def _area_leads(
     loaded: dict[str, s.LeadProviderSchema] = {}
     out = []
     for area in place.areas:
-        name = place.area_arrangements.get(area)
-        if name is None:
+        chosen = place.area_arrangements.get(area)
+        if not chosen:
             out.append(lead)
             continue
-        if name not in loaded:
-            loaded[name] = load_arrangement(name, f"place.area_arrangements.{area}")
-        out.append(loaded[name])
+        if chosen not in loaded:
+            loaded[chosen] = load_arrangement(chosen, f"place.area_arrangements.{area}")
+        out.append(loaded[chosen])
     return tuple(out)
 
 

@@ -7,7 +7,7 @@ that wait is a delayed discharge.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -53,7 +53,8 @@ class Episode:
         self.ed_arrival = ed_arrival
         self.start = math.nan
         self.stage = "waiting"  # waiting -> bed -> delayed -> done
-        self.entry: list | None = None
+        # The bed-queue entry while boarding, then the onward-care handle while delayed.
+        self.entry: Any = None
 
 
 class Hospital:
