@@ -159,25 +159,22 @@ def sensitivity_level(value: str) -> tuple[str, str] | None:
 def expected_jobs(sweep_dir: Path) -> list[list[str]]:
     """Every job's overrides that the sweep set out to run, in Hydra's job order.
 
-    Read from ``multirun.yaml`` with Hydra's own basic-sweeper expansion, so job ``i`` here
+    Read from ``multirun.yaml`` with the sweeper's own expansion, so job ``i`` here
     is the job Hydra numbered ``i``. Empty when the sweep wrote no ``multirun.yaml``.
     """
     saved = read_yaml(Path(sweep_dir) / "multirun.yaml")
     if not isinstance(saved, dict):
         return []
-    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
-    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from sim.config.overrides import expand_jobs, parse
 
     hydra_cfg = saved.get("hydra", {})
     params = (hydra_cfg.get("sweeper") or {}).get("params") or {}
     task = (hydra_cfg.get("overrides") or {}).get("task") or []
     texts = [f"{k}={v}" for k, v in params.items()] + [str(t) for t in task]
     try:
-        parsed = OverridesParser.create().parse_overrides(texts)
-        (batch,) = BasicSweeper.split_arguments(parsed, None)
-    except Exception:  # a sweep Hydra itself could not expand never ran any job
+        return expand_jobs(parse(texts))  # the sweeper's own expansion (sim.cli.sweeper)
+    except Exception:  # a sweep that could not be expanded never ran any job
         return []
-    return batch
 
 
 @dataclass
@@ -339,7 +336,10 @@ def headline_lines(table: pd.DataFrame, metrics: Sequence[str] = HEADLINE) -> li
     present = [m for m in metrics if m in set(others["metric"])]
     if others.empty or not present:
         return []
-    width = max(len(m) for m in present)
+    from sim.plots.labels import label  # plain-English names, kept in one place
+
+    names = {m: label(m) for m in present}
+    width = max(len(n) for n in names.values())
     lines = []
     for scenario, g in others.groupby("scenario", sort=False):
         base = g["baseline"].iloc[0]
@@ -351,7 +351,7 @@ def headline_lines(table: pd.DataFrame, metrics: Sequence[str] = HEADLINE) -> li
             star = "*" if bool(r.significant) else " "
             vr = r.variance_reduction
             crn = f"CRN variance reduction {vr:.0%}" if pd.notna(vr) else ""
-            lines.append(f"  {m:<{width}}  {_fmt(r.diff_mean):>9} {ci:>22} {star}  {crn}")
+            lines.append(f"  {names[m]:<{width}}  {_fmt(r.diff_mean):>9} {ci:>22} {star}  {crn}")
     return lines
 
 
