@@ -183,8 +183,10 @@ def _reference(hydra_part: list[str], extra: list[str]) -> DictConfig:
 
 
 def _without_hydra(cfg: DictConfig) -> DictConfig:
-    """What ``compose`` returns for the same overrides without ``return_hydra_config``."""
-    cfg = cfg.copy()
+    """What ``compose`` returns for the same overrides without ``return_hydra_config``.
+
+    In place: a copy costs a third of a care model's check, and the base is not needed after.
+    """
     with open_dict(cfg):
         del cfg["hydra"]
     return cfg

@@ -24,6 +24,7 @@ import yaml
 from hydra.core.override_parser.types import Override, OverrideType
 from omegaconf import DictConfig, OmegaConf
 
+from sim.config.overrides import MAX_LIST_ITEMS
 from sim.errors import ConfigError
 from sim.paths import conf_dir, scenarios_dir
 
@@ -63,8 +64,11 @@ DERIVED = (
 )
 # Keys no config may use anywhere, for they make OmegaConf or Hydra call code.
 CODE_KEYS = {"_target_", "_partial_", "_args_", "_recursive_", "_convert_", "()"}
-# A config file larger than this is not a scenario (checked before YAML reads it).
-MAX_FILE_BYTES = 1_000_000
+# A config file larger than this is not a scenario (checked before YAML reads it). Hydra and
+# OmegaConf take about 1 ms per value, so size is bounded in values too: the largest shipped
+# file (conf/model/care.yaml) has 556 values and no list longer than 24 items.
+MAX_FILE_BYTES = 256_000
+MAX_FILE_VALUES = 2_000
 
 
 def _matches(key: str, patterns: tuple[str, ...]) -> bool:
@@ -102,18 +106,42 @@ def check_files(roots: tuple[Path, ...] | None = None) -> None:
                     str(path), f"{size:,} bytes", f"is larger than {MAX_FILE_BYTES:,} bytes"
                 )
             text = path.read_text(errors="replace")
-            if "!" not in text:
-                continue
             try:
-                tags = [t for t in yaml.scan(text) if isinstance(t, yaml.TagToken)]
+                tags = [t for t in yaml.scan(text, Loader=_LOADER) if isinstance(t, yaml.TagToken)]
+                node = yaml.compose(text, Loader=_LOADER) if not tags else None
             except yaml.YAMLError as exc:
                 raise ConfigError(str(path), None, "is not valid YAML: " + _first(exc)) from None
+            if not tags:
+                _check_shape(path, node)
+                continue
             if tags:
                 handle, suffix = tags[0].value
                 raise ConfigError(
                     str(path), f"{handle or ''}{suffix}",
                     "YAML tags are not allowed in config files (plain values only)",
                 )  # fmt: skip
+
+
+def _check_shape(path: Path, root: yaml.Node | None) -> None:
+    """Refuse a file with more values, or a longer list, than any config needs (iterative)."""
+    values, stack = 0, [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        values += 1
+        if isinstance(node, yaml.SequenceNode):
+            if len(node.value) > MAX_LIST_ITEMS:
+                raise ConfigError(
+                    str(path), f"a list of {len(node.value):,} items",
+                    f"is longer than the {MAX_LIST_ITEMS}-item limit for a list in a config file",
+                )  # fmt: skip
+            stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(v for _, v in node.value)
+        if values > MAX_FILE_VALUES:
+            raise ConfigError(
+                str(path), f"over {MAX_FILE_VALUES:,} values",
+                f"is larger than the {MAX_FILE_VALUES:,}-value limit for a config file",
+            )  # fmt: skip
 
 
 def _scenarios_root() -> Path:
@@ -239,6 +267,7 @@ def _first(exc: BaseException) -> str:
     return " ".join(lines[0].split()) if lines else type(exc).__name__
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: 10x faster
 _NAMES_CODE = "names code to run; a config may hold plain values only"
 _HYDRA_ALLOWED = (
     "is a Hydra setting a config may not make; allowed: run and sweep dirs, sweeper params, "

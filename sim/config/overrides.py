@@ -24,6 +24,8 @@ MAX_ARGUMENTS = 500
 MAX_OVERRIDE_CHARS = 4096
 MAX_KEY_CHARS = 200
 MAX_SWEEP_JOBS = 10_000
+# No config list is longer than 24 items; OmegaConf takes about 1 ms per item to check.
+MAX_LIST_ITEMS = 256
 
 # What Hydra raises for a malformed override: its parse error, a lexer error wrapped in a
 # HydraException ("run.seed==3"), or a ValueError ("=3", "model=null").
@@ -69,11 +71,32 @@ def parse(overrides: Sequence[str], config_loader: Any = None) -> list[Override]
     check_sizes(overrides)
     parser = OverridesParser.create(config_loader=config_loader)
     try:
-        return parser.parse_overrides(list(overrides))
+        parsed = parser.parse_overrides(list(overrides))
     except PARSE_ERRORS as exc:
         raise ConfigError("override", first_bad(overrides), one_line(exc)) from None
     except RecursionError:  # brackets nested thousands deep
         raise ConfigError("override", first_bad(overrides), "is nested too deeply") from None
+    for override in parsed:
+        if not override.is_sweep_override() and _items(override.value()) > MAX_LIST_ITEMS:
+            raise ConfigError(
+                override.get_key_element(), override.input_line.partition("=")[2],
+                f"has more than {MAX_LIST_ITEMS} items; no setting takes that many",
+            )  # fmt: skip
+    return parsed
+
+
+def _items(value: Any) -> int:
+    """How many items a parsed value holds, all levels counted (iteratively)."""
+    count, stack = 0, [value]
+    while stack and count <= MAX_LIST_ITEMS:
+        node = stack.pop()
+        if isinstance(node, dict):
+            count += len(node)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            count += len(node)
+            stack.extend(node)
+    return count
 
 
 def expand_jobs(overrides: Sequence[Override], max_jobs: int = MAX_SWEEP_JOBS) -> list[list[str]]:

@@ -422,8 +422,8 @@ def _practices(place: s.PlaceSchema) -> tuple[tuple[Practice, ...], tuple[str, .
             total = sum(raw)  # once: summing inside the loop made this quadratic in n
             sizes = [int(x * pop / total) for x in raw]
             sizes[-1] += pop - sum(sizes)
-            for size in sizes:
-                practices.append(Practice(len(practices), name, len(areas), size))
+            first, index = len(practices), len(areas)
+            practices.extend(Practice(first + k, name, index, size) for k, size in enumerate(sizes))
             areas.append(name)
     return tuple(practices), tuple(areas)
 
