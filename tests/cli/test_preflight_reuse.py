@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yaml
 
+import sim.cli.app  # noqa: F401  (registers resolvers, schemas and the sweeper, as the CLI does)
 import sim.cli.preflight
 from sim.cli.preflight import check
 
