@@ -147,6 +147,8 @@ def check(argv: Sequence[str], notes: list[str] | None = None) -> int:
         base = compose_config(fixed, with_hydra=True)
         safety.check_hydra(base, lambda extra: _reference(hydra_part, extra))
         safety.check_output_dirs(base, cmd.multirun)
+        declared = base.hydra.sweeper.get("params") or {}
+        safety.check_sweep_params(parse([f"{k}={v}" for k, v in declared.items()]))
         jobs = _jobs(cmd, parsed, base)
         with progress.bar(len(jobs), "checking", "job", enabled=len(jobs) > 1) as shown:
             for job in jobs:

@@ -32,7 +32,6 @@ from sim.paths import conf_dir, scenarios_dir
 FILE_HYDRA_KEYS = (
     "hydra.run.dir",
     "hydra.sweep.dir",
-    "hydra.sweep.subdir",
     "hydra.sweeper.params",
     "hydra.sweeper.params.*",
     "hydra.sweeper.max_batch_size",
@@ -79,8 +78,11 @@ def check_command_line(parsed: list[Override]) -> None:
     """Refuse Hydra settings on the command line beyond :data:`CLI_HYDRA_KEYS`."""
     for override in parsed:
         key = override.get_key_element().lstrip("+~")
+        value_text = override.input_line.partition("=")[2]
         if any(part in CODE_KEYS for part in key.split(".")):
-            raise ConfigError(key, override.input_line.partition("=")[2], _NAMES_CODE)
+            raise ConfigError(key, value_text, _NAMES_CODE)
+        if "." not in key and ("/" in value_text or "\\" in value_text):
+            raise ConfigError(key, value_text, _OUTSIDE)  # a group option is a plain name
         if not override.is_hydra_override() and not key.startswith("hydra/"):
             continue
         deleting = override.type == OverrideType.DEL
@@ -90,6 +92,22 @@ def check_command_line(parsed: list[Override]) -> None:
             raise ConfigError(key, override.input_line.partition("=")[2], _HYDRA_ALLOWED)
         if key == "hydra/launcher" and str(override.value()) not in LAUNCHERS:
             raise ConfigError(key, override.value(), "must be one of " + ", ".join(LAUNCHERS))
+
+
+def check_sweep_params(declared: list[Override]) -> None:
+    """A file's ``hydra.sweeper.params`` may sweep values, never Hydra's own settings.
+
+    Each job's overrides are applied to its Hydra config too, so a swept ``hydra.*`` key
+    would escape the rules above.
+    """
+    for override in declared:
+        key = override.get_key_element().lstrip("+~")
+        if override.is_hydra_override() or key.startswith("hydra/"):
+            raise ConfigError(
+                f"hydra.sweeper.params.{key}", override.input_line.partition("=")[2],
+                "a sweep may not set Hydra's own settings",
+            )  # fmt: skip
+    check_command_line(declared)  # group options that are paths, keys that name code
 
 
 def check_files(roots: tuple[Path, ...] | None = None) -> None:
@@ -137,11 +155,28 @@ def _check_shape(path: Path, root: yaml.Node | None) -> None:
             stack.extend(node.value)
         elif isinstance(node, yaml.MappingNode):
             stack.extend(v for _, v in node.value)
+            for key, value in node.value if node is root else ():
+                if key.value == "defaults":
+                    _check_defaults(path, value)
         if values > MAX_FILE_VALUES:
             raise ConfigError(
                 str(path), f"over {MAX_FILE_VALUES:,} values",
                 f"is larger than the {MAX_FILE_VALUES:,}-value limit for a config file",
             )  # fmt: skip
+
+
+def _check_defaults(path: Path, node: yaml.Node) -> None:
+    """A defaults list may name configs of the project only: no ``..`` in any entry."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, yaml.ScalarNode) and (".." in item.value or "\\" in item.value):
+            raise ConfigError(f"{path}: defaults", item.value, _OUTSIDE)
+        if isinstance(item, yaml.SequenceNode):
+            stack.extend(item.value)
+        elif isinstance(item, yaml.MappingNode):
+            for key, value in item.value:
+                stack.extend((key, value))
 
 
 def _scenarios_root() -> Path:
@@ -268,6 +303,7 @@ def _first(exc: BaseException) -> str:
 
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: 10x faster
+_OUTSIDE = "must name a config of the project, not a path (configs outside it are not allowed)"
 _NAMES_CODE = "names code to run; a config may hold plain values only"
 _HYDRA_ALLOWED = (
     "is a Hydra setting a config may not make; allowed: run and sweep dirs, sweeper params, "

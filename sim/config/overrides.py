@@ -8,11 +8,12 @@ every job's override list and on its number.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 from typing import Any
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
-from hydra.core.override_parser.types import Override, OverrideType
+from hydra.core.override_parser.types import Override, OverrideType, RangeSweep
 from hydra.errors import HydraException, OverrideParseException
 
 from sim.errors import ConfigError
@@ -112,6 +113,11 @@ def expand_jobs(overrides: Sequence[Override], max_jobs: int = MAX_SWEEP_JOBS) -
         For a range or interval sweep (which a grid cannot enumerate), or for more than
         ``max_jobs`` jobs.
     """
+    total = 1
+    for override in overrides:
+        total *= _count(override, max_jobs)
+    if total > max_jobs:
+        raise ConfigError("sweep", total, f"must have at most {max_jobs:,} jobs")
     by_key: dict[str, list[str]] = {}
     for override in overrides:
         key = override.get_key_element()
@@ -129,6 +135,18 @@ def expand_jobs(overrides: Sequence[Override], max_jobs: int = MAX_SWEEP_JOBS) -
         if n_jobs > max_jobs:
             raise ConfigError("sweep", f"over {max_jobs:,} jobs", f"must have at most {max_jobs:,}")
     return [list(job) for job in itertools.product(*by_key.values())]
+
+
+def _count(override: Override, limit: int) -> int:
+    """How many values an override takes: exact for ranges, else at most ``limit + 1``."""
+    if not override.is_sweep_override():
+        return 1
+    value = override.value()
+    if isinstance(value, RangeSweep) and value.step:
+        return max(0, math.ceil((value.stop - value.start) / value.step))
+    if not override.is_discrete_sweep():
+        return 1  # refused with its own message below
+    return sum(1 for _ in itertools.islice(override.sweep_string_iterator(), limit + 1))
 
 
 def swept_keys(overrides: Sequence[Override]) -> list[str]:

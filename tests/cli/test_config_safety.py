@@ -93,6 +93,19 @@ FILE_CASES = [
     ("custom tag", "run:\n  seed: !evil 3\n", "tags"),
     ("str tag", "run:\n  seed: !!str 3\n", "tags"),
     ("logging-like key in run", "run:\n  handlers:\n    f: {class: logging.FileHandler}\n", "run"),
+    ("defaults path outside", "defaults:\n  - /../../../../tmp/h2trav@_global_: evil\n", ".."),
+    ("defaults override outside", "defaults:\n  - override /model: ../../../tmp/x\n", ".."),
+    (
+        "sweeper params env_set",
+        "hydra:\n  sweeper:\n    params:\n      +hydra.job.env_set.X: 1,2\n",
+        "sweeper.params",
+    ),
+    (
+        "sweeper params group path",
+        "hydra:\n  sweeper:\n    params:\n      model: ../../tmp/x\n",
+        "not a path",
+    ),
+    ("sweep subdir", "hydra:\n  sweep:\n    subdir: ../../escape\n", "hydra.sweep.subdir"),
 ]
 # Hydra settings a file may make: accepted.
 FILE_VALID = [
@@ -199,6 +212,11 @@ ARGV_CASES = [
     (["model=queue", "+run._partial_=true"], "_partial_"),
     (["model=queue", "+model.nodes.a._target_=os.system"], "_target_"),
     (["model=queue", "hydra.launcher.setup=[touch /tmp/x]"], "hydra.launcher.setup"),
+    (["model=queue", "+experiment=../../../../../../tmp/h2trav/evil"], "not a path"),
+    (["model=../../../../../tmp/h2trav/evil"], "not a path"),
+    (["-m", "model=queue,../../../tmp/evil"], "not a path"),
+    (["model=queue", "place=..\\evil"], "not a path"),
+    (["model=queue", "hydra.sweep.subdir=../x"], "hydra.sweep.subdir"),
 ]
 
 
