@@ -47,8 +47,11 @@ CLI_HYDRA_KEYS = (
     "hydra.launcher.*",
     "hydra.callbacks.sweep_summary",
 )
-# Never, not even on the command line: these run code or change the environment.
+# Never in a file: these run code or change the environment.
 NEVER = ("*._target_", "*._partial_", "*._args_", "*.()", "*.setup", "*.env_vars*", "*env_set*")
+# Never on the command line either: keys that name code. (A launcher's ``setup`` lines or
+# Ray's ``env_vars``, which docs/distributed.md uses, are the typist's own choice.)
+NEVER_CLI = ("*._target_", "*._partial_", "*._args_", "*.()")
 # Launchers a config may choose (Hydra's own, and the documented plugins).
 LAUNCHERS = ("basic", "joblib", "ray", "submitit_local", "submitit_slurm")
 # Parts of the hydra section that Hydra fills in from the command line itself.
@@ -88,7 +91,7 @@ def check_command_line(parsed: list[Override]) -> None:
         deleting = override.type == OverrideType.DEL
         if deleting and key != "hydra.callbacks.sweep_summary":
             raise ConfigError(key, None, "is a Hydra setting nhsim needs; it cannot be removed")
-        if not _matches(key, CLI_HYDRA_KEYS) or _matches(key, NEVER):
+        if not _matches(key, CLI_HYDRA_KEYS) or _matches(key, NEVER_CLI):
             raise ConfigError(key, override.input_line.partition("=")[2], _HYDRA_ALLOWED)
         if key == "hydra/launcher" and str(override.value()) not in LAUNCHERS:
             raise ConfigError(key, override.value(), "must be one of " + ", ".join(LAUNCHERS))

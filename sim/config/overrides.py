@@ -155,8 +155,8 @@ def swept_keys(overrides: Sequence[Override]) -> list[str]:
 
 
 def is_plain(override: Override) -> bool:
-    """True for ``key=value`` (or ``+key=value``) with one plain value: no sweep, no deletion,
-    no function call, no interpolation and no Hydra setting."""
+    """True for ``key=value`` (or ``+key=value``) with plain data (a value, or a list or
+    mapping of values): no sweep, deletion, function call, interpolation or Hydra setting."""
     if override.type not in (OverrideType.CHANGE, OverrideType.ADD):
         return False
     if override.is_sweep_override() or override.is_hydra_override():
@@ -164,8 +164,24 @@ def is_plain(override: Override) -> bool:
     key = override.get_key_element().lstrip("+")
     if any(part in {"_target_", "_partial_", "_args_", "()"} for part in key.split(".")):
         return False
-    value = override.value()
-    return value is None or isinstance(value, str | int | float | bool) and "${" not in str(value)
+    return _plain_value(override.value())
+
+
+def _plain_value(value: Any) -> bool:
+    """A primitive, or a list or mapping of them, with no interpolation (iteratively)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif item is not None and not isinstance(item, str | int | float | bool):
+            return False  # a sweep or function object
+        elif "${" in str(item):
+            return False
+    return True
 
 
 def first_bad(overrides: Sequence[str]) -> str:

@@ -211,7 +211,6 @@ ARGV_CASES = [
     (["model=queue", "+_target_=os.system"], "_target_"),
     (["model=queue", "+run._partial_=true"], "_partial_"),
     (["model=queue", "+model.nodes.a._target_=os.system"], "_target_"),
-    (["model=queue", "hydra.launcher.setup=[touch /tmp/x]"], "hydra.launcher.setup"),
     (["model=queue", "+experiment=../../../../../../tmp/h2trav/evil"], "not a path"),
     (["model=../../../../../tmp/h2trav/evil"], "not a path"),
     (["-m", "model=queue,../../../tmp/evil"], "not a path"),
