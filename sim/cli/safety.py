@@ -45,6 +45,8 @@ CLI_HYDRA_KEYS = (
     *FILE_HYDRA_KEYS,
     "hydra/launcher",
     "hydra.launcher.*",
+    "hydra/hydra_logging",
+    "hydra/job_logging",
     "hydra.callbacks.sweep_summary",
 )
 # Never in a file: these run code or change the environment.
@@ -54,6 +56,9 @@ NEVER = ("*._target_", "*._partial_", "*._args_", "*.()", "*.setup", "*.env_vars
 NEVER_CLI = ("*._target_", "*._partial_", "*._args_", "*.()")
 # Launchers a config may choose (Hydra's own, and the documented plugins).
 LAUNCHERS = ("basic", "joblib", "ray", "submitit_local", "submitit_slurm")
+# Hydra's own logging configs, which the command line may choose (e.g. hydra/hydra_logging=
+# default to see the launcher's log); none of them writes outside the run directory.
+LOGGING = ("default", "disabled", "none", "stdout")
 # Parts of the hydra section that Hydra fills in from the command line itself.
 DERIVED = (
     "hydra.runtime.*",
@@ -95,6 +100,8 @@ def check_command_line(parsed: list[Override]) -> None:
             raise ConfigError(key, override.input_line.partition("=")[2], _HYDRA_ALLOWED)
         if key == "hydra/launcher" and str(override.value()) not in LAUNCHERS:
             raise ConfigError(key, override.value(), "must be one of " + ", ".join(LAUNCHERS))
+        if key.endswith("_logging") and str(override.value()) not in LOGGING:
+            raise ConfigError(key, override.value(), "must be one of " + ", ".join(LOGGING))
 
 
 def check_sweep_params(declared: list[Override]) -> None:

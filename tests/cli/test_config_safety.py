@@ -195,8 +195,8 @@ ARGV_CASES = [
     (["model=queue", "hydra.job.env_set.X=1"], "env_set"),
     (["model=queue", "+hydra.job.env_set.X=1"], "env_set"),
     (["model=queue", "hydra.output_subdir=x"], "hydra.output_subdir"),
-    (["model=queue", "hydra/job_logging=default"], "hydra/job_logging"),
-    (["model=queue", "hydra/hydra_logging=default"], "hydra/hydra_logging"),
+    (["model=queue", "hydra/job_logging=hydra_debug"], "hydra/job_logging"),
+    (["model=queue", "hydra/hydra_logging=../../tmp/x"], "not a path"),
     (["model=queue", "hydra.job_logging.root.level=DEBUG"], "hydra.job_logging"),
     (["model=queue", "+hydra.callbacks.x._target_=os.system"], "_target_"),
     (["model=queue", "hydra.launcher._target_=os.system"], "_target_"),
@@ -235,6 +235,8 @@ CLI_VALID = [
     ["model=queue", "hydra.run.dir=/tmp/nhsim-safety-run"],
     ["--cfg", "job", "model=queue"],
     ["--info", "defaults", "model=queue"],
+    ["model=queue", "hydra/hydra_logging=default"],
+    ["model=queue", "hydra/job_logging=none"],
 ]
 
 
