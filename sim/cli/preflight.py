@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.errors import HydraException, MissingConfigException, OverrideParseException
-from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf import DictConfig, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
 from sim import progress
@@ -273,8 +272,3 @@ def _missing_option(exc: MissingConfigException, overrides: list[str]) -> Config
     value = _override_value(key, overrides) if group else missing or None
     allowed = "must be one of " + ", ".join(map(str, options)) if options else one_line(exc)
     return ConfigError(key, value, allowed)
-
-
-def output_dir(base: DictConfig, multirun: bool) -> Path:
-    """The run (or sweep) directory Hydra will make for this command."""
-    return Path(str(OmegaConf.select(base, "hydra.sweep.dir" if multirun else "hydra.run.dir")))
