@@ -20,7 +20,6 @@ means. ``variance_reduction`` reports how much smaller: ``1 - Var(d) / (Var(x) +
 from __future__ import annotations
 
 import argparse
-import itertools
 import math
 import re
 import sys
@@ -164,34 +163,22 @@ def sensitivity_level(value: str) -> tuple[str, str] | None:
 def expected_jobs(sweep_dir: Path) -> list[list[str]]:
     """Every job's overrides that the sweep set out to run, in Hydra's job order.
 
-    Read from ``multirun.yaml`` with Hydra's own basic-sweeper expansion, so job ``i`` here
+    Read from ``multirun.yaml`` with the sweeper's own expansion, so job ``i`` here
     is the job Hydra numbered ``i``. Empty when the sweep wrote no ``multirun.yaml``.
     """
     saved = read_yaml(Path(sweep_dir) / "multirun.yaml")
     if not isinstance(saved, dict):
         return []
-    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from sim.config.overrides import expand_jobs, parse
 
     hydra_cfg = saved.get("hydra", {})
     params = (hydra_cfg.get("sweeper") or {}).get("params") or {}
     task = (hydra_cfg.get("overrides") or {}).get("task") or []
     texts = [f"{k}={v}" for k, v in params.items()] + [str(t) for t in task]
     try:
-        parsed = OverridesParser.create().parse_overrides(texts)
-    except Exception:  # a sweep Hydra itself could not expand never ran any job
+        return expand_jobs(parse(texts))  # the sweeper's own expansion (sim.cli.sweeper)
+    except Exception:  # a sweep that could not be expanded never ran any job
         return []
-    # The basic sweeper's expansion, with public API only: one list of choices per key (a
-    # later override of a key replaces an earlier one), in order, then their product.
-    choices: dict[str, list[str]] = {}
-    for override in parsed:
-        key = override.get_key_element()
-        if override.is_discrete_sweep():
-            choices[key] = [f"{key}={v}" for v in override.sweep_string_iterator()]
-        elif override.is_sweep_override():
-            return []  # ranges and intervals: not a sweep the basic sweeper runs
-        else:
-            choices[key] = [f"{key}={override.get_value_element_as_str()}"]
-    return [list(job) for job in itertools.product(*choices.values())]
 
 
 @dataclass
@@ -416,7 +403,10 @@ def headline_lines(table: pd.DataFrame, metrics: Sequence[str] | None = None) ->
     present = [m for m in metrics if m in set(others["metric"])]
     if others.empty or not present:
         return []
-    width = max(len(m) for m in present)
+    from sim.plots.labels import label  # plain-English names, kept in one place
+
+    names = {m: label(m) for m in present}
+    width = max(len(n) for n in names.values())
     lines = []
     for scenario, g in others.groupby("scenario", sort=False):
         base = g["baseline"].iloc[0]
@@ -426,7 +416,7 @@ def headline_lines(table: pd.DataFrame, metrics: Sequence[str] | None = None) ->
             r = g.loc[m]
             ci = f"[{_fmt(r.diff_ci_low)}, {_fmt(r.diff_ci_high)}]"
             star = "*" if bool(r.significant) else " "
-            lines.append(f"  {m:<{width}}  {_fmt(r.diff_mean):>9} {ci:>22} {star}")
+            lines.append(f"  {names[m]:<{width}}  {_fmt(r.diff_mean):>9} {ci:>22} {star}")
     return lines
 
 

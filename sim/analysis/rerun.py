@@ -1,8 +1,11 @@
 """Re-run a finished run from its saved config and check that its tables match.
 
-Usage: ``python -m sim.analysis.rerun <run_dir>``. The run's own overrides
-(``.hydra/overrides.yaml``) are replayed with the replication cache off, into a temporary
-directory, and every table is compared byte for byte. Exit status 0 means identical.
+Usage: ``python -m sim.analysis.rerun <run_dir>`` (or ``nhsim rerun <run_dir>``). The run's
+own overrides (``.hydra/overrides.yaml``) are replayed with the replication cache off, into a
+temporary directory, and every table is compared byte for byte. Exit status 0 means
+identical. A run directory is data from elsewhere: only plain ``key=value`` overrides are
+replayed (:func:`sim.cli.safety.check_run_overrides`), and the replay goes through the same
+pre-flight as any command line.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pathlib import Path
 import yaml
 
 from sim.analysis.results import ResultsError, check_results_dir
+from sim.errors import ConfigError
 from sim.run.manifest import git_state
 
 TABLES = (
@@ -30,11 +34,37 @@ TABLES = (
 
 
 def saved_overrides(run_dir: Path) -> list[str]:
-    """The task overrides a run was made with."""
+    """The task overrides a run was made with, if each is a plain ``key=value``.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the run directory has no ``.hydra/overrides.yaml``.
+    ConfigError
+        When the file is not a plain YAML list of plain overrides.
+    """
+    from sim.cli.safety import MAX_FILE_BYTES, check_run_overrides
+
     path = run_dir / ".hydra" / "overrides.yaml"
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing: is {run_dir} a finished run directory?")
-    return list(yaml.safe_load(path.read_text()) or [])
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise ConfigError(str(path), path.stat().st_size, "is too large to be a run's overrides")
+    text = path.read_text(errors="replace")
+    try:
+        tags = [t for t in yaml.scan(text) if isinstance(t, yaml.TagToken)]
+        saved = yaml.safe_load(text) if not tags else None
+    except yaml.YAMLError as exc:
+        raise ConfigError(
+            str(path), None, "is not valid YAML: " + str(exc).split("\n")[0]
+        ) from None
+    if tags:
+        raise ConfigError(str(path), "".join(tags[0].value), "YAML tags are not allowed")
+    if saved is None:
+        return []
+    if not isinstance(saved, list):
+        raise ConfigError(str(path), type(saved).__name__, "must be a list of key=value overrides")
+    return check_run_overrides(saved)
 
 
 def compare_tables(original: Path, fresh: Path) -> list[tuple[str, str]]:
@@ -88,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         check_results_dir(args.run_dir, run_only=True)
         return rerun(args.run_dir)
-    except (FileNotFoundError, json.JSONDecodeError, ResultsError) as exc:
+    except (FileNotFoundError, json.JSONDecodeError, ResultsError, ConfigError) as exc:
         print(f"nhsim.rerun: error: {exc}", file=sys.stderr)
         return 2
 

@@ -1,7 +1,7 @@
 """Command line: ``python -m sim`` and ``nhsim`` are the same Hydra app.
 
-This module only wires things together: pre-flight validation, Hydra, the task, the
-console table.
+This module only wires things together: help, subcommands, pre-flight validation, Hydra,
+the task, the console output.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import os
 import shutil
 import signal
 import sys
-from collections.abc import Sequence
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -19,7 +19,9 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from sim.cli.console import print_error, print_summary
+from sim.cli.console import job_line, print_error, print_summary
+from sim.cli.help import TOOLS, help_text, package_version
+from sim.cli.sweeper import job_label, register_sweeper
 from sim.config.params import to_container, validate
 from sim.config.schema import register
 from sim.errors import ConfigError
@@ -27,8 +29,9 @@ from sim.paths import conf_dir, outputs_root, scenarios_dir
 
 OmegaConf.register_new_resolver("nhsim_outputs", lambda: str(outputs_root()), replace=True)
 _STAMP_VAR = "NHSIM_RUN_STAMP"
-# Override lists the pre-flight composed for this command (see skip_composed_jobs).
-_PREFLIGHT_COMPOSED: set[tuple[str, ...]] = set()
+# A stopped joblib sweep leaves its workers' semaphores to the resource tracker, which then
+# warns about "leaked" ones; the interrupt line already says what happened.
+_QUIET_TRACKER = "ignore:resource_tracker:UserWarning"
 
 
 def _run_stamp() -> str:
@@ -47,6 +50,8 @@ def _run_stamp() -> str:
 OmegaConf.register_new_resolver("nhsim_stamp", _run_stamp, replace=True)
 os.environ.setdefault("NHSIM_SCENARIOS_DIR", str(scenarios_dir()))
 register()
+register_sweeper()
+SUBCOMMANDS = {name: module for name, module, _ in TOOLS}
 
 
 def _remove_if_empty_run_dir(run_dir: Path) -> None:
@@ -61,12 +66,14 @@ def run_job(cfg: DictConfig) -> float | None:
     """The Hydra task: validate, run, write, print. Returns the first KPI's mean."""
     hc = HydraConfig.get()
     run_dir = Path(hc.runtime.output_dir)
+    sweep = hc.mode == RunMode.MULTIRUN
+    started = time.perf_counter()
     try:
         params = validate(cfg)
     except ConfigError as exc:
         print_error(str(exc))
         _remove_if_empty_run_dir(run_dir)
-        if hc.mode == RunMode.RUN:
+        if not sweep:
             raise SystemExit(2) from None
         return None
     # Imported here so a bad config never pays for SimPy.
@@ -89,9 +96,13 @@ def run_job(cfg: DictConfig) -> float | None:
         print_error(str(exc))
         _remove_if_empty_run_dir(run_dir)
         raise SystemExit(2) from None
-    print_summary(outcome.summary, outcome.verification, str(run_dir))
-    for line in stderr_lines(outcome.warnings):
-        print(line, file=sys.stderr)
+    if sweep:  # one line per job; the tables are in the job's directory
+        label = job_label(list(hc.overrides.task))
+        print(job_line(hc.job.num, label, time.perf_counter() - started, outcome), flush=True)
+    else:
+        print_summary(outcome.summary, outcome.verification, str(run_dir))
+        for line in stderr_lines(outcome.warnings):
+            print(line, file=sys.stderr)
     return float(outcome.summary["mean"].iloc[0]) if len(outcome.summary) else None
 
 
@@ -105,16 +116,28 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
-def main() -> None:
-    """Entry point: validate every job the command line asks for, then run Hydra.
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: help, version, a follow-up tool, or a pre-flight checked Hydra run.
 
     SIGINT (Ctrl-C) and SIGTERM stop the command cleanly: whatever was being written is
     removed (finished tables and cached replications are kept), one line says so, and the
     exit status is the shell's usual 128 + signal number.
     """
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args[:1] and args[0] in SUBCOMMANDS:
+        raise SystemExit(_subcommand(args[0], args[1:]))
+    if "-h" in args or "--help" in args:
+        print(help_text())
+        return
+    if "--version" in args:
+        print(f"nhsim {package_version()}")
+        return
     signal.signal(signal.SIGTERM, _interrupt)
+    warnings = os.environ.get("PYTHONWARNINGS", "")
+    if _QUIET_TRACKER not in warnings:  # inherited by the tracker and the workers
+        os.environ["PYTHONWARNINGS"] = ",".join(w for w in (warnings, _QUIET_TRACKER) if w)
     try:
-        _validate_and_run()
+        _validate_and_run(args)
     except KeyboardInterrupt as exc:
         name = str(exc) if str(exc) in signal.Signals.__members__ else "SIGINT"
         print(
@@ -125,60 +148,31 @@ def main() -> None:
         raise SystemExit(128 + signal.Signals[name]) from None
 
 
-def _validate_and_run() -> None:
+def _validate_and_run(args: list[str]) -> None:
     """Pre-flight every job (one line and exit 2 for a bad one), then hand over to Hydra."""
-    from sim.cli.preflight import PreflightSkipped, check
+    from sim.cli.preflight import check
 
     os.environ.pop(_STAMP_VAR, None)  # a stamp inherited from a parent shell is not ours
     notes: list[str] = []
-    composed: set[tuple[str, ...]] = set()
     try:
-        check(sys.argv[1:], notes, composed)
-    except PreflightSkipped:
-        pass
+        check(args, notes)
     except ConfigError as exc:
         print_error(str(exc))
         raise SystemExit(2) from None
     for note in notes:
         print(f"nhsim: note: {note}", file=sys.stderr)
-    skip_composed_jobs(composed)
+    sys.argv = [sys.argv[0], *args]
     _hydra_app()
 
 
-def skip_composed_jobs(composed: set[tuple[str, ...]]) -> None:
-    """Let Hydra's basic sweeper skip composing again the jobs the pre-flight composed.
+def _subcommand(name: str, args: list[str]) -> int:
+    """Run a follow-up tool (``nhsim compare DIR`` is ``python -m sim.analysis.compare DIR``)."""
+    import importlib
 
-    Before launching a batch, the sweeper composes every job in this process only to fail
-    early on one that cannot be composed (``validate_batch_is_legal``): for a 4-job sweep
-    of the care model, a quarter of the parent's serial CPU time. The pre-flight has just
-    composed (and validated) those jobs through the same Hydra call, with the same
-    override list, so that outcome is known. A job whose list differs in any way (another
-    sweeper, a ``glob()`` sweep, a change in how Hydra builds the list) is composed as
-    before.
-
-    Parameters
-    ----------
-    composed
-        Override lists composed successfully, as given to Hydra's composition (the
-        Hydra overrides, then the job's own).
-    """
-    # Imported now, not at the top: Hydra's plugin scan (run once, by the pre-flight's
-    # composition) executes its plugin modules again, so this is the class Hydra will use.
-    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
-
-    _PREFLIGHT_COMPOSED.clear()
-    _PREFLIGHT_COMPOSED.update(composed)
-    if getattr(BasicSweeper.validate_batch_is_legal, "_nhsim", False):
-        return  # already wrapped (main() called again in one process)
-    compose_jobs = BasicSweeper.validate_batch_is_legal
-
-    def validate_batch_is_legal(self: BasicSweeper, batch: Sequence[Sequence[str]]) -> None:
-        hydra_overrides = tuple(self.config.hydra.overrides.hydra)
-        rest = [job for job in batch if (*hydra_overrides, *job) not in _PREFLIGHT_COMPOSED]
-        compose_jobs(self, rest)
-
-    validate_batch_is_legal._nhsim = True  # type: ignore[attr-defined]
-    BasicSweeper.validate_batch_is_legal = validate_batch_is_legal  # type: ignore[method-assign]
+    module = importlib.import_module(SUBCOMMANDS[name])
+    if not hasattr(module, "main"):
+        module = importlib.import_module(SUBCOMMANDS[name] + ".build")
+    return int(module.main(args) or 0)
 
 
 if __name__ == "__main__":

@@ -48,3 +48,21 @@ def print_summary(summary: pd.DataFrame, verification: pd.DataFrame | None, run_
 def print_error(message: str) -> None:
     """One line on stderr, no traceback."""
     print(f"nhsim: error: {message}", file=sys.stderr)
+
+
+def verdict(verification: pd.DataFrame | None, warnings: list) -> str:
+    """A job's verdict in a few words: theory checks outside their CI, then warnings."""
+    parts = []
+    if verification is not None and len(verification):
+        missed = int((~verification["theory_within_ci"].astype(bool)).sum())
+        checked = len(verification)
+        parts.append(f"{missed} of {checked} outside theory CI" if missed else "theory ok")
+    if warnings:
+        parts.append(f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''} (see run.json)")
+    return "; ".join(parts) or "ok"
+
+
+def job_line(num: int, label: str, seconds: float, outcome: object) -> str:
+    """One line for one finished sweep job: number, scenario label, time, verdict."""
+    text = verdict(getattr(outcome, "verification", None), list(getattr(outcome, "warnings", [])))
+    return f"job {num:>3}  {label:<40}  {seconds:7.1f} s  {text}"

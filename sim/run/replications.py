@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator, Sequence
 
 import pandas as pd
-from tqdm import tqdm
 
+from sim import progress
 from sim.config.params import Params
 from sim.models import MODELS
 from sim.models.base import ReplicationResult
@@ -51,13 +50,12 @@ def run_replications(
     reps = list(range(params.run.replications)) if replications is None else list(replications)
     done = {r: hit for r in reps if cache and (hit := cache.load(r)) is not None}
     todo = [r for r in reps if r not in done]
-    show = params.run.progress and sys.stderr.isatty()
-    with tqdm(total=len(todo), desc=desc, unit="rep", disable=not show, leave=False) as bar:
+    with progress.bar(len(todo), desc, "rep", enabled=params.run.progress) as shown:
         for result in _results(params, todo, params.run.workers):
             if cache is not None:
                 cache.store(result)
             done[result.replication] = result
-            bar.update()
+            shown.update()
     return [done[r] for r in sorted(done)]
 
 

@@ -78,18 +78,32 @@ def _wait_for(pattern: str, root: Path, proc: subprocess.Popen, timeout: float) 
     return None
 
 
-@pytest.fixture(scope="module", params=[signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+JOBLIB = ("hydra/launcher=joblib", "hydra.launcher.n_jobs=2")
+RUNS = [
+    (signal.SIGINT, ()),
+    (signal.SIGTERM, ()),
+    (signal.SIGINT, JOBLIB),
+    (signal.SIGTERM, JOBLIB),
+]
+
+
+@pytest.fixture(
+    scope="module",
+    params=RUNS,
+    ids=["SIGINT", "SIGTERM", "SIGINT-joblib", "SIGTERM-joblib"],
+)
 def interrupted(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Interrupted:
-    """Run the sweep and interrupt it while job 1 simulates (once per signal)."""
+    """Run the sweep and interrupt it while job 1 simulates (per signal and launcher)."""
+    sig, launcher = request.param
     base = tmp_path_factory.mktemp("interrupt")
     outputs = base / "outputs"
     log = base / "stderr.txt"  # a file, not a pipe: a full pipe would stall the sweep
     hard_killed = False
     with log.open("w", encoding="utf-8") as stderr:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "sim", *SWEEP],
+            [sys.executable, "-m", "sim", *SWEEP, *launcher],
             cwd=base,
             env=_env(outputs),
             stdout=subprocess.DEVNULL,
@@ -106,7 +120,7 @@ def interrupted(
             # Let job 1 start simulating, so the interrupt lands inside a job.
             _wait_for("sweeps/*/1/.hydra/overrides.yaml", outputs, proc, 10.0)
             time.sleep(0.3)
-            proc.send_signal(request.param)
+            proc.send_signal(sig)
             try:
                 proc.wait(timeout=STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
@@ -120,7 +134,7 @@ def interrupted(
     sweeps = sorted((outputs / "sweeps").iterdir())
     assert len(sweeps) == 1, sweeps
     err = log.read_text(encoding="utf-8")
-    return Interrupted(outputs, sweeps[0], proc.returncode, err, hard_killed, request.param)
+    return Interrupted(outputs, sweeps[0], proc.returncode, err, hard_killed, sig)
 
 
 def _job_dirs(sweep_dir: Path) -> list[Path]:
@@ -158,6 +172,16 @@ def test_the_command_stops_cleanly_with_one_line(interrupted: Interrupted) -> No
         f"nhsim: interrupted ({interrupted.signal.name}): finished jobs and cached replications "
         "are kept; run the same command again to resume without re-running them"
     ], interrupted.stderr[-2000:]
+
+
+def test_only_the_documented_line_is_printed(interrupted: Interrupted) -> None:
+    """Nothing else on stderr: no "leaked semaphore" warning from joblib's resource tracker."""
+    others = [
+        ln
+        for ln in interrupted.stderr.splitlines()
+        if ln.strip() and not ln.startswith("nhsim: interrupted")
+    ]
+    assert others == [], interrupted.stderr[-3000:]
 
 
 def test_each_job_is_complete_or_holds_no_tables(interrupted: Interrupted) -> None:

@@ -1,8 +1,9 @@
-"""The pre-flight's compositions are not repeated: each sweep job is composed once in the parent.
+"""The pre-flight's compositions are not repeated, and it checks exactly the jobs that run.
 
 Hydra's basic sweeper composes every job of a batch in the parent before launching it, only
-to fail early on one that cannot be composed. The pre-flight has already composed and
-validated the same override lists, so the CLI lets the sweeper skip them (``sim.cli.app``).
+to fail early on one that cannot be composed. nhsim's sweeper (``sim.cli.sweeper``, a public
+Hydra plugin) launches the jobs the pre-flight expanded and validated with the same function
+(``sim.config.overrides.expand_jobs``), so each job is composed once, by the launcher.
 """
 
 from __future__ import annotations
@@ -13,27 +14,34 @@ import subprocess
 import sys
 from pathlib import Path
 
-from hydra._internal.core_plugins import basic_sweeper
-from omegaconf import OmegaConf
+import yaml
 
+import sim.cli.app  # noqa: F401  (registers resolvers, schemas and the sweeper, as the CLI does)
 import sim.cli.preflight
-from sim.cli.app import skip_composed_jobs
 from sim.cli.preflight import check
 
-# Counts Hydra's job compositions in the parent, then runs the real CLI in that process.
+# Counts the launcher's job compositions in the parent, then runs the real CLI there. The
+# count comes from the config loader Hydra hands to the sweeper (public plugin API).
 DRIVER = """
 import json, sys
-from hydra._internal.config_loader_impl import ConfigLoaderImpl
 import sim.cli.app
+from sim.cli import sweeper
 
 calls = []
-original = ConfigLoaderImpl.load_sweep_config
+setup = sweeper.GridSweeper.setup
 
-def load_sweep_config(self, master_config, sweep_overrides):
-    calls.append(list(sweep_overrides))
-    return original(self, master_config, sweep_overrides)
+def counting_setup(self, *, hydra_context, task_function, config):
+    loader = hydra_context.config_loader
+    original = loader.load_sweep_config
 
-ConfigLoaderImpl.load_sweep_config = load_sweep_config
+    def load_sweep_config(master_config, sweep_overrides):
+        calls.append(list(sweep_overrides))
+        return original(master_config, sweep_overrides)
+
+    loader.load_sweep_config = load_sweep_config
+    setup(self, hydra_context=hydra_context, task_function=task_function, config=config)
+
+sweeper.GridSweeper.setup = counting_setup
 sys.argv = ["nhsim", *sys.argv[1:]]
 sim.cli.app.main()
 print("CALLS=" + json.dumps(calls))
@@ -72,42 +80,30 @@ def test_sweep_jobs_are_composed_once_in_the_parent(tmp_path: Path) -> None:
         assert (sweep / str(job) / "replications.csv").is_file(), sorted(sweep.rglob("*"))
 
 
-def test_preflight_composes_the_lists_hydra_will_compose() -> None:
-    """The pre-flight composes each job from Hydra's overrides then the job's, in Hydra's order."""
-    composed: set[tuple[str, ...]] = set()
-    assert check(list(SWEEP), composed=composed) == 4
-    hydra_part = ("~hydra.callbacks.sweep_summary", "hydra.mode=MULTIRUN")
-    common = ("+experiment=mmc_servers",)
-    fixed = ("run.replications=2", "run.horizon=200", "run.warm_up=20", "run.cache=False")
-    expected = {
-        (*hydra_part, f"model.nodes.a.servers={n}", *common, f"run.seed={seed}", *fixed)
-        for n in (5, 6)
-        for seed in (1, 2)
-    }
-    assert composed == expected, sorted(composed)
+def test_preflight_jobs_are_the_jobs_hydra_ran(tmp_path: Path) -> None:
+    """The pre-flight's job list, in order, is what each numbered job recorded as its overrides."""
+    env = {**os.environ, "NHSIM_OUTPUT_ROOT": str(tmp_path / "outputs")}
+    done = subprocess.run(
+        [sys.executable, "-m", "sim", *SWEEP], env=env, capture_output=True, text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    (sweep,) = (tmp_path / "outputs" / "sweeps").iterdir()
+    ran = [
+        yaml.safe_load((sweep / str(n) / ".hydra" / "overrides.yaml").read_text()) for n in range(4)
+    ]
+    cmd = sim.cli.preflight.split_argv(SWEEP)
+    from hydra import initialize_config_dir
 
+    from sim.config.overrides import parse
+    from sim.paths import conf_dir
 
-def test_unpredictable_sweeps_fall_back_to_the_preflights_own_jobs() -> None:
-    """Without a basic sweeper's lists (no base config) the pre-flight expands the jobs itself."""
-    assert sim.cli.preflight.sweeper_overrides(["run.seed=1,2"], None) is None
-    composed: set[tuple[str, ...]] = set()
-    assert check(["model=queue", "run.seed=1"], composed=composed) == 1
-    assert composed == {("model=queue", "run.seed=1")}, composed
-
-
-def test_sweeper_still_composes_jobs_the_preflight_did_not(monkeypatch) -> None:
-    """Only jobs composed by the pre-flight (same overrides, same order) are skipped."""
-    # The class as bound now: Hydra's plugin scan re-executes the module once per process.
-    BasicSweeper = basic_sweeper.BasicSweeper  # noqa: N806
-    seen: list[list[list[str]]] = []
-    monkeypatch.setattr(
-        BasicSweeper, "validate_batch_is_legal", lambda self, batch: seen.append(list(batch))
-    )
-    skip_composed_jobs({("hydra.mode=MULTIRUN", "a=1", "b=2")})
-    sweeper = BasicSweeper(max_batch_size=None)
-    sweeper.config = OmegaConf.create({"hydra": {"overrides": {"hydra": ["hydra.mode=MULTIRUN"]}}})
-    BasicSweeper.validate_batch_is_legal(sweeper, [["a=1", "b=2"], ["b=2", "a=1"], ["a=2", "b=2"]])
-    assert seen == [[["b=2", "a=1"], ["a=2", "b=2"]]], seen
+    with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3"):
+        base = sim.cli.preflight.compose_config(
+            [o for o in cmd.overrides if "," not in o], with_hydra=True
+        )
+        jobs = sim.cli.preflight._jobs(cmd, parse(cmd.overrides), base)
+    assert jobs == ran, (jobs, ran)
 
 
 def test_single_run_is_composed_once(monkeypatch) -> None:
@@ -121,4 +117,5 @@ def test_single_run_is_composed_once(monkeypatch) -> None:
 
     monkeypatch.setattr(sim.cli.preflight, "compose", counting)
     assert check(["model=queue", "run.seed=7"]) == 1
-    assert calls == [["model=queue", "run.seed=7"]], calls
+    job = ["model=queue", "run.seed=7"]
+    assert calls.count(job) == 1 and len(calls) <= 2, calls  # the job, and Hydra's defaults

@@ -204,6 +204,7 @@ def test_ray_launcher_sweep_matches_basic_launcher(tmp_path: Path) -> None:
             f"+hydra.launcher.ray.init.address={address}",
             "+hydra.launcher.ray.init.object_store_memory=null",
             RUNTIME_ENV,
+            "hydra/hydra_logging=default",  # nhsim turns it off; the launcher logs its line there
             env=auth,
         )
     output = ray_run.stdout + ray_run.stderr

@@ -420,10 +420,11 @@ def _practices(place: s.PlaceSchema) -> tuple[tuple[Practice, ...], tuple[str, .
             pop = base + (1 if j < extra else 0)
             n = max(1, round(pop / ((lo + hi) / 2)))
             raw = [lo + (hi - lo) * (i + 0.5) / n for i in range(n)]
-            sizes = [int(x * pop / sum(raw)) for x in raw]
+            total = sum(raw)  # once: summing inside the loop made this quadratic in n
+            sizes = [int(x * pop / total) for x in raw]
             sizes[-1] += pop - sum(sizes)
-            for size in sizes:
-                practices.append(Practice(len(practices), name, len(areas), size))
+            first, index = len(practices), len(areas)
+            practices.extend(Practice(first + k, name, index, size) for k, size in enumerate(sizes))
             areas.append(name)
     return tuple(practices), tuple(areas)
 
