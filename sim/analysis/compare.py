@@ -405,8 +405,8 @@ def headline_lines(table: pd.DataFrame, metrics: Sequence[str] | None = None) ->
         return []
     from sim.plots.labels import label  # plain-English names, kept in one place
 
-    names = {m: label(m) for m in present}
-    width = max(len(n) for n in names.values())
+    plain = {m: label(m) for m in present}
+    width = max(len(n) for n in plain.values())
     lines = []
     for scenario, g in others.groupby("scenario", sort=False):
         base = g["baseline"].iloc[0]
@@ -416,7 +416,7 @@ def headline_lines(table: pd.DataFrame, metrics: Sequence[str] | None = None) ->
             r = g.loc[m]
             ci = f"[{_fmt(r.diff_ci_low)}, {_fmt(r.diff_ci_high)}]"
             star = "*" if bool(r.significant) else " "
-            lines.append(f"  {names[m]:<{width}}  {_fmt(r.diff_mean):>9} {ci:>22} {star}")
+            lines.append(f"  {plain[m]:<{width}}  {_fmt(r.diff_mean):>9} {ci:>22} {star}")
     return lines
 
 

@@ -98,7 +98,7 @@ def split_argv(argv: Sequence[str]) -> Command:
                 cmd.hydra_flags.append(arg)
         elif name in OUTSIDE_FLAGS:
             raise ConfigError(
-                OUTSIDE_FLAGS[name], arg.partition("=")[2] or (args[i + 1:i + 2] or [None])[0],
+                OUTSIDE_FLAGS[name], arg.partition("=")[2] or next(iter(args[i + 1:i + 2]), None),
                 "would load a config from outside the project, which nhsim does not allow; "
                 "put the file in scenarios/experiment/ and use +experiment=<name>",
             )  # fmt: skip

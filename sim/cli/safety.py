@@ -24,7 +24,7 @@ import yaml
 from hydra.core.override_parser.types import Override, OverrideType
 from omegaconf import DictConfig, OmegaConf
 
-from sim.config.overrides import MAX_LIST_ITEMS
+from sim.config.overrides import MAX_LIST_ITEMS, value_text
 from sim.errors import ConfigError
 from sim.paths import conf_dir, scenarios_dir
 from sim.run.storage import check_output_dir
@@ -87,18 +87,18 @@ def check_command_line(parsed: list[Override]) -> None:
     """Refuse Hydra settings on the command line beyond :data:`CLI_HYDRA_KEYS`."""
     for override in parsed:
         key = override.get_key_element().lstrip("+~")
-        value_text = override.input_line.partition("=")[2]
+        text = value_text(override)
         if any(part in CODE_KEYS for part in key.split(".")):
-            raise ConfigError(key, value_text, _NAMES_CODE)
-        if "." not in key and ("/" in value_text or "\\" in value_text):
-            raise ConfigError(key, value_text, _OUTSIDE)  # a group option is a plain name
+            raise ConfigError(key, text, _NAMES_CODE)
+        if "." not in key and ("/" in text or "\\" in text):
+            raise ConfigError(key, text, _OUTSIDE)  # a group option is a plain name
         if not override.is_hydra_override() and not key.startswith("hydra/"):
             continue
         deleting = override.type == OverrideType.DEL
         if deleting and key != "hydra.callbacks.sweep_summary":
             raise ConfigError(key, None, "is a Hydra setting nhsim needs; it cannot be removed")
         if not _matches(key, CLI_HYDRA_KEYS) or _matches(key, NEVER_CLI):
-            raise ConfigError(key, override.input_line.partition("=")[2], _HYDRA_ALLOWED)
+            raise ConfigError(key, value_text(override), _HYDRA_ALLOWED)
         if key == "hydra/launcher" and str(override.value()) not in LAUNCHERS:
             raise ConfigError(key, override.value(), "must be one of " + ", ".join(LAUNCHERS))
         if key.endswith("_logging") and str(override.value()) not in LOGGING:
@@ -115,7 +115,7 @@ def check_sweep_params(declared: list[Override]) -> None:
         key = override.get_key_element().lstrip("+~")
         if override.is_hydra_override() or key.startswith("hydra/"):
             raise ConfigError(
-                f"hydra.sweeper.params.{key}", override.input_line.partition("=")[2],
+                f"hydra.sweeper.params.{key}", value_text(override),
                 "a sweep may not set Hydra's own settings",
             )  # fmt: skip
     check_command_line(declared)  # group options that are paths, keys that name code
@@ -165,8 +165,10 @@ def _check_shape(path: Path, root: yaml.Node | None) -> None:
                 )  # fmt: skip
             stack.extend(node.value)
         elif isinstance(node, yaml.MappingNode):
-            stack.extend(v for _, v in node.value)
-            for key, value in node.value if node is root else ():
+            pairs = node.value
+            stack.extend(v for _, v in pairs)
+            top_level = pairs if node is root else []
+            for key, value in top_level:
                 if key.value == "defaults":
                     _check_defaults(path, value)
         if values > MAX_FILE_VALUES:
@@ -216,7 +218,8 @@ def check_hydra(base: DictConfig, reference: Callable[[list[str]], DictConfig]) 
             raise ConfigError("hydra/launcher", launcher, "must be one of " + ", ".join(LAUNCHERS))
         ref_cfg = reference([f"hydra/launcher={launcher}"])
     ref = dict(_leaves(OmegaConf.to_container(ref_cfg.hydra, resolve=False), "hydra"))
-    got = dict(_leaves(tree["hydra"], "hydra"))
+    hydra_tree = tree.get("hydra") if isinstance(tree, dict) else None
+    got = dict(_leaves(hydra_tree, "hydra"))
     for key, value in got.items():
         if _matches(key, DERIVED) or (key in ref and ref[key] == value):
             continue

@@ -29,7 +29,7 @@ def item_annotation(declared: Any, key: object) -> Any:
     A field of a schema dataclass, the value type of ``dict[str, X]``, or the item type of
     ``list[X]``; None when the annotation says nothing about it.
     """
-    if is_dataclass(declared):
+    if isinstance(declared, type) and is_dataclass(declared):
         return type_hints(declared).get(str(key))
     origin, args = typing.get_origin(declared), typing.get_args(declared)
     if origin is dict and len(args) == 2:

@@ -33,6 +33,11 @@ MAX_LIST_ITEMS = 256
 PARSE_ERRORS = (OverrideParseException, HydraException, ValueError)
 
 
+def value_text(override: Override) -> str:
+    """What follows ``=`` in the override as typed (empty when Hydra kept no input line)."""
+    return (override.input_line or "").partition("=")[2]
+
+
 def check_sizes(overrides: Sequence[str]) -> None:
     """Refuse a command line too long to be a real one, in time linear in its length.
 
@@ -80,7 +85,7 @@ def parse(overrides: Sequence[str], config_loader: Any = None) -> list[Override]
     for override in parsed:
         if not override.is_sweep_override() and _items(override.value()) > MAX_LIST_ITEMS:
             raise ConfigError(
-                override.get_key_element(), override.input_line.partition("=")[2],
+                override.get_key_element(), value_text(override),
                 f"has more than {MAX_LIST_ITEMS} items; no setting takes that many",
             )  # fmt: skip
     return parsed
@@ -125,8 +130,8 @@ def expand_jobs(overrides: Sequence[Override], max_jobs: int = MAX_SWEEP_JOBS) -
             by_key[key] = [f"{key}={override.get_value_element_as_str()}"]
         elif override.is_discrete_sweep():
             # At most max_jobs + 1 values: a range(0, 10**12) must be refused, not listed.
-            values = itertools.islice(override.sweep_string_iterator(), max_jobs + 1)
-            by_key[key] = [f"{key}={v}" for v in values]
+            first = itertools.islice(override.sweep_string_iterator(), max_jobs + 1)
+            by_key[key] = [f"{key}={v}" for v in first]
         else:
             raise ConfigError(key, override.input_line, "is a sweep type a grid cannot list")
     n_jobs = 1
@@ -143,7 +148,8 @@ def _count(override: Override, limit: int) -> int:
         return 1
     value = override.value()
     if isinstance(value, RangeSweep) and value.step:
-        return max(0, math.ceil((value.stop - value.start) / value.step))
+        start, stop = value.start or 0, value.stop or 0
+        return max(0, math.ceil((stop - start) / value.step))
     if not override.is_discrete_sweep():
         return 1  # refused with its own message below
     return sum(1 for _ in itertools.islice(override.sweep_string_iterator(), limit + 1))

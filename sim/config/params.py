@@ -28,7 +28,7 @@ class Params:
     model: Any
 
 
-def to_container(cfg: DictConfig | dict) -> dict[str, Any]:
+def to_container(cfg: DictConfig | dict[str, Any]) -> dict[str, Any]:
     """Resolve interpolations into a plain dict, turning failures into a :class:`ConfigError`."""
     if isinstance(cfg, dict):
         return cfg
@@ -71,11 +71,13 @@ def check_against_schema(data: dict[str, Any], schema: type, prefix: str) -> Non
         key = _join(prefix, exc.full_key)
         expected = getattr(exc, "ref_type", None) or "the schema's type"
         raise ConfigError(
-            key, _lookup(data, exc.full_key), f"has the wrong type ({_short(exc.msg)}; {expected})"
+            key,
+            _lookup(data, exc.full_key),
+            f"has the wrong type ({_short(str(exc.msg))}; {expected})",
         ) from None
     except OmegaConfBaseException as exc:
         key = _join(prefix, getattr(exc, "full_key", "") or "")
-        raise ConfigError(key or prefix or "config", None, _short(exc.msg)) from None
+        raise ConfigError(key or prefix or "config", None, _short(str(exc.msg))) from None
 
 
 @functools.cache
@@ -87,6 +89,7 @@ def _template(schema: type) -> DictConfig:
     node is never changed.
     """
     node = OmegaConf.structured(schema)
+    assert isinstance(node, DictConfig)  # a dataclass always gives a mapping node
     OmegaConf.set_readonly(node, True)  # a stray write raises instead of leaking into later checks
     return node
 
@@ -124,7 +127,7 @@ def build_run(data: dict[str, Any]) -> RunParams:
     )
 
 
-def validate(cfg: DictConfig | dict) -> Params:
+def validate(cfg: DictConfig | dict[str, Any]) -> Params:
     """Turn a composed config into frozen :class:`Params`, or raise :class:`ConfigError`.
 
     Parameters
