@@ -29,7 +29,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sim.analysis.results import (
     ResultsError,
@@ -41,7 +40,7 @@ from sim.analysis.results import (
     name_scenarios,
     read_yaml,
 )
-from sim.analysis.stats import t_interval
+from sim.analysis.stats import t_interval, t_quantile
 from sim.io import write_csv
 from sim.models import MODELS
 
@@ -115,7 +114,7 @@ def welch_half_width(x: np.ndarray, y: np.ndarray, level: float = 0.95) -> float
         return 0.0
     # Welch-Satterthwaite degrees of freedom
     dof = se2**2 / (vx**2 / (nx - 1) + vy**2 / (ny - 1))
-    return float(stats.t.ppf(0.5 + level / 2, dof) * math.sqrt(se2))
+    return t_quantile(level, dof) * math.sqrt(se2)
 
 
 def paired_difference(x: np.ndarray, b: np.ndarray, level: float = 0.95) -> Difference:
