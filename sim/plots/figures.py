@@ -148,8 +148,9 @@ def forest(
         for yi, name in zip(y, names, strict=True):
             if name not in rows.index or not np.isfinite(rows.at[name, "diff_mean"]):
                 continue
-            mid, lo, hi = (float(rows.at[name, c]) * info.scale for c in cols[2:])
-            significant = np.isfinite(lo) and np.isfinite(hi) and (lo > 0 or hi < 0)
+            raw = [float(rows.at[name, c]) for c in cols[2:]]
+            significant = labels.is_clear_difference(metric, *raw)
+            mid, lo, hi = (v * info.scale for v in raw)
             ax.errorbar(
                 mid,
                 yi,

@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass, replace
 from typing import Literal
 
+import numpy as np
+
 Better = Literal["higher", "lower", "neutral"]
 
 PER_1000 = "per 1,000 people per year"
@@ -511,3 +513,27 @@ def format_value(metric: str, value: float, with_unit: bool = True, signed: bool
         rest = info.unit[1:].strip()
         return f"{lead}£{text.lstrip('+-')}" + (f" {rest}" if rest else "")
     return f"{text} {info.unit}"
+
+
+def rounds_to_zero(text: str) -> bool:
+    """True when a formatted number shows as zero (``+0.00``, ``-0.0``, ``0``)."""
+    digits = re.sub(r"[^0-9.]", "", text)
+    try:
+        return float(digits) == 0.0
+    except ValueError:
+        return False
+
+
+def is_clear(low: float, high: float, shown: str) -> bool:
+    """A clear difference: its 95% CI excludes zero and it does not show as zero.
+
+    A difference of +0.001 days whose interval excludes zero is real arithmetic but nothing a
+    room should see in bold: the table, the console and the forest plot all use this rule.
+    """
+    excludes = bool(np.isfinite(low) and np.isfinite(high) and (low > 0 or high < 0))
+    return excludes and not rounds_to_zero(shown)
+
+
+def is_clear_difference(metric: str, mean: float, low: float, high: float) -> bool:
+    """:func:`is_clear` for stored values of ``metric``, at its display precision."""
+    return is_clear(low, high, format_value(metric, mean, with_unit=False, signed=True))

@@ -24,7 +24,6 @@ import argparse
 import base64
 import html
 import json
-import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -550,21 +549,6 @@ def _range(metric: str, low: float, high: float, signed: bool = False) -> str:
     return f"{lo} to {hi}"
 
 
-def rounds_to_zero(text: str) -> bool:
-    """True when a formatted number shows as zero (``+0.00``, ``-0.0``, ``0``)."""
-    digits = re.sub(r"[^0-9.]", "", text)
-    try:
-        return float(digits) == 0.0
-    except ValueError:
-        return False
-
-
-def is_clear(low: float, high: float, shown: str) -> bool:
-    """A clear difference: its 95% CI excludes zero and it does not show as zero."""
-    excludes = bool(np.isfinite(low) and np.isfinite(high) and (low > 0 or high < 0))
-    return excludes and not rounds_to_zero(shown)
-
-
 def _scenario_cell(name: str, palette: dict[str, str]) -> str:
     colour = palette.get(name, "#999")
     return (
@@ -731,7 +715,7 @@ def headline_table(ctx: Context, metrics: Sequence[str] | None = None) -> str:
             else:
                 dm, lo, hi = (d[k].iloc[0] for k in ("diff_mean", "diff_ci_low", "diff_ci_high"))
                 diff = labels.format_value(m, dm, with_unit=False, signed=True)
-                clear = is_clear(lo, hi, diff)
+                clear = labels.is_clear(lo, hi, diff)
                 flag = " ⚠" if pinned.get(n) or pinned.get(base_of.get(n, "")) else ""
                 text = (
                     f"<span class='{'sig' if clear else ''}'>difference {_e(diff)}</span>{flag}"

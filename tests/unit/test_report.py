@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from synthetic_results import SCENARIOS, write_run
 
+from sim.plots import labels
 from sim.report import build as report
 
 FETCH = re.compile(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", re.IGNORECASE)
@@ -208,11 +209,14 @@ def test_verdicts_and_full_services_are_on_the_first_screen(tmp_path, sweep_dir)
 
 def test_a_difference_that_shows_as_zero_is_never_bold():
     """A CI that excludes zero but a difference that rounds to 0.00 on screen is not clear."""
-    assert report.rounds_to_zero("+0.00") and report.rounds_to_zero("-0.0")
-    assert not report.rounds_to_zero("+0.01")
-    assert not report.is_clear(0.0002, 0.0009, "+0.00")
-    assert report.is_clear(0.02, 0.09, "+0.05")
-    assert not report.is_clear(-0.02, 0.09, "+0.05")
+    assert labels.rounds_to_zero("+0.00") and labels.rounds_to_zero("-0.0")
+    assert not labels.rounds_to_zero("+0.01")
+    assert not labels.is_clear(0.0002, 0.0009, "+0.00")
+    assert labels.is_clear(0.02, 0.09, "+0.05")
+    assert not labels.is_clear(-0.02, 0.09, "+0.05")
+    days = "gp_routine_wait_mean_days"
+    assert not labels.is_clear_difference(days, 0.001, 0.0005, 0.0015), "shows as +0.00"
+    assert labels.is_clear_difference(days, 0.5, 0.2, 0.8)
 
 
 def test_crn_statistics_are_in_the_method_section_only(sweep_dir):
