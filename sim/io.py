@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -18,9 +17,18 @@ import pandas as pd
 TMP_SUFFIX = ".tmp"
 
 
+def unique_token(nbytes: int) -> str:
+    """Hex characters that make a temporary file's name unique between processes.
+
+    Taken from the operating system (``os.urandom``), never from a random stream: it names
+    files, it is not part of any simulated number (those come only from :mod:`sim.rng`).
+    """
+    return os.urandom(nbytes).hex()
+
+
 def temporary_sibling(path: Path) -> Path:
     """A fresh hidden name beside ``path``: ``.<name>.<random>.tmp``."""
-    return path.with_name(f".{path.name}.{secrets.token_hex(4)}{TMP_SUFFIX}")
+    return path.with_name(f".{path.name}.{unique_token(4)}{TMP_SUFFIX}")
 
 
 def temporary_files(directory: Path) -> list[Path]:

@@ -22,7 +22,6 @@ import hashlib
 import json
 import os
 import platform
-import secrets
 import shutil
 import sys
 from functools import lru_cache
@@ -32,6 +31,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.io import unique_token
 from sim.models.base import ReplicationResult
 from sim.paths import PACKAGE_DIR
 
@@ -181,7 +181,7 @@ class ReplicationCache:
 
     def discard(self, entry: Path) -> None:
         """Remove an entry: renamed aside first, so no reader sees it half-deleted."""
-        aside = self.dir / f".trash-{secrets.token_hex(4)}"
+        aside = self.dir / f".trash-{unique_token(4)}"
         try:
             os.rename(entry, aside)
         except OSError:
@@ -197,7 +197,7 @@ class ReplicationCache:
         final = self._entry(result.replication)
         if final.exists():
             return
-        tmp = self.dir / f".tmp-{secrets.token_hex(6)}"
+        tmp = self.dir / f".tmp-{unique_token(6)}"
         try:
             tmp.mkdir()  # 0o777 less the umask, like any directory the user makes
             files = {}

@@ -16,11 +16,11 @@ this run wrote are removed and :class:`StorageError` gives one line.
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 from pathlib import Path
 
 from sim.errors import ConfigError
+from sim.io import unique_token
 
 # Every file a run writes into its directory, manifest first: removing ``run.json`` first
 # means a directory being cleaned never looks finished with tables missing.
@@ -162,7 +162,7 @@ def _check_writable(path: Path, key: str) -> None:
     if not where.is_dir():
         blocker = f"{where} is a file, not a directory"
         raise ConfigError(key, str(path), f"cannot be created: {blocker}")
-    probe = where / f".nhsim-probe-{secrets.token_hex(4)}"
+    probe = where / f".nhsim-probe-{unique_token(4)}"
     try:
         os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except OSError as exc:

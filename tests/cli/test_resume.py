@@ -46,7 +46,7 @@ def _tables(root: Path) -> dict[str, pd.DataFrame]:
     return {
         job.name: pd.read_csv(job / "replications.csv")
         for job in sorted(sweep.iterdir())
-        if job.is_dir()
+        if job.is_dir() and job.name.isdigit()  # jobs, not the report's figures/
     }
 
 
