@@ -610,8 +610,8 @@ def analyse_dir(
     found, series = [], []
     for run in runs_in(path):
         file = run.path / "timeseries.parquet"
-        if not file.is_file():
-            continue
+        if run.problems or not file.is_file():
+            continue  # an unreadable job counts as unfinished; check_results_dir named it
         table = pd.read_parquet(file)
         warm_up = run.warm_up or 0.0
         found.append(analyse(table, warm_up, run.name, batch=batch, half_width=half_width))

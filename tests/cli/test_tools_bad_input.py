@@ -138,7 +138,7 @@ def test_report_leaves_out_a_damaged_job_and_names_it(sweep, capsys, fault):
     assert "Jobs 1 have not finished" in html, "job 1 is not named in the report"
 
 
-@pytest.mark.parametrize("fault", ["summary_binary", "config_yaml_tag"])
+@pytest.mark.parametrize("fault", ["summary_binary", "config_yaml_tag", "timeseries_damaged"])
 def test_warmup_leaves_out_a_damaged_job_and_names_it(sweep, capsys, fault):
     """MSER-5 over a sweep with one damaged job: one note names it, the rest is analysed."""
     damage, words = FAULTS[fault]
