@@ -690,8 +690,10 @@ def areas(
                         color=palette[name], elinewidth=2, capsize=4)  # fmt: skip
         ax.set_title(wrap(info.short_label, 30), loc="left", fontsize=FONT["base"])
         ax.set_ylabel(wrap(info.unit, 18), fontsize=FONT["small"])
+        # Six borough names side by side overlap at room size: slant them when there are many.
+        slant = {"rotation": 30, "ha": "right"} if len(area_names) > 4 else {}
         ax.set_xticks(x, [wrap(labels.humanise(a), 10) for a in area_names],
-                      fontsize=FONT["small"])  # fmt: skip
+                      fontsize=FONT["small"], **slant)  # fmt: skip
         ax.grid(axis="y")
         mark_better(ax, info.better, axis="y")
     for ax in axes.flat[len(kpis) :]:
