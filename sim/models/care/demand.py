@@ -6,6 +6,12 @@ rate), where the current rate reflects proactive-care enrolment, end-of-life car
 continuity, being dead or already in hospital (thinning). Every candidate carries its own
 uniforms and normals (:data:`DRAWS`), so a decision about one event never shifts the random
 numbers of another, whatever the capacities: common random numbers across scenarios.
+
+Crisis candidates (and the extra ones of the end-of-life phase) follow the seasonal cycle of
+:mod:`sim.models.care.calendar`: the count over a person's window is Poisson with the
+integral of the seasonal intensity, and each time is drawn by inverse transform of the
+cumulative intensity from the same uniforms as before. With the amplitude at 0 the code path,
+the draws and so the candidates are exactly those of a model without seasons.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import numpy as np
 
 from sim.models.care import schema as s
 from sim.models.care.acuity import Acuity
+from sim.models.care.calendar import Calendar, from_params
 from sim.models.care.params import CareParams
 from sim.models.care.population import Population
 from sim.rng import Streams
@@ -71,11 +78,27 @@ def minor_rate_per_year(params: CareParams, pop: Population) -> np.ndarray:
 
 
 def event_times(
-    rng: np.random.Generator, n: int, start: np.ndarray, end: np.ndarray, hour_weights: np.ndarray
+    rng: np.random.Generator,
+    n: int,
+    start: np.ndarray,
+    end: np.ndarray,
+    hour_weights: np.ndarray,
+    season: Calendar | None = None,
+    horizon: float = 0.0,
 ) -> np.ndarray:
-    """``n`` times, each uniform by day within [start, end) with the hour from a profile."""
-    span = np.maximum(end - start, 0.0)
-    day = np.floor(start + rng.random(n) * span)
+    """``n`` times within [start, end): the day uniform (or seasonal), the hour from a profile.
+
+    With a seasonal ``season`` (amplitude above 0) the day follows the seasonal intensity,
+    by inverse transform of its cumulative over [0, ``horizon``]; otherwise it is uniform.
+    The same draws are taken in the same order either way.
+    """
+    if season is not None and season.seasonal:
+        lo, hi = season.cumulative(start), season.cumulative(end)
+        y = lo + rng.random(n) * np.maximum(hi - lo, 0.0)
+        day = np.floor(np.clip(season.inverse_cumulative(y, horizon), start, end))
+    else:
+        span = np.maximum(end - start, 0.0)
+        day = np.floor(start + rng.random(n) * span)
     hour_cdf = np.cumsum(hour_weights) / hour_weights.sum()
     hour = np.searchsorted(hour_cdf, rng.random(n), side="right")
     t = day + (np.minimum(hour, 23) + rng.random(n)) / 24.0
@@ -88,10 +111,16 @@ def _poisson_events(
     start: np.ndarray,
     end: np.ndarray,
     hours: np.ndarray,
+    season: Calendar | None = None,
+    horizon: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
-    counts = rng.poisson(rate_per_year * np.maximum(end - start, 0.0) / 365.0)
+    if season is not None and season.seasonal:
+        exposure = season.cumulative(end) - season.cumulative(start)
+    else:
+        exposure = end - start
+    counts = rng.poisson(rate_per_year * np.maximum(exposure, 0.0) / 365.0)
     person = np.repeat(np.arange(rate_per_year.size), counts)
-    t = event_times(rng, person.size, start[person], end[person], hours)
+    t = event_times(rng, person.size, start[person], end[person], hours, season, horizon)
     return person, t
 
 
@@ -113,16 +142,24 @@ def generate(
     hours = np.asarray(u.hour_weights, dtype=float)
     n = pop.size
     zero, end = np.zeros(n), np.minimum(pop.death_time, horizon)
+    # Crises follow the seasons; minor need and terminal events do not (docs/model.md).
+    season = from_params(params)
 
     rate = crisis_rate_per_year(params, pop)
     rng = streams.generator("crisis/times")
-    p1, t1 = _poisson_events(rng, rate * u.headroom, zero, end, hours)
+    p1, t1 = _poisson_events(rng, rate * u.headroom, zero, end, hours, season, horizon)
     # Rising need in the last months of life: extra events over the end-of-life phase.
     dying = np.isfinite(pop.death_time)
     extra = np.where(dying, rate * u.headroom * max(eol.crisis_multiplier_in_phase - 1, 0), 0)
     rng = streams.generator("crisis/eol_times")
     p2, t2 = _poisson_events(
-        rng, extra, np.maximum(pop.death_time - eol.phase_days, 0.0).clip(max=horizon), end, hours
+        rng,
+        extra,
+        np.maximum(pop.death_time - eol.phase_days, 0.0).clip(max=horizon),
+        end,
+        hours,
+        season,
+        horizon,
     )
     # A terminal deterioration a few days before death, for a configured share of decedents.
     rng = streams.generator("death/terminal")

@@ -20,6 +20,7 @@ from sim.config import checks
 from sim.config.annotations import as_declared_floats, item_annotation, without_none
 from sim.errors import ConfigError
 from sim.models.care import schema as s
+from sim.models.care.calendar import parse_date
 from sim.models.care.resources import apportion
 from sim.paths import conf_dir
 
@@ -218,7 +219,29 @@ def _quintiles(key: str, row: list[float]) -> None:
         raise ConfigError(key, list(row), "needs 5 values, quintile 1 (least deprived) first")
 
 
+def _check_calendar(c: s.CalendarConfig, k: str = "model.calendar") -> None:
+    try:
+        parse_date(c.start_date)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"{k}.start_date", c.start_date, "must be an ISO date YYYY-MM-DD, e.g. 2024-04-01"
+        ) from None
+    if not 0.0 <= c.crisis_seasonal_amplitude < 1.0:
+        raise ConfigError(
+            f"{k}.crisis_seasonal_amplitude",
+            c.crisis_seasonal_amplitude,
+            "must be at least 0 and below 1 (0 switches seasonality off)",
+        )
+    if not 1 <= c.crisis_peak_day_of_year <= 366:
+        raise ConfigError(
+            f"{k}.crisis_peak_day_of_year",
+            c.crisis_peak_day_of_year,
+            "must be a day of the year from 1 (1 January) to 366",
+        )
+
+
 def _check_model(m: s.CareModelConfig) -> None:
+    _check_calendar(m.calendar)
     pop = m.population
     checks.probability("model.population.male_share", pop.male_share)
     _bands("model.population.frailty_shares", pop.frailty_shares, s.OLD_BANDS)
@@ -248,6 +271,12 @@ def _check_model(m: s.CareModelConfig) -> None:
         gp.capacity_per_1000_per_weekday,
         ("gp", "nurse", "additional_roles"),
     )
+    if len(gp.request_day_weights) != 7 or sum(gp.request_day_weights) <= 0:
+        raise ConfigError(
+            f"{k}.request_day_weights",
+            gp.request_day_weights,
+            "needs 7 weights, Monday first, not all 0",
+        )
     _bands(f"{k}.outcome_shares", gp.outcome_shares, ("resolved", "snp", "outpatients", "ed"))
     checks.distribution(f"{k}.outcome_shares", gp.outcome_shares)
     _bands(f"{k}.overflow_shares", gp.overflow_shares, ("nhs111", "utc", "ed", "self_care"))

@@ -91,7 +91,8 @@ class GeneralPracticeConfig:
     booking_window_days: int = 56
     capacity_per_1000_per_weekday: dict[str, float] = field(default_factory=dict)
     same_day_capacity_share: float = 0.5
-    saturday_capacity_per_1000: float = 0.0
+    # Relative weight of each day of the week (Monday first) for the day a request arises.
+    request_day_weights: list[float] = field(default_factory=lambda: [1.0] * 5 + [0.0] * 2)
     continuity_reference: float = 0.61
     outcome_shares: dict[str, float] = field(default_factory=dict)
     overflow_shares: dict[str, float] = field(default_factory=dict)
@@ -116,6 +117,15 @@ class UrgentConfig:
     hour_weights: list[float] = field(default_factory=lambda: [1.0] * 24)
     ambulance_share: float = 0.5
     direct_admission_share: float = 0.0
+
+
+@dataclass
+class CalendarConfig:
+    """Dates of the run and the seasonal cycle of crisis demand (:mod:`.calendar`)."""
+
+    start_date: str = "2024-04-01"
+    crisis_seasonal_amplitude: float = 0.0
+    crisis_peak_day_of_year: int = 15
 
 
 @dataclass
@@ -219,6 +229,7 @@ class CareModelConfig:
     """``model=care``: the integrated neighbourhood care model."""
 
     kind: str = "care"
+    calendar: CalendarConfig = field(default_factory=CalendarConfig)
     population: PopulationConfig = field(default_factory=PopulationConfig)
     general_practice: GeneralPracticeConfig = field(default_factory=GeneralPracticeConfig)
     urgent: UrgentConfig = field(default_factory=UrgentConfig)

@@ -1,11 +1,13 @@
 """General practice: the appointment book, processed in daily batches with numpy.
 
 Requests are generated for the whole run at once (a Poisson count per person from their
-demand rate, each on a uniformly chosen weekday). Each working day, same-day requests take
-same-day slots in random order up to each practice's capacity, and the rest overflow to
-NHS 111, a UTC, ED or self-care by configured shares. Routine requests are booked into the
-earliest day, on or after the day the patient wants, with a free routine slot; the whole day's
-bookings across all practices are placed in one vectorised pass (see :func:`book`).
+demand rate, each on a day drawn by the day-of-week weights ``request_day_weights``).
+Practices work on working days only (Monday to Friday, :mod:`sim.models.care.calendar`).
+Each day, same-day requests take same-day slots in random order up to each practice's
+capacity (none on a weekend), and the rest overflow to NHS 111, a UTC, ED or self-care by
+configured shares. Routine requests are booked into the earliest working day, on or after the
+day the patient wants, with a free routine slot; the whole day's bookings across all practices
+are placed in one vectorised pass (see :func:`book`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import numpy as np
 
 from sim.models.care import schema as s
 from sim.models.care.acuity import Acuity
+from sim.models.care.calendar import from_params
 from sim.models.care.demand import draw_matrix, event_times
 from sim.models.care.tallies import AppointmentTally
 
@@ -70,6 +73,28 @@ def book(free: np.ndarray, practice: np.ndarray, offset: np.ndarray) -> np.ndarr
     return booked
 
 
+def request_days(
+    rng: np.random.Generator, n: int, weights: list[float], day_of_week: np.ndarray
+) -> np.ndarray:
+    """Days of ``n`` requests, each day weighted by its day of the week (Monday first).
+
+    When every day with a weight has the same weight (the default: Monday to Friday), the day
+    is a uniform integer over those days: 32-bit draws, the same numbers as numpy's default
+    64-bit ones in half the memory, which matters on long runs of large places.
+    """
+    w = np.asarray(weights, dtype=float)[day_of_week]
+    days = np.flatnonzero(w > 0).astype(np.int32)
+    if not days.size or not n:
+        return np.zeros(0 if not days.size else n, np.int32)
+    if np.all(w[days] == w[days[0]]):
+        day = rng.integers(0, days.size, n, dtype=np.int32)
+        np.take(days, day, out=day)
+        return day
+    cdf = np.cumsum(w[days])
+    idx = np.searchsorted(cdf, rng.random(n) * cdf[-1], side="right").clip(max=days.size - 1)
+    return days[idx]
+
+
 class GeneralPractice:
     """All practices' appointment books.
 
@@ -95,28 +120,23 @@ class GeneralPractice:
         per_day = list_size / 1000.0 * base * scale
         self.same_day_cap = np.round(per_day * g.same_day_capacity_share).astype(np.int64)
         routine = np.round(per_day).astype(np.int64) - self.same_day_cap
-        saturday = np.round(list_size / 1000.0 * g.saturday_capacity_per_1000 * scale)
-        weekday = (np.arange(days + self.window + 1) % 7) < 5
-        sat = (np.arange(days + self.window + 1) % 7) == 5
-        self.free = np.outer(routine, weekday) + np.outer(saturday.astype(np.int64), sat)
-        self.free = self.free.astype(np.int64)
+        cal = from_params(p)
+        # Appointments on working days only: weekends have no routine or same-day slots.
+        self.working = cal.is_working_day(np.arange(days + self.window + 1))
+        self.free = np.outer(routine, self.working).astype(np.int64)
         # Share of GP appointments with the usual GP, set by each area's arrangement.
         self.continuity = np.array([lead.continuity for lead in p.area_leads])
         role_cdf = np.cumsum([g.capacity_per_1000_per_weekday[r] for r in ROLES])
         self.role_cdf = role_cdf / role_cdf[-1] if role_cdf[-1] > 0 else role_cdf
 
         rng = world.streams.generator("gp/demand")
-        weekdays = np.flatnonzero(weekday[:days])
         counts = rng.poisson(demand_per_year(world) * days / 365.0)
         person = np.repeat(np.arange(pop.size, dtype=np.int32), counts)
         # Drawn for the whole run at once, so every scenario sees the same requests (common
-        # random numbers); 32-bit draws are the same numbers as numpy's default 64-bit ones
-        # in half the memory, which matters on long runs of large places.
-        if weekdays.size:
-            day = rng.integers(0, weekdays.size, person.size, dtype=np.int32)
-            np.take(weekdays.astype(np.int32), day, out=day)
-        else:
-            day = np.zeros(0, np.int32)
+        # random numbers).
+        day = request_days(
+            rng, person.size, g.request_day_weights, cal.day_of_week(np.arange(days))
+        )
         self.req_day_start = np.concatenate([[0], np.cumsum(np.bincount(day, minlength=days))])
         # numpy sorts 16-bit keys with a linear-time radix sort; the stable order of equal
         # keys is the same whatever the dtype, so results do not change.
@@ -158,7 +178,7 @@ class GeneralPractice:
         sd, pr = sd[order], pr[order]
         start = np.searchsorted(pr, pr, side="left")
         rank = np.arange(sd.size) - start
-        served = rank < self.same_day_cap[pr]
+        served = rank < self.same_day_cap[pr] * int(self.working[d])
         seen_today = person[sd[served]]
         self._overflow(d, person[sd[~served]], u[sd[~served], 2])
 
