@@ -229,8 +229,8 @@ class CareModelConfig:
     """``model=care``: the integrated neighbourhood care model."""
 
     kind: str = "care"
-    calendar: CalendarConfig = field(default_factory=CalendarConfig)
     population: PopulationConfig = field(default_factory=PopulationConfig)
+    calendar: CalendarConfig = field(default_factory=CalendarConfig)
     general_practice: GeneralPracticeConfig = field(default_factory=GeneralPracticeConfig)
     urgent: UrgentConfig = field(default_factory=UrgentConfig)
     ucr: UcrConfig = field(default_factory=UcrConfig)
