@@ -172,6 +172,11 @@ class KpiSet:
             unknown = set(_PART.findall(k.name)) - set(self.all_parts)
             if unknown:
                 raise ValueError(f"KPI {k.name}: unknown parts {sorted(unknown)}")
+            if k.echo and k.headline:
+                raise ValueError(
+                    f"KPI {k.name}: headline={k.headline} but it repeats {k.echo}; an input "
+                    "echo is not an outcome and cannot be headline"
+                )
 
     @property
     def all_parts(self) -> dict[str, Part]:
@@ -194,6 +199,15 @@ class KpiSet:
                     for i, p in enumerate(pieces)
                 )
                 out.append((re.compile(rx), k))
+        return out
+
+    def covering(self, metric: str) -> list[Kpi]:
+        """Every record whose name or pattern matches ``metric`` (one, in a sound registry)."""
+        out = [k for k in self.entries if k.name == metric]
+        out += [k for rx, k in self._patterns if rx.fullmatch(metric)]
+        base, sep, slug = metric.partition(AREA_SEPARATOR)
+        if sep and slug:
+            out += [k for k in self.covering(base) if k.by_area]
         return out
 
     def entry(self, metric: str) -> Kpi | None:

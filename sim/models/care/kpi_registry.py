@@ -182,7 +182,7 @@ ENTRIES: tuple[Kpi, ...] = (
         "Mean hours from arrival to leaving type 1 A&E (boarding included), same window.",
         "VisitTally.type1_days / type1 x 24", "lower", short="Time in A&E", group=URGENT),
     Kpi("ambulance_conveyances_per_1000", "Ambulance conveyances to A&E", PER_1000,
-        f"Crises conveyed to A&E by ambulance {RATE}.",
+        f"Type 1 A&E arrivals brought by ambulance {RATE}.",
         "EventTally.post: ambulance_conveyance", "lower", short="Ambulance conveyances",
         group=URGENT),
     Kpi("emergency_admissions_per_1000", "Emergency admissions", PER_1000,
@@ -241,8 +241,9 @@ ENTRIES: tuple[Kpi, ...] = (
         f"UCR referrals escalated to A&E because no team could arrive within the maximum "
         f"wait, {RATE}.", "EventTally.post: ucr_escalated", "lower", group=COMMUNITY),
     Kpi("crises_per_1000", "Crises in the community", PER_1000,
-        f"Crises kept after thinning (proactive care, end-of-life care and continuity lower "
-        f"them) {RATE}.", "EventTally.post: crisis", "lower", short="Crises", group=COMMUNITY),
+        f"Crises and terminal deteriorations kept after thinning (proactive care, end-of-life "
+        f"care and continuity lower them) {RATE}.", "EventTally.post: crisis", "lower",
+        short="Crises", group=COMMUNITY),
     Kpi("proactive_caseload_mean", "People on a proactive-care caseload", "people",
         f"Time-weighted mean number enrolled in proactive care, {AFTER}.",
         "Level integral of community.proactive.level", short="Proactive caseload",
