@@ -51,6 +51,8 @@ class MetricInfo:
         A short label for tight panels; defaults to ``label``.
     echo
         The config key the value repeats, for an input echo (see :class:`sim.models.kpi.Kpi`).
+    definition
+        One line on what is counted, from the KPI registry (empty for an unknown metric).
     """
 
     label: str
@@ -59,6 +61,7 @@ class MetricInfo:
     scale: float = 1.0
     short: str = ""
     echo: str | None = None
+    definition: str = ""
 
     @property
     def short_label(self) -> str:
@@ -206,7 +209,7 @@ def _info(k: Kpi) -> MetricInfo:
     label_, short = k.label, k.short_label
     if k.echo:
         label_, short = f"{label_} ({ECHO_NOTE})", f"{short} ({ECHO_SHORT})"
-    return MetricInfo(label_, k.unit, k.better, k.scale, short, k.echo)
+    return MetricInfo(label_, k.unit, k.better, k.scale, short, k.echo, k.definition)
 
 
 def _fallback(metric: str) -> MetricInfo:

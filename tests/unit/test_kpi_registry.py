@@ -8,6 +8,7 @@ areas) because the registry is checked against what the model really writes, not
 from __future__ import annotations
 
 import functools
+import html
 import math
 import re
 import subprocess
@@ -167,7 +168,27 @@ def test_labels_come_from_the_registry(kind):
         info = labels.metric_info(metric)
         assert info.label.startswith(record.label), (metric, info.label, record.label)
         assert (info.unit, info.better, info.scale) == (record.unit, record.better, record.scale)
+        assert info.definition == record.definition, metric
         assert not re.search(r"[{}]|\w_\w", info.label), f"name leaked: {metric}: {info.label}"
+
+
+def test_report_headline_carries_definitions_and_no_echo(tmp_path):
+    """The report's headline table holds the registry's headline KPIs, each with its
+    definition as a tooltip, and not the continuity echo."""
+    sys.path.insert(0, str(REPO_DIR / "tests" / "unit"))
+    from synthetic_results import SCENARIOS, write_run
+
+    from sim.report import build as report
+
+    for i, name in enumerate(SCENARIOS[:2]):
+        write_run(tmp_path / str(i), name, with_timeseries=False)
+    ctx = report.load(tmp_path)
+    assert ctx.headline == list(CARE_HEADLINE), ctx.headline
+    table = report.headline_table(ctx)
+    for metric in CARE_HEADLINE:
+        tip = html.escape(labels.metric_info(metric).definition)
+        assert f"title='{tip}'" in table, f"no definition tooltip for {metric}"
+    assert "Continuity" not in table, "the continuity echo is in the headline table"
 
 
 def test_every_record_is_complete():
