@@ -206,10 +206,12 @@ def is_echo(metric: str) -> bool:
 
 
 def _info(k: Kpi) -> MetricInfo:
-    label_, short = k.label, k.short_label
+    label_, short, better_ = k.label, k.short_label, k.better
     if k.echo:
+        # An input is not judged: no "better" mark invites reading it as an outcome.
         label_, short = f"{label_} ({ECHO_NOTE})", f"{short} ({ECHO_SHORT})"
-    return MetricInfo(label_, k.unit, k.better, k.scale, short, k.echo, k.definition)
+        better_ = "neutral"
+    return MetricInfo(label_, k.unit, better_, k.scale, short, k.echo, k.definition)
 
 
 def _fallback(metric: str) -> MetricInfo:

@@ -134,10 +134,11 @@ def test_echoes_equal_their_config_values():
 
 
 def test_echoes_are_shown_as_inputs():
-    """Labels, short labels and the console say an echo is an input, not an outcome."""
+    """Labels and short labels say an echo is an input, not an outcome, with no better mark."""
     info = labels.metric_info("gp_continuity_upc")
     assert "input, not an outcome" in info.label, info.label
     assert info.short_label.endswith("(input)"), info.short_label
+    assert info.better == "neutral", f"an input shown with a better direction: {info.better}"
     assert labels.is_echo("cost__ucr") and not labels.is_echo("cost__hospital")
     assert "input" not in labels.metric_info("emergency_admissions_per_1000").label
 
@@ -167,7 +168,8 @@ def test_labels_come_from_the_registry(kind):
         assert record is not None, metric
         info = labels.metric_info(metric)
         assert info.label.startswith(record.label), (metric, info.label, record.label)
-        assert (info.unit, info.better, info.scale) == (record.unit, record.better, record.scale)
+        better = "neutral" if record.echo else record.better  # an input is not judged
+        assert (info.unit, info.better, info.scale) == (record.unit, better, record.scale)
         assert info.definition == record.definition, metric
         assert not re.search(r"[{}]|\w_\w", info.label), f"name leaked: {metric}: {info.label}"
 
