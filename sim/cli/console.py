@@ -18,17 +18,24 @@ def _fmt(x: float) -> str:
 
 
 def summary_lines(summary: pd.DataFrame, verification: pd.DataFrame | None) -> list[str]:
-    """Lines of a plain-text table: metric, mean and 95% CI (and theory, when known)."""
+    """Lines of a plain-text table: metric, mean and 95% CI (and theory, when known).
+
+    A KPI that repeats a config value (an input echo in the model's KPI registry) is marked
+    as an input, so the table never presents it as an outcome.
+    """
+    from sim.plots.labels import ECHO_NOTE, is_echo  # the KPI registry, read once per table
+
     table = verification if verification is not None else summary
     rows = table.head(MAX_ROWS)
-    width = max(len(m) for m in rows["metric"]) if len(rows) else 10
+    names = {m: f"{m} ({ECHO_NOTE})" if is_echo(m) else m for m in rows["metric"]}
+    width = max(len(m) for m in names.values()) if len(rows) else 10
     header = f"{'metric':<{width}}  {'mean':>10}  {'95% CI':>23}"
     if verification is not None:
         header += f"  {'theory':>10}  in CI"
     lines = [header, "-" * len(header)]
     for row in rows.itertuples(index=False):
         ci = f"[{_fmt(row.ci_low)}, {_fmt(row.ci_high)}]"
-        line = f"{row.metric:<{width}}  {_fmt(row.mean):>10}  {ci:>23}"
+        line = f"{names[row.metric]:<{width}}  {_fmt(row.mean):>10}  {ci:>23}"
         if verification is not None:
             line += f"  {_fmt(row.theory):>10}  {'yes' if row.theory_within_ci else 'NO'}"
         lines.append(line)

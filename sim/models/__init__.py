@@ -12,9 +12,11 @@ from typing import Any
 
 from sim.models.base import CapacityLink, ModelSpec
 from sim.models.care import estimate as _care_estimate
+from sim.models.care import kpi_registry as _care_kpis
 from sim.models.care import params as _care_params
 from sim.models.care import schema as _care_schema
 from sim.models.queue_network import estimate as _queue_estimate
+from sim.models.queue_network import kpi_registry as _queue_kpis
 from sim.models.queue_network import params as _queue_params
 
 
@@ -66,6 +68,7 @@ MODELS: dict[str, ModelSpec] = {
         estimate=_queue_estimate.estimate,
         checks=_lazy("sim.models.queue_network.checks", "stability_warnings"),
         figures=("forest", "dashboard"),
+        kpis=_queue_kpis.KPIS,
     ),
     "care": ModelSpec(
         kind="care",
@@ -76,16 +79,7 @@ MODELS: dict[str, ModelSpec] = {
             "place": _care_schema.PlaceSchema,
             "lead_provider": _care_schema.LeadProviderSchema,
         },
-        headline=(
-            "emergency_admissions_per_1000",
-            "bed_occupancy_mean",
-            "delayed_discharge_bed_days_per_1000",
-            "gp_routine_wait_mean_days",
-            "gp_continuity_upc",
-            "death_place_home_share",
-            "emergency_admissions_ratio_q5_q1",
-            "cost_per_capita",
-        ),
+        headline=_care_kpis.KPIS.headline,
         baseline="status_quo",
         estimate=_care_estimate.estimate,
         capacity=_CARE_CAPACITY,
@@ -101,5 +95,6 @@ MODELS: dict[str, ModelSpec] = {
             "tornado",
             "flows",
         ),  # fmt: skip
+        kpis=_care_kpis.KPIS,
     ),
 }

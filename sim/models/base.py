@@ -6,6 +6,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sim.models.kpi import KpiSet
+
 if TYPE_CHECKING:  # only annotations here; the parent CLI process need not import pandas
     import pandas as pd
 
@@ -136,6 +138,7 @@ class ModelSpec:
     headline
         The KPIs a planner asks about first: the console, the report's first screen and
         ``run.replications=auto`` read them from here, so generic code names no KPI.
+        Written once, as the ``headline`` ranks of the model's :attr:`kpis`.
     baseline
         The scenario every other is compared against when an experiment does not name one
         (``analysis.baseline``); ``None`` where the model has no natural baseline.
@@ -154,6 +157,9 @@ class ModelSpec:
     capacity
         The model's finite services (:class:`CapacityLink`), for the capacity check and the
         report's notes beside the measures they limit.
+    kpis
+        Every KPI the model writes, described once (:class:`sim.models.kpi.KpiSet`): labels,
+        units, better directions, definitions, sources, headline ranks and input echoes.
     """
 
     kind: str
@@ -169,6 +175,7 @@ class ModelSpec:
     figures: tuple[str, ...] = ()
     estimate: Callable[[Any], Estimate] | None = None
     capacity: tuple[CapacityLink, ...] = ()
+    kpis: KpiSet = field(default_factory=KpiSet)
 
     def headline_metrics(self, metrics: Iterable[str]) -> list[str]:
         """The headline KPIs among ``metrics``, in the model's order, then by prefix."""

@@ -1,12 +1,13 @@
-"""One registry of what every metric means: a plain-English label, a unit, and which way is better.
+"""How a metric is shown: a plain-English label, a unit, and which way is better.
 
-Plots, the HTML report and the terminal all read labels from here, so a metric is described in
-one place only. Metric names follow the model's conventions (``docs/model.md``): the unit is in
-the key (``_per_1000``, ``_days``, ``_share``), quintile variants end ``__q1`` … ``__q5``, costs
-are ``cost__<setting>`` or ``cost__<organisation>``, and verification metrics end ``__<node>``.
+Plots, the HTML report and the terminal all read labels through here; the labels themselves
+live in each model's KPI registry (``ModelSpec.kpis``, :mod:`sim.models.kpi`), so a metric is
+described in one place only and this module names no KPI. A metric no registry covers gets a
+label and unit from its name (the unit is in the key: ``_per_1000``, ``_days``, ``_share``).
 
 Shares are stored as fractions (0–1) but shown as percentages, so each entry carries a display
-``scale``; differences of shares are shown in percentage points.
+``scale``; differences of shares are shown in percentage points. A KPI that repeats a config
+value (an input echo) is labelled as an input, never as an outcome.
 """
 
 from __future__ import annotations
@@ -18,10 +19,18 @@ from typing import Literal
 
 import numpy as np
 
+from sim.models import MODELS
+from sim.models.kpi import AREA_SEPARATOR, Kpi, Part, humanise
+
 Better = Literal["higher", "lower", "neutral"]
 
 PER_1000 = "per 1,000 people per year"
 GBP_YEAR = "£ per year"
+# What an input echo's label says, in full and in a tight panel.
+ECHO_NOTE = "input, not an outcome"
+ECHO_SHORT = "input"
+
+__all__ = ["humanise"]  # re-exported: callers humanise names through this module
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,10 @@ class MetricInfo:
         Factor from the stored value to the displayed value (100 for shares shown as %).
     short
         A short label for tight panels; defaults to ``label``.
+    echo
+        The config key the value repeats, for an input echo (see :class:`sim.models.kpi.Kpi`).
+    definition
+        One line on what is counted, from the KPI registry (empty for an unknown metric).
     """
 
     label: str
@@ -47,6 +60,8 @@ class MetricInfo:
     better: Better = "neutral"
     scale: float = 1.0
     short: str = ""
+    echo: str | None = None
+    definition: str = ""
 
     @property
     def short_label(self) -> str:
@@ -73,198 +88,6 @@ class MetricInfo:
         """Unit of a difference: percentage points for percentages, else the unit itself."""
         return "percentage points" if self.unit == "%" else self.unit
 
-
-def _share(label: str, better: Better = "neutral", short: str = "") -> MetricInfo:
-    return MetricInfo(label, "%", better, 100.0, short)
-
-
-# --------------------------------------------------------------------------- named metrics
-REGISTRY: dict[str, MetricInfo] = {
-    # General practice
-    "gp_appointments_per_1000": MetricInfo(
-        "GP practice appointments", PER_1000, "neutral", short="GP appointments"
-    ),
-    "gp_routine_wait_mean_days": MetricInfo(
-        "Average wait for a routine GP appointment", "days", "lower", short="Routine wait (mean)"
-    ),
-    "gp_routine_wait_p90_days": MetricInfo(
-        "Routine GP wait that 9 in 10 people beat", "days", "lower", short="Routine wait (90th %)"
-    ),
-    "gp_same_day_share": _share("Appointments seen the same day", "higher", "Seen same day"),
-    "gp_within_14_days_share": _share(
-        "Appointments seen within 2 weeks", "higher", "Seen within 2 weeks"
-    ),
-    "gp_gp_delivered_share": _share("Appointments given by a GP", "neutral", "Given by a GP"),
-    "gp_continuity_upc": MetricInfo(
-        "Continuity with the usual GP", "index 0–1", "higher", short="GP continuity"
-    ),
-    "gp_same_day_unmet_per_1000": MetricInfo(
-        "Same-day needs practices could not meet", PER_1000, "lower", short="Unmet same-day need"
-    ),
-    "nhs111_contacts_per_1000": MetricInfo("NHS 111 contacts", PER_1000, "neutral"),
-    "outpatient_referrals_per_1000": MetricInfo("Outpatient referrals", PER_1000, "neutral"),
-    "gp_contract_income_per_head_gbp": MetricInfo(
-        "Neighbourhood contract income to practices", "£ per registered person per year", "neutral"
-    ),
-    # Urgent and hospital care
-    "ed_attendances_per_1000": MetricInfo(
-        "A&E attendances (all types)", PER_1000, "lower", short="A&E attendances"
-    ),
-    "ed_type1_attendances_per_1000": MetricInfo(
-        "Major A&E (type 1) attendances", PER_1000, "lower", short="Type 1 A&E attendances"
-    ),
-    "ed_within_4h_share": _share("A&E patients seen within 4 hours", "higher", "A&E within 4h"),
-    "ed_type1_within_4h_share": _share(
-        "Major A&E patients seen within 4 hours", "higher", "Type 1 A&E within 4h"
-    ),
-    "ed_type1_admitted_share": _share("Major A&E attendances admitted", "neutral"),
-    "ed_time_in_department_mean_hours": MetricInfo(
-        "Average time in major A&E", "hours", "lower", short="Time in A&E"
-    ),
-    "ambulance_conveyances_per_1000": MetricInfo(
-        "Ambulance conveyances to A&E", PER_1000, "lower", short="Ambulance conveyances"
-    ),
-    "emergency_admissions_per_1000": MetricInfo(
-        "Emergency admissions", PER_1000, "lower", short="Emergency admissions"
-    ),
-    "los_mean_days": MetricInfo(
-        "Average length of hospital stay", "days", "lower", short="Length of stay"
-    ),
-    "los_75plus_mean_days": MetricInfo(
-        "Average length of stay, people 75 and over", "days", "lower", short="Stay, 75+"
-    ),
-    "beds_available": MetricInfo("General and acute beds", "beds", "neutral"),
-    "bed_occupancy_mean": _share("Hospital beds occupied (average)", "lower", "Bed occupancy"),
-    "bed_occupancy_p95": _share(
-        "Hospital beds occupied (busiest 1 day in 20)", "lower", "Bed occupancy, busy days"
-    ),
-    "delayed_discharge_beds_mean": MetricInfo(
-        "Beds held by people ready to leave (average)", "beds", "lower", short="Delayed beds"
-    ),
-    "delayed_discharge_beds_per_1000": MetricInfo(
-        "Beds held by people ready to leave", "beds per 1,000 people", "lower", short="Delayed beds"
-    ),
-    "delayed_discharge_bed_days_per_1000": MetricInfo(
-        "Bed days lost to delayed discharge",
-        "bed days per 1,000 people per year",
-        "lower",
-        short="Delayed-discharge bed days",
-    ),
-    "delayed_discharge_share_of_occupied": _share(
-        "Occupied beds held by people ready to leave", "lower", "Delayed share of beds"
-    ),
-    "ed_waiting_for_bed_mean": MetricInfo(
-        "People in A&E waiting for a bed (average)", "people", "lower", short="Waiting for a bed"
-    ),
-    # Community services
-    "ucr_responses_per_1000": MetricInfo(
-        "Urgent community responses", PER_1000, "neutral", short="Urgent community responses"
-    ),
-    "ucr_within_2h_share": _share(
-        "Urgent community responses within 2 hours", "higher", "Community response in 2h"
-    ),
-    "ucr_escalated_per_1000": MetricInfo(
-        "Crises no community team could reach in time", PER_1000, "lower"
-    ),
-    "crises_per_1000": MetricInfo("Crises in the community", PER_1000, "lower", short="Crises"),
-    "proactive_caseload_mean": MetricInfo(
-        "People on a proactive-care caseload", "people", "neutral", short="Proactive caseload"
-    ),
-    "virtual_ward_patients_mean": MetricInfo(
-        "People on a virtual ward (average)", "people", "neutral", short="Virtual ward patients"
-    ),
-    "virtual_ward_occupancy_mean": _share(
-        "Virtual-ward beds in use", "neutral", "Virtual-ward occupancy"
-    ),
-    "step_down_patients_mean": MetricInfo(
-        "People in community step-down care (average)", "people", "neutral"
-    ),
-    "eol_caseload_mean": MetricInfo(
-        "People on the end-of-life caseload (average)", "people", "neutral"
-    ),
-    # End of life
-    "deaths_per_1000": MetricInfo("Deaths", PER_1000, "neutral"),
-    "death_place_hospital_share": _share("Deaths in hospital", "lower", "Died in hospital"),
-    "death_place_home_share": _share("Deaths at home", "higher", "Died at home"),
-    "death_place_care_home_share": _share("Deaths in a care home", "neutral", "Died in care home"),
-    "death_place_hospice_share": _share("Deaths in a hospice", "neutral", "Died in hospice"),
-    "death_place_other_share": _share("Deaths elsewhere", "neutral", "Died elsewhere"),
-    "deaths_3plus_admissions_last_90d_share": _share(
-        "Deaths after 3+ emergency admissions in the last 90 days", "lower", "3+ admissions at EoL"
-    ),
-    # Equity
-    "emergency_admissions_ratio_q5_q1": MetricInfo(
-        "Emergency admissions, most vs least deprived fifth",
-        "ratio",
-        "lower",
-        short="Admissions gap (ratio)",
-    ),
-    "ed_attendances_ratio_q5_q1": MetricInfo(
-        "Major A&E attendances, most vs least deprived fifth",
-        "ratio",
-        "lower",
-        short="A&E gap (ratio)",
-    ),
-    "multimorbidity_adult_share": _share("Adults with 2+ long-term conditions", "neutral"),
-    "ltc4plus_share_of_multimorbid": _share(
-        "Multimorbid people with 4+ long-term conditions", "neutral"
-    ),
-    # Cost
-    "cost_per_capita": MetricInfo(
-        "Cost of care per person", "£ per person per year", "lower", short="Cost per person"
-    ),
-}
-
-# Per-quintile variants are stored under their own name in the model (``ed_attendances`` counts
-# type 1 only there), so their base label is given here rather than borrowed.
-QUINTILE_BASES: dict[str, MetricInfo] = {
-    "emergency_admissions_per_1000": REGISTRY["emergency_admissions_per_1000"],
-    "ed_attendances_per_1000": MetricInfo("Major A&E (type 1) attendances", PER_1000, "lower"),
-}
-
-QUINTILE_NAMES = {
-    1: "least deprived fifth",
-    2: "second-least deprived fifth",
-    3: "middle fifth",
-    4: "second-most deprived fifth",
-    5: "most deprived fifth",
-}
-
-# Settings that costs are reported by (sim/models/care/schema.py::SERVICES plus governance),
-# kept here as data so that this module never imports the model.
-SETTINGS: dict[str, str] = {
-    "general_practice": "General practice",
-    "nhs111": "NHS 111",
-    "utc": "Urgent treatment centres",
-    "ed": "A&E",
-    "ambulance": "Ambulance",
-    "hospital": "Hospital beds",
-    "outpatients": "Outpatients",
-    "proactive_care": "Proactive neighbourhood care",
-    "ucr": "Urgent community response",
-    "step_down": "Community step-down",
-    "virtual_ward": "Virtual ward",
-    "eol": "End-of-life care",
-    "care_home": "Care homes",
-    "analytics": "Population-health analytics",
-    "governance": "Governance and coordination",
-    "gp_neighbourhood_payments": "Neighbourhood payments to practices",
-}
-
-# Readable names for the organisations in the shipped configs; others are humanised.
-ORGANISATIONS: dict[str, str] = {
-    "gp_practices": "GP practices",
-    "gp_federation": "GP federation",
-    "pcn": "Primary care network",
-    "nhs111_provider": "NHS 111 provider",
-    "acute_trust": "Acute trust",
-    "ambulance_trust": "Ambulance trust",
-    "community_trust": "Community trust",
-    "hospice_charity": "Hospice charity",
-    "local_authority": "Local authority",
-    "icb": "Integrated care board",
-    "alliance": "Alliance",
-}
 
 SCENARIOS: dict[str, str] = {
     "status_quo": "Status quo",
@@ -305,16 +128,6 @@ def assumption_label(key: str) -> str:
     return humanise(short.replace(".", " "))
 
 
-# Verification (queueing-network) metrics: ``<kind>__<node>``; times are in model time units.
-NODE_METRICS: dict[str, MetricInfo] = {
-    "wait_mean": MetricInfo("Average wait in the queue", "time units", "lower"),
-    "sojourn_mean": MetricInfo("Average time in the system", "time units", "lower"),
-    "utilisation": _share("Server utilisation", "neutral"),
-    "number_in_system_mean": MetricInfo("Average number in the system", "people", "lower"),
-    "blocking_probability": _share("Arrivals turned away", "lower"),
-    "throughput": MetricInfo("Throughput", "per time unit", "neutral"),
-}
-
 # Units implied by a name's suffix, for metrics nobody has registered yet.
 _SUFFIX_UNITS: tuple[tuple[str, MetricInfo], ...] = (
     ("_per_1000", MetricInfo("", PER_1000)),
@@ -324,29 +137,6 @@ _SUFFIX_UNITS: tuple[tuple[str, MetricInfo], ...] = (
     ("_gbp", MetricInfo("", "£")),
     ("_mean", MetricInfo("", "people")),
 )
-
-_ACRONYMS = {"gp": "GP", "ed": "A&E", "ucr": "UCR", "eol": "end-of-life", "nhs111": "NHS 111"}
-
-
-def humanise(name: str) -> str:
-    """Turn a snake_case name into words, sentence case, with NHS acronyms kept.
-
-    Parameters
-    ----------
-    name
-        A name such as ``"federation_led"`` or ``"gp_practices"``.
-
-    Returns
-    -------
-    str
-        E.g. ``"Federation led"``, ``"GP practices"``.
-    """
-    words = [_ACRONYMS.get(w, w) for w in re.split(r"[_\s]+", name.strip()) if w]
-    if not words:
-        return name
-    first = words[0]
-    words[0] = first if first.isupper() or first[:1].isupper() else first[:1].upper() + first[1:]
-    return " ".join(words)
 
 
 def scenario_label(name: str) -> str:
@@ -366,24 +156,62 @@ def baseline_phrase(name: str | None) -> str:
     return text if first.isupper() or not first[:1].isalpha() else text[:1].lower() + text[1:]
 
 
+def _parts(name: str) -> list[Part]:
+    """The registries' name parts called ``name`` (``"setting"``, ``"organisation"``)."""
+    return [spec.kpis.parts[name] for spec in MODELS.values() if name in spec.kpis.parts]
+
+
+def _is_part(part: str, text: str) -> bool:
+    return any(re.fullmatch(p.pattern, text) for p in _parts(part))
+
+
 def setting_label(name: str) -> str:
     """Plain-English name of a care setting (as used in ``cost__<setting>``)."""
-    return SETTINGS.get(name, humanise(name))
+    found = [p for p in _parts("setting") if re.fullmatch(p.pattern, name)]
+    return found[0].words(name) if found else humanise(name)
 
 
 def organisation_label(name: str) -> str:
     """Plain-English name of an organisation (as used in ``cost__<organisation>``)."""
-    return ORGANISATIONS.get(name, humanise(name))
+    found = _parts("organisation")
+    return found[0].words(name) if found else humanise(name)
 
 
 def is_setting_cost(metric: str) -> bool:
     """True for ``cost__<setting>``; False for organisation costs and everything else."""
-    return metric.startswith("cost__") and metric[6:] in SETTINGS
+    return metric.startswith("cost__") and _is_part("setting", metric[6:])
 
 
 def is_organisation_cost(metric: str) -> bool:
     """True for ``cost__<organisation>`` (any ``cost__`` key that is not a setting)."""
-    return metric.startswith("cost__") and metric[6:] not in SETTINGS
+    return metric.startswith("cost__") and not _is_part("setting", metric[6:])
+
+
+def kpi(metric: str) -> Kpi | None:
+    """The registry record of ``metric`` (label, definition, source, echo), or ``None``.
+
+    The first model whose registry covers the name answers; no two models share a name.
+    """
+    for spec in MODELS.values():
+        found = spec.kpis.find(metric)
+        if found is not None:
+            return found
+    return None
+
+
+def is_echo(metric: str) -> bool:
+    """True for a KPI that repeats a config value: an input, not an outcome."""
+    found = kpi(metric)
+    return found is not None and found.echo is not None
+
+
+def _info(k: Kpi) -> MetricInfo:
+    label_, short, better_ = k.label, k.short_label, k.better
+    if k.echo:
+        # An input is not judged: no "better" mark invites reading it as an outcome.
+        label_, short = f"{label_} ({ECHO_NOTE})", f"{short} ({ECHO_SHORT})"
+        better_ = "neutral"
+    return MetricInfo(label_, k.unit, better_, k.scale, short, k.echo, k.definition)
 
 
 def _fallback(metric: str) -> MetricInfo:
@@ -406,34 +234,18 @@ def metric_info(metric: str) -> MetricInfo:
     Returns
     -------
     MetricInfo
-        The registered entry, one derived from a known pattern, or a fallback built from the
-        name's unit suffix (never raises).
+        From the model's KPI registry, or a fallback built from the name's unit suffix
+        (never raises). An input echo's label says it is an input.
     """
-    if metric in REGISTRY:
-        return REGISTRY[metric]
-    base, sep, tail = metric.rpartition("__")
-    if sep and tail.startswith("area_"):
-        # Per-area (borough) variants: ``<metric>__area_<slug>``.
+    found = kpi(metric)
+    if found is not None:
+        return _info(found)
+    base, sep, slug = metric.rpartition(AREA_SEPARATOR)
+    if sep:
+        # A per-area variant of a metric no registry covers: label it from its base.
         info = metric_info(base)
-        area = humanise(tail[5:]).title() if tail[5:] else "area"
+        area = humanise(slug).title() if slug else "area"
         return replace(info, label=f"{info.label}, {area}", short=f"{info.short_label}, {area}")
-    if sep and re.fullmatch(r"q[1-5]", tail):
-        q = int(tail[1])
-        info = QUINTILE_BASES.get(base) or REGISTRY.get(base) or _fallback(base)
-        return replace(
-            info,
-            label=f"{info.label}, {QUINTILE_NAMES[q]}",
-            short=f"{info.short_label}, Q{q}",
-        )
-    if base == "cost":
-        if tail in SETTINGS:
-            return MetricInfo(f"Cost of {setting_label(tail).lower()}", GBP_YEAR, "neutral",
-                              short=setting_label(tail))  # fmt: skip
-        org = organisation_label(tail)
-        return MetricInfo(f"Money held by {org.lower()}", GBP_YEAR, "neutral", short=org)
-    if sep and base in NODE_METRICS:
-        info = NODE_METRICS[base]
-        return replace(info, label=f"{info.label} at node {tail}", short=f"{info.label} ({tail})")
     return _fallback(metric)
 
 

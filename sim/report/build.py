@@ -698,7 +698,8 @@ def headline_table(ctx: Context, metrics: Sequence[str] | None = None) -> str:
                 f"{_e(', '.join(services).lower())} full in {n_full} of {len(names)}</span>"
             )
         unit = ", ".join(x for x in (info.unit, better) if x)
-        cells = [f"<td>{_e(info.label)}<br><small>{_e(unit)}</small>{pin_note}</td>"]
+        tip = f" title='{_e(info.definition)}'" if info.definition else ""  # from the registry
+        cells = [f"<td{tip}>{_e(info.label)}<br><small>{_e(unit)}</small>{pin_note}</td>"]
         for n in names:
             row = s[(s["scenario"] == n) & (s["metric"] == m)]
             if row.empty:

@@ -1,0 +1,355 @@
+"""Every KPI the care model writes, described once (see :mod:`sim.models.kpi`).
+
+Definitions follow ``sim/models/care/kpis.py`` and the tallies in ``tallies.py``. Unless a
+definition says otherwise, a KPI counts what happens from the end of the warm-up to the
+horizon, and a rate is annualised per 1,000 people registered at the start of the run.
+The docs' KPI dictionary (docs/model.md) is generated from this file:
+``python -m sim.models.kpi_docs``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sim.models.care.schema import BUDGET_SERVICES, SERVICES
+from sim.models.kpi import Better, Kpi, KpiSet, Part, humanise
+
+PER_1000 = "per 1,000 people per year"
+GBP_YEAR = "£ per year"
+AFTER = "after warm-up"
+RATE = f"{AFTER}, per 1,000 registered people per year"
+
+# Settings that costs are reported by (schema.SERVICES plus two items off the envelope's top).
+SETTINGS: dict[str, str] = {
+    "general_practice": "General practice",
+    "nhs111": "NHS 111",
+    "utc": "Urgent treatment centres",
+    "ed": "A&E",
+    "ambulance": "Ambulance",
+    "hospital": "Hospital beds",
+    "outpatients": "Outpatients",
+    "proactive_care": "Proactive neighbourhood care",
+    "ucr": "Urgent community response",
+    "step_down": "Community step-down",
+    "virtual_ward": "Virtual ward",
+    "eol": "End-of-life care",
+    "care_home": "Care homes",
+    "analytics": "Population-health analytics",
+    "governance": "Governance and coordination",
+    "gp_neighbourhood_payments": "Neighbourhood payments to practices",
+}
+
+# Readable names for the organisations in the shipped configs; others are humanised.
+ORGANISATIONS: dict[str, str] = {
+    "gp_practices": "GP practices",
+    "gp_federation": "GP federation",
+    "pcn": "Primary care network",
+    "nhs111_provider": "NHS 111 provider",
+    "acute_trust": "Acute trust",
+    "ambulance_trust": "Ambulance trust",
+    "community_trust": "Community trust",
+    "hospice_charity": "Hospice charity",
+    "local_authority": "Local authority",
+    "icb": "Integrated care board",
+    "alliance": "Alliance",
+}
+
+
+def setting_words(name: str) -> str:
+    """Plain-English name of a care setting (as used in ``cost__<setting>``)."""
+    return SETTINGS.get(name, humanise(name))
+
+
+def organisation_words(name: str) -> str:
+    """Plain-English name of an organisation (as used in ``cost__<organisation>``)."""
+    return ORGANISATIONS.get(name, humanise(name))
+
+
+def _one_of(names: Iterable[str]) -> str:
+    """A regular expression matching exactly one of ``names`` (longest first)."""
+    return "(?:" + "|".join(sorted(names, key=len, reverse=True)) + ")"
+
+
+_ACTIVITY = [s for s in SERVICES if s not in BUDGET_SERVICES]
+PARTS: dict[str, Part] = {
+    "setting": Part(_one_of(SETTINGS), setting_words, "a care setting"),
+    "activity_setting": Part(
+        _one_of(_ACTIVITY), setting_words, "a setting costed by activity: " + ", ".join(_ACTIVITY)
+    ),
+    "budget_setting": Part(
+        _one_of(BUDGET_SERVICES),
+        setting_words,
+        "a service bought from the envelope: " + ", ".join(BUDGET_SERVICES),
+    ),
+    "organisation": Part(
+        f"(?!{_one_of(SETTINGS)}$)[a-z0-9_]+",
+        organisation_words,
+        "an organisation named in the arrangement (lower case, non-alphanumerics as _)",
+    ),
+}
+
+GP = "General practice"
+URGENT = "Urgent and hospital care"
+COMMUNITY = "Community services"
+EOL = "End of life"
+EQUITY = "Equity"
+POPULATION = "Population (the same drawn people in every scenario)"
+COST = "Cost"
+
+
+def _share(
+    name: str,
+    label: str,
+    definition: str,
+    source: str,
+    better: Better = "neutral",
+    short: str = "",
+    headline: int = 0,
+    by_area: bool = False,
+    group: str = "",
+) -> Kpi:
+    """A share, stored 0-1 and shown as a percentage."""
+    return Kpi(name, label, "%", definition, source, better, 100.0, short, headline,
+               by_area=by_area, group=group)  # fmt: skip
+
+
+ENTRIES: tuple[Kpi, ...] = (
+    # ------------------------------------------------------------------ general practice
+    Kpi("gp_appointments_per_1000", "GP practice appointments", PER_1000,
+        f"Appointments held (all roles) {RATE}.", "AppointmentTally.held",
+        short="GP appointments", group=GP),
+    Kpi("gp_routine_wait_mean_days", "Average wait for a routine GP appointment", "days",
+        f"Mean days from the day wanted to the day held, over routine (booked-ahead) "
+        f"appointments held {AFTER}.", "AppointmentTally.routine_wait_days (histogram)",
+        "lower", short="Routine wait (mean)", headline=4, by_area=True, group=GP),
+    Kpi("gp_routine_wait_p90_days", "Routine GP wait that 9 in 10 people beat", "days",
+        f"90th percentile of the routine waits above (whole days, linear interpolation), "
+        f"{AFTER}.", "AppointmentTally.routine_wait_percentile(90)", "lower",
+        short="Routine wait (90th %)", group=GP),
+    _share("gp_same_day_share", "Appointments seen the same day",
+           f"Appointments held on the day requested / all appointments held, {AFTER}.",
+           "AppointmentTally.same_day / held", better="higher", short="Seen same day", group=GP),
+    _share("gp_within_14_days_share", "Appointments seen within 2 weeks",
+           f"Appointments held within 14 days of the day wanted / all held, {AFTER}.",
+           "AppointmentTally.within_14_days / held", better="higher",
+           short="Seen within 2 weeks", group=GP),
+    _share("gp_gp_delivered_share", "Appointments given by a GP",
+           f"Appointments held by a GP (not a nurse or other role) / all held, {AFTER}.",
+           "AppointmentTally.role_by_area[:, 0] / held", short="Given by a GP", group=GP),
+    Kpi("gp_continuity_upc", "Continuity with the usual GP", "index 0–1",
+        f"Mean usual-provider-of-care index (GP appointments with the usual GP / GP "
+        f"appointments) over people with 2+ GP appointments {AFTER}; each appointment is "
+        f"with the usual GP with probability lead_provider.continuity, so this repeats the "
+        f"input.", "AppointmentTally.continuity_upc()", "higher", short="GP continuity",
+        echo="lead_provider.continuity", group=GP),
+    Kpi("gp_same_day_unmet_per_1000", "Same-day needs practices could not meet", PER_1000,
+        f"Same-day requests beyond the day's same-day slots (sent to NHS 111, UTC, A&E or "
+        f"self-care) {RATE}.", "EventTally.post: gp_same_day_unmet", "lower",
+        short="Unmet same-day need", group=GP),
+    Kpi("nhs111_contacts_per_1000", "NHS 111 contacts", PER_1000,
+        f"NHS 111 contacts from unmet same-day need {RATE}.", "EventTally.post: nhs111_contact",
+        group=GP),
+    Kpi("outpatient_referrals_per_1000", "Outpatient referrals", PER_1000,
+        f"GP appointments ending in an outpatient referral {RATE}.",
+        "EventTally.post: outpatient_referral", group=GP),
+    Kpi("gp_contract_income_per_head_gbp", "Neighbourhood contract income to practices",
+        "£ per registered person per year",
+        "The arrangement's neighbourhood payment to practices per registered person "
+        "(GBP a year): lead_provider.gp_income_per_head_gbp, population-weighted over areas.",
+        "params.budget_spend_gbp_per_year['gp_neighbourhood_payments'] / population",
+        echo="lead_provider.gp_income_per_head_gbp", group=GP),
+    # ------------------------------------------------------------------ urgent and hospital
+    Kpi("ed_attendances_per_1000", "A&E attendances (all types)", PER_1000,
+        f"Type 1 (major A&E) plus type 3 (UTC) arrivals {RATE}.",
+        "EventTally.post: ed_arrival + utc_arrival", "lower", short="A&E attendances",
+        group=URGENT),
+    Kpi("ed_type1_attendances_per_1000", "Major A&E (type 1) attendances", PER_1000,
+        f"Type 1 arrivals {RATE}.", "EventTally.post: ed_arrival", "lower",
+        short="Type 1 A&E attendances", group=URGENT),
+    _share("ed_within_4h_share", "A&E patients seen within 4 hours",
+           "Type 1 and type 3 attendances that left within 4 hours of arrival / attendances, "
+           "arriving after warm-up and leaving by the horizon.",
+           "VisitTally.within_4h / visits", better="higher", short="A&E within 4h",
+           group=URGENT),
+    _share("ed_type1_within_4h_share", "Major A&E patients seen within 4 hours",
+           "Type 1 attendances that left within 4 hours / type 1 attendances, arriving after "
+           "warm-up and leaving by the horizon.", "VisitTally.type1_within_4h / type1",
+           better="higher", short="Type 1 A&E within 4h", group=URGENT),
+    _share("ed_type1_admitted_share", "Major A&E attendances admitted",
+           "Type 1 attendances admitted / type 1 attendances (same window as above).",
+           "VisitTally.type1_admitted / type1", group=URGENT),
+    Kpi("ed_time_in_department_mean_hours", "Average time in major A&E", "hours",
+        "Mean hours from arrival to leaving type 1 A&E (boarding included), same window.",
+        "VisitTally.type1_days / type1 x 24", "lower", short="Time in A&E", group=URGENT),
+    Kpi("ambulance_conveyances_per_1000", "Ambulance conveyances to A&E", PER_1000,
+        f"Type 1 A&E arrivals brought by ambulance {RATE}.",
+        "EventTally.post: ambulance_conveyance", "lower", short="Ambulance conveyances",
+        group=URGENT),
+    Kpi("emergency_admissions_per_1000", "Emergency admissions", PER_1000,
+        f"Emergency admissions (from A&E or direct) {RATE}.",
+        "EventTally.post: emergency_admission", "lower", short="Emergency admissions",
+        headline=1, by_area=True, group=URGENT),
+    Kpi("los_mean_days", "Average length of hospital stay", "days",
+        "Mean days in a bed (delayed days included) of stays that began after warm-up and "
+        "ended by the horizon.", "StayTally.los_days / ended", "lower", short="Length of stay",
+        group=URGENT),
+    Kpi("los_75plus_mean_days", "Average length of stay, people 75 and over", "days",
+        "As the average length of stay, for people aged 75 and over.",
+        "StayTally.los_days_old / ended_old", "lower", short="Stay, 75+", group=URGENT),
+    Kpi("beds_available", "General and acute beds", "beds",
+        "G&A beds in the place (elective share included): model.hospital.beds_per_1000 x "
+        "population / 1,000, or place.capacity_overrides.beds.",
+        "sum(hospital.beds_total)", echo="model.hospital.beds_per_1000", group=URGENT),
+    _share("bed_occupancy_mean", "Hospital beds occupied (average)",
+           f"Time-weighted mean of occupied G&A beds (elective share counted as full) / all "
+           f"G&A beds, {AFTER}.", "Level integrals of hospital.beds + reserved",
+           better="lower", short="Bed occupancy", headline=2, by_area=True, group=URGENT),
+    _share("bed_occupancy_p95", "Hospital beds occupied (busiest 1 day in 20)",
+           f"95th percentile over whole days {AFTER} of the daily mean occupancy above.",
+           "Level daily means of hospital.beds + reserved", better="lower",
+           short="Bed occupancy, busy days", group=URGENT),
+    Kpi("delayed_discharge_beds_mean", "Beds held by people ready to leave (average)", "beds",
+        f"Time-weighted mean number of beds held by medically fit patients waiting for onward "
+        f"care, {AFTER}.", "Level integrals of hospital.delayed", "lower",
+        short="Delayed beds", group=URGENT),
+    Kpi("delayed_discharge_beds_per_1000", "Beds held by people ready to leave",
+        "beds per 1,000 people",
+        "The average delayed beds above per 1,000 registered people.",
+        "Level integrals of hospital.delayed", "lower", short="Delayed beds", group=URGENT),
+    Kpi("delayed_discharge_bed_days_per_1000", "Bed days lost to delayed discharge",
+        "bed days per 1,000 people per year",
+        "Average delayed beds x 365 per 1,000 registered people: bed days a year held by "
+        f"people ready to leave, {AFTER}.", "Level integrals of hospital.delayed", "lower",
+        short="Delayed-discharge bed days", headline=3, by_area=True, group=URGENT),
+    _share("delayed_discharge_share_of_occupied", "Occupied beds held by people ready to leave",
+           f"Average delayed beds / average occupied beds, {AFTER}.",
+           "Level integrals of hospital.delayed and beds", better="lower",
+           short="Delayed share of beds", group=URGENT),
+    Kpi("ed_waiting_for_bed_mean", "People in A&E waiting for a bed (average)", "people",
+        f"Time-weighted mean number of admitted patients boarding in A&E, {AFTER}.",
+        "Level integrals of hospital.boarding", "lower", short="Waiting for a bed",
+        group=URGENT),
+    # ------------------------------------------------------------------ community
+    Kpi("ucr_responses_per_1000", "Urgent community responses", PER_1000,
+        f"Crises a UCR team reached {RATE}.", "EventTally.post: ucr_response",
+        short="Urgent community responses", group=COMMUNITY),
+    _share("ucr_within_2h_share", "Urgent community responses within 2 hours",
+           f"UCR responses arriving within 2 hours / UCR responses, requested {AFTER}.",
+           "DelayTally community.ucr.response_times (within / count)", better="higher",
+           short="Community response in 2h", group=COMMUNITY),
+    Kpi("ucr_escalated_per_1000", "Crises no community team could reach in time", PER_1000,
+        f"UCR referrals escalated to A&E because no team could arrive within the maximum "
+        f"wait, {RATE}.", "EventTally.post: ucr_escalated", "lower", group=COMMUNITY),
+    Kpi("crises_per_1000", "Crises in the community", PER_1000,
+        f"Crises and terminal deteriorations kept after thinning (proactive care, end-of-life "
+        f"care and continuity lower them) {RATE}.", "EventTally.post: crisis", "lower",
+        short="Crises", group=COMMUNITY),
+    Kpi("proactive_caseload_mean", "People on a proactive-care caseload", "people",
+        f"Time-weighted mean number enrolled in proactive care, {AFTER}.",
+        "Level integral of community.proactive.level", short="Proactive caseload",
+        group=COMMUNITY),
+    Kpi("snp_referral_days_mean", "Days for a GP referral to reach the neighbourhood team",
+        "days",
+        f"Mean handoff delay of GP referrals to proactive care made {AFTER} (the wait for a "
+        f"place after that is not included).", "DelayTally community.proactive.referral_delays",
+        "lower", short="GP referral handoff", group=COMMUNITY),
+    _share("snp_referrals_lost_share", "GP referrals to the neighbourhood team lost",
+           f"Referrals to proactive care lost at the handoff / referrals made, {AFTER}.",
+           "EventTally.post: referral_lost / referral, setting proactive_care", better="lower",
+           short="Referrals lost", group=COMMUNITY),
+    Kpi("virtual_ward_patients_mean", "People on a virtual ward (average)", "people",
+        f"Time-weighted mean number on a virtual ward, {AFTER}.",
+        "Level integrals of mnp.virtual_ward.pools", short="Virtual ward patients",
+        group=COMMUNITY),
+    _share("virtual_ward_occupancy_mean", "Virtual-ward beds in use",
+           f"Average virtual-ward patients / virtual-ward beds bought, {AFTER}.",
+           "Level integrals of mnp.virtual_ward.pools / capacity",
+           short="Virtual-ward occupancy", group=COMMUNITY),
+    Kpi("step_down_patients_mean", "People in community step-down care (average)", "people",
+        f"Time-weighted mean number in step-down places, {AFTER}.",
+        "Level integrals of community.step_down.pools", group=COMMUNITY),
+    Kpi("eol_caseload_mean", "People on the end-of-life caseload (average)", "people",
+        f"Time-weighted mean number on the end-of-life caseload, {AFTER}.",
+        "Level integrals of mnp.eol", group=COMMUNITY),
+    # ------------------------------------------------------------------ end of life
+    Kpi("deaths_per_1000", "Deaths", PER_1000, f"Deaths {RATE}.", "EventTally.post: death",
+        group=EOL),
+    _share("death_place_hospital_share", "Deaths in hospital",
+           f"Deaths in hospital (in a bed or waiting in A&E) / deaths, {AFTER}.",
+           "EventTally.post: death by place", better="lower", short="Died in hospital",
+           group=EOL),
+    _share("death_place_home_share", "Deaths at home", f"Deaths at home / deaths, {AFTER}.",
+           "EventTally.post: death by place", better="higher", short="Died at home",
+           headline=5, by_area=True, group=EOL),
+    _share("death_place_care_home_share", "Deaths in a care home",
+           f"Deaths in a care home / deaths, {AFTER}.", "EventTally.post: death by place",
+           short="Died in care home", group=EOL),
+    _share("death_place_hospice_share", "Deaths in a hospice",
+           f"Deaths in a hospice / deaths, {AFTER}.", "EventTally.post: death by place",
+           short="Died in hospice", group=EOL),
+    _share("death_place_other_share", "Deaths elsewhere",
+           f"Deaths in any other place / deaths, {AFTER}.", "EventTally.post: death by place",
+           short="Died elsewhere", group=EOL),
+    _share("deaths_3plus_admissions_last_90d_share",
+           "Deaths after 3+ emergency admissions in the last 90 days",
+           f"Deaths {AFTER} with 3 or more emergency admissions in the 90 days before / deaths.",
+           "EventTally.deaths_after_repeat_admissions / deaths", better="lower",
+           short="3+ admissions at EoL", group=EOL),
+    # ------------------------------------------------------------------ equity
+    Kpi("emergency_admissions_per_1000__q{q}", "Emergency admissions, {q}", PER_1000,
+        f"Emergency admissions of people in deprivation quintile {{q_id}} {AFTER}, per 1,000 "
+        f"people registered in that quintile per year.",
+        "EventTally.by_quintile('emergency_admission')", "lower",
+        short="Emergency admissions, Q{q_id}", group=EQUITY),
+    Kpi("emergency_admissions_ratio_q5_q1", "Emergency admissions, most vs least deprived fifth",
+        "ratio", "Emergency admission rate in quintile 5 / rate in quintile 1.",
+        "EventTally.by_quintile('emergency_admission')", "lower",
+        short="Admissions gap (ratio)", headline=6, group=EQUITY),
+    Kpi("ed_attendances_per_1000__q{q}", "Major A&E (type 1) attendances, {q}", PER_1000,
+        f"Type 1 arrivals of people in deprivation quintile {{q_id}} {AFTER}, per 1,000 "
+        f"people registered in that quintile per year (UTC visits not included).",
+        "EventTally.by_quintile('ed_arrival')", "lower",
+        short="Major A&E (type 1) attendances, Q{q_id}", group=EQUITY),
+    Kpi("ed_attendances_ratio_q5_q1", "Major A&E attendances, most vs least deprived fifth",
+        "ratio", "Type 1 attendance rate in quintile 5 / rate in quintile 1.",
+        "EventTally.by_quintile('ed_arrival')", "lower", short="A&E gap (ratio)",
+        group=EQUITY),
+    # ------------------------------------------------------------------ population
+    _share("multimorbidity_adult_share", "Adults with 2+ long-term conditions",
+           "People aged 18+ with 2 or more long-term conditions at the start / people 18+.",
+           "population.ltc, population.age", group=POPULATION),
+    _share("ltc4plus_share_of_multimorbid__q{q}",
+           "Multimorbid people with 4+ long-term conditions, {q}",
+           "People 18+ in deprivation quintile {q_id} with 4+ conditions / those with 2+.",
+           "population.ltc, population.quintile",
+           short="Multimorbid people with 4+ long-term conditions, Q{q_id}", group=POPULATION),
+    # ------------------------------------------------------------------ cost
+    Kpi("cost_per_capita", "Cost of care per person", "£ per person per year",
+        f"Sum of all setting costs {AFTER}, per registered person per year.",
+        "costs.settings_cost summed over areas", "lower", short="Cost per person", headline=7,
+        by_area=True, group=COST),
+    Kpi("cost__{activity_setting}", "Cost of {activity_setting_lower}", GBP_YEAR,
+        f"Activity {AFTER} x unit cost (model.costs.unit), GBP per year.",
+        "costs.settings_cost (activity x unit cost)", short="{activity_setting}", group=COST),
+    Kpi("cost__{budget_setting}", "Cost of {budget_setting_lower}", GBP_YEAR,
+        "The envelope's spend on the service, GBP per year: envelope x (1 - governance "
+        "overhead) less GP payments, x lead_provider.budget.allocation (set by the arrangement).",
+        "params.area_budget[k].spend", short="{budget_setting}",
+        echo="lead_provider.budget.allocation.{budget_setting_id}", group=COST),
+    Kpi("cost__governance", "Cost of governance and coordination", GBP_YEAR,
+        "Envelope x lead_provider.governance_overhead_share, GBP per year.",
+        "params.area_budget[k].spend['governance']", short=SETTINGS["governance"],
+        echo="lead_provider.governance_overhead_share", group=COST),
+    Kpi("cost__gp_neighbourhood_payments", "Cost of neighbourhood payments to practices",
+        GBP_YEAR, "lead_provider.gp_income_per_head_gbp x population, GBP per year.",
+        "params.area_budget[k].spend['gp_neighbourhood_payments']",
+        short=SETTINGS["gp_neighbourhood_payments"],
+        echo="lead_provider.gp_income_per_head_gbp", group=COST),
+    Kpi("cost__{organisation}", "Money held by {organisation_lower}", GBP_YEAR,
+        "Setting costs summed by the organisation that runs each setting in the area's "
+        "arrangement (governance to the proactive-care lead, GP payments to general "
+        "practice), GBP per year.", "costs.organisation_cost", short="{organisation}",
+        group=COST),
+)  # fmt: skip
+
+KPIS = KpiSet(ENTRIES, PARTS)
