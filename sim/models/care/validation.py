@@ -51,7 +51,8 @@ class Check:
     published
         The published value as the source states it, with its period.
     source
-        ``[src:key] (grade X)``; the key is an entry of docs/sources.md.
+        The citation: the source key in the `src:` form and its grade (an entry of
+        docs/sources.md).
     low, high
         The range that counts as a match (same units as the KPI); None when not modelled.
     match
@@ -82,8 +83,11 @@ CHECKS: tuple[Check, ...] = (
         0.052,
         0.075,
         "5.2%–7.5%: 6.2% ±1 pp, up to the 7.5% peak of 2018 [src:qualitywatch-eolc-2023]",
-        "repeat admissions at the end of life come from the crisis rates of frail and dying "
-        "people and the terminal-event share, none of which was tuned to this figure",
+        "repeat admissions near death come only from the crisis rate, raised x3 in the last "
+        "90 days (`eol.crisis_multiplier_in_phase`, an assumption), and the one terminal "
+        "event; with a stay of days to weeks after each crisis, few decedents fit three "
+        "admissions into 90 days. None of these was tuned to this figure (tuning it would move "
+        "it to the calibration table)",
     ),
     Check(
         "Decedents with 3+ emergency admissions in their last year",
@@ -125,8 +129,9 @@ CHECKS: tuple[Check, ...] = (
         1.90,
         "1.55–1.90: 1.72 ±10%, as the figure is old, crude (not age-standardised) and for "
         "all of England, while a place's quintile mix differs",
-        "the model's gradient comes only from the configured deprivation multipliers and the "
-        "multimorbidity gradient (calibration target 12); nothing was tuned to this ratio",
+        "the gradient comes only from the crisis multipliers (Q5/Q1 = 1.22/0.80 = 1.53, an "
+        "assumption after [src:busby-2017]) and the multimorbidity gradient (target 12), "
+        "diluted by the place's age mix; nothing was tuned to this ratio",
         fmt="ratio",
     ),
     Check(
@@ -139,8 +144,9 @@ CHECKS: tuple[Check, ...] = (
         1.90,
         "1.40–1.90: a ratio of fifths must lie below the ratio of tenths (about 1.9); the "
         "lower end is judgement",
-        "minor need and crises share the deprivation multipliers; the published figure counts "
-        "all A&E types in a pandemic year, the KPI type 1 only",
+        "most type 1 attendances are minor need, whose deprivation multiplier is "
+        "1.15/0.85 = 1.35 (an assumption), so the ratio stays near 1.35; the published figure "
+        "counts all A&E types, in a pandemic year",
         fmt="ratio",
     ),
     Check(
