@@ -100,6 +100,17 @@ CHECKS: tuple[Check, ...] = (
         "no KPI counts admissions over the last year of life (only the last 90 days)",
     ),
     Check(
+        "Deaths in hospital with an emergency admission in the last month of life",
+        None,
+        "80% (England, September 2022 to August 2023; linked GP, hospital and death records "
+        "for 24 million people)",
+        "[src:nuffield-eol-hospital-2024] (grade B)",
+        None,
+        None,
+        "–",
+        "no KPI splits admissions in the last month by place of death",
+    ),
+    Check(
         "Emergency readmissions within 30 days of discharge",
         None,
         "13.8% of emergency admissions (England, 2017/18; 12.5% in 2013/14)",
@@ -161,6 +172,19 @@ CHECKS: tuple[Check, ...] = (
         "against the bed base",
         "the model's occupied beds include the 15% elective reserve, which no delayed patient "
         "occupies, so the share is diluted",
+    ),
+    Check(
+        "Hospital beds occupied on busy days (95th percentile of days)",
+        "bed_occupancy_p95",
+        "above 95% among adult general and acute beds through September–December 2022 (England)",
+        "[src:hf-dd-2023] (grade B)",
+        0.95,
+        0.99,
+        "95%–99%: the busiest day in 20 at or above the 95% reported for four months of "
+        "winter, but below full (hospitals open escalation beds rather than stay at 100%)",
+        "the bed base is fixed (no escalation beds), so on busy days the beds fill completely "
+        "and the queue waits in A&E instead; mean occupancy (target 7) was tuned, the spread "
+        "around it was not",
     ),
     Check(
         "Urgent community responses within 2 hours",
