@@ -86,6 +86,10 @@ def test_a_miss_gets_a_plain_sentence_with_its_distance():
     assert "**lower than published**" in text, text
     line = next((ln for ln in text.splitlines() if ln.startswith("- **topic**")), "")
     assert "5.0 pp below the bottom" in line and "why" in line, line
+    with_value = v.Check(*[getattr(RANGE, f) for f in ("topic", "kpi", "published", "source",
+                         "low", "high", "match", "reason")], value=0.125)  # fmt: skip
+    text = v.render_table([with_value], stored)
+    assert "0.40 times the published 12.5%" in text, text
 
 
 def test_committed_table_is_the_formatting_of_the_stored_results():

@@ -61,6 +61,9 @@ class Check:
         The likely reason if the model misses (or why it cannot produce the figure).
     fmt
         How to show the KPI: ``"pct"`` (a 0-1 share shown as %) or ``"ratio"``.
+    value
+        The published central value in the KPI's units, when there is one (for a miss's
+        "times the published value").
     """
 
     topic: str
@@ -72,6 +75,7 @@ class Check:
     match: str
     reason: str
     fmt: str = "pct"
+    value: float | None = None
 
 
 CHECKS: tuple[Check, ...] = (
@@ -88,6 +92,7 @@ CHECKS: tuple[Check, ...] = (
         "event; with a stay of days to weeks after each crisis, few decedents fit three "
         "admissions into 90 days. None of these was tuned to this figure (tuning it would move "
         "it to the calibration table)",
+        value=0.062,
     ),
     Check(
         "Decedents with 3+ emergency admissions in their last year",
@@ -144,6 +149,7 @@ CHECKS: tuple[Check, ...] = (
         "assumption after [src:busby-2017]) and the multimorbidity gradient (target 12), "
         "diluted by the place's age mix; nothing was tuned to this ratio",
         fmt="ratio",
+        value=1.72,
     ),
     Check(
         "Major (type 1) A&E attendances, most vs least deprived (ratio)",
@@ -172,6 +178,7 @@ CHECKS: tuple[Check, ...] = (
         "against the bed base",
         "the model's occupied beds include the 15% elective reserve, which no delayed patient "
         "occupies, so the share is diluted",
+        value=0.13,
     ),
     Check(
         "Hospital beds occupied on busy days (95th percentile of days)",
@@ -206,6 +213,7 @@ CHECKS: tuple[Check, ...] = (
         "70%–81%: 75.4% ±5 pp (one month's snapshot)",
         "virtual-ward referrals follow the crisis and step-down rules; the bed count was set "
         "from the budget, not from occupancy",
+        value=0.754,
     ),
 )
 
@@ -319,9 +327,10 @@ def _miss_sentence(c: Check, row: Mapping[str, float | str]) -> str:
         gap, side, edge = float(c.low or 0) - mean, "below the bottom", c.low
     how = f"{gap * 100:.1f} pp" if c.fmt == "pct" else f"{gap:.2f}"
     edge_text = _fmt(float(edge or 0), c.fmt)
+    times = f", {mean / c.value:.2f} times the published {_fmt(c.value, c.fmt)}" if c.value else ""
     return (
         f"- **{c.topic}** (`{c.kpi}`): simulated {_fmt(mean, c.fmt)}, {how} {side} of the "
-        f"matching range ({edge_text}); likely reason: {c.reason}."
+        f"matching range ({edge_text}){times}; likely reason: {c.reason}."
     )
 
 
