@@ -147,7 +147,8 @@ CHECKS: tuple[Check, ...] = (
         "all of England, while a place's quintile mix differs",
         "the gradient comes only from the crisis multipliers (Q5/Q1 = 1.22/0.80 = 1.53, an "
         "assumption after [src:busby-2017]) and the multimorbidity gradient (target 12), "
-        "diluted by the place's age mix; nothing was tuned to this ratio",
+        "which together should exceed 1.53; that the result is lower suggests dilution by the "
+        "place's age mix or by full beds (not checked); nothing was tuned to this ratio",
         fmt="ratio",
         value=1.72,
     ),
