@@ -187,7 +187,7 @@ def test_borough_arrangements_change_only_the_areas_they_name():
     assert [a.name for a in mix_p.area_leads] == ["status_quo", "trust_led"]
     assert mix_p.area_capacity[0] == sq_p.area_capacity[0]
     assert mix_p.area_capacity[1] != sq_p.area_capacity[1]
-    sq, mix = _simulate(sq_data).metrics, _simulate(mix_data).metrics
+    mix = _simulate(mix_data).metrics
     for kpi in HEADLINE:
         for area in ("west", "east"):
             assert np.isfinite(mix[f"{kpi}__area_{area}"]), (kpi, area)
