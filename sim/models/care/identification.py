@@ -97,8 +97,8 @@ class SurpriseQuestion:
         now
             Time of the review.
         u
-            One uniform per person in the population, from the review's own stream (so
-            every scenario draws the same numbers for the same person).
+            One uniform per person in ``people``, from the review's own stream (the same
+            people are due on the same day in every scenario, so they draw the same numbers).
 
         Returns
         -------
@@ -106,15 +106,14 @@ class SurpriseQuestion:
             The people newly identified.
         """
         w = self.w
-        alive = w.pop.death_time[people] > now
-        keep = people[
-            alive
+        due = (
+            (w.pop.death_time[people] > now)
             & ~self.identified[people]
             & ~w.eol_enrolled[people]
             & (self.cohort[people] | w.pop.care_home[people])
-        ]
+        )
+        keep, draw = people[due], u[due]
         in_phase = w.phase_start[keep] <= now
-        draw = u[keep]
         yes = np.where(in_phase, draw < self.sensitivity, draw >= self.specificity)
         np.add.at(self.answers, (in_phase.astype(int), yes.astype(int)), 1)
         found = keep[yes]

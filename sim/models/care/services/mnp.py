@@ -133,7 +133,7 @@ class Mnp:
             lo, hi = d % every, d % every + 1.0
             today = cohort[np.searchsorted(offset, lo) : np.searchsorted(offset, hi)]
             if today.size:
-                u = w.streams.generator(f"eol/register/{d}").random(w.pop.size)
+                u = w.streams.generator(f"eol/register/{d}").random(today.size)
                 for person in self.question.review(today, float(d), u).tolist():
                     w.env.process(self.gp_referral(person))
             yield w.env.timeout(1.0)
