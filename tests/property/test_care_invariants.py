@@ -85,7 +85,8 @@ def test_care_model_invariants(cfg):
         held, entries, exits, still = stays(events, start, (end,), horizon)
         assert entries == exits + still
         assert close(float(ts[series].sum()), held, horizon), (service, ts[series].sum(), held)
-    held, entries, exits, still = stays(events, "eol_enrolment", ("death",), horizon)
+    held, entries, exits, still = stays(events, "eol_enrolment", ("death", "eol_exit"), horizon)
+    assert entries == exits + still, ("eol", entries, exits, still)
     assert close(float(ts["eol_caseload"].sum()), held, horizon), (ts["eol_caseload"].sum(), held)
 
     # ---- every event inside the run, in time order

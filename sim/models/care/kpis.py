@@ -279,7 +279,15 @@ def diagnostics(world: World, cands: Candidates) -> dict[str, float]:
 
     died = int(np.count_nonzero(pop.death_time <= world.horizon))
     in_bed = sum(p.in_use for p in h.beds)
+    # The surprise question's answers in this run: its realised accuracy against the
+    # person's illness phase (compare with model.eol.sensitivity and specificity).
+    (no_out, yes_out), (no_in, yes_in) = world.mnp.question.answers.tolist()
     return {
+        "eol_identified": float(n("eol_identified")),
+        "eol_exits": float(n("eol_exit")),
+        "eol_question_sensitivity": yes_in / (yes_in + no_in) if yes_in + no_in else np.nan,
+        "eol_question_specificity": no_out / (no_out + yes_out) if no_out + yes_out else np.nan,
+        "eol_question_ppv": yes_in / (yes_in + yes_out) if yes_in + yes_out else np.nan,
         "population": float(pop.size),
         "alive_at_end": float(pop.size - died),
         "deaths_brought_forward_by_care_home_entry": float(world.mnp.deaths_brought_forward),

@@ -74,6 +74,10 @@ class World:
         self.area_of = area_of_nb[self.pop.neighbourhood]
         counts = np.bincount(self.area_of, minlength=len(areas))
         self.area_shares = (counts / counts.sum()).tolist()
+        # The start of each person's last phase of life: part of their illness (it raises
+        # their crisis rate), read by services only through the surprise question's noisy
+        # answer (sim/models/care/identification.py), never through the death time.
+        self.phase_start = self.pop.death_time - params.model.eol.phase_days
         self.in_hospital = np.zeros(self.pop.size, dtype=bool)
         self.eol_enrolled = np.zeros(self.pop.size, dtype=bool)
         self.log = EventLog(
@@ -116,10 +120,6 @@ class World:
         ev = self.env.timeout(max(0.0, t - self.env.now))
         ev.callbacks.append(lambda _e: fn(*args))
         self.scheduled += 1
-
-    def in_eol_phase(self, person: int, now: float) -> bool:
-        """In the last ``phase_days`` before death."""
-        return bool(self.pop.death_time[person] - self.params.model.eol.phase_days <= now)
 
     def onward_request(
         self,
@@ -186,6 +186,7 @@ class World:
             return
         self.crises += 1
         self.log.add(now, person, "crisis", "general_practice")
+        self.mnp.contact(person, now)  # the surprise question, asked by whoever responds
         acuity = kind  # the candidate's kind is its acuity (Acuity codes)
         ucr = self.community.ucr
         u_route = draws[D["u_route"]]
@@ -259,6 +260,7 @@ def _simulate(
     )
     world.mnp.schedule()
     world.env.process(world.daily())
+    world.env.process(world.mnp.register_reviews())
     world.env.process(world.urgent(cands))
     world.env.run(until=run.horizon)
     world.log.flush()

@@ -343,7 +343,12 @@ def _check_model(m: s.CareModelConfig) -> None:
 
     eol = m.eol
     checks.positive("model.eol.phase_days", eol.phase_days)
-    checks.probability("model.eol.identified_share", eol.identified_share)
+    checks.probability("model.eol.sensitivity", eol.sensitivity)
+    checks.probability("model.eol.specificity", eol.specificity)
+    checks.one_of("model.eol.asked_min_age_band", eol.asked_min_age_band, s.AGE_BANDS)
+    checks.one_of("model.eol.asked_min_frailty", eol.asked_min_frailty, s.FRAILTY)
+    checks.positive("model.eol.caseload_review_days", eol.caseload_review_days)
+    checks.positive("model.eol.register_review_days", eol.register_review_days)
     checks.probability("model.eol.terminal_admit_share", eol.terminal_admit_share)
     _bands("model.eol.terminal_event_share", eol.terminal_event_share, ("community", "care_home"))
     for where, p in eol.terminal_event_share.items():

@@ -43,6 +43,8 @@ class Event(IntEnum):
     VIRTUAL_WARD_END = 23
     CARE_HOME_ADMISSION = 24
     DEATH = 25
+    EOL_EXIT = 26  # left the end-of-life caseload alive (the review no longer picks them out)
+    EOL_IDENTIFIED = 27  # the surprise question picked the person out at a contact
 
 
 EVENTS = tuple(e.name.lower() for e in Event)

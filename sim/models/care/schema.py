@@ -195,7 +195,13 @@ class EndOfLifeConfig:
     """The last months of life, end-of-life care and place of death."""
 
     phase_days: float = 90.0
-    identified_share: float = 0.5
+    # End-of-life identification: the surprise question at clinical contacts (no foresight).
+    sensitivity: float = 0.67
+    specificity: float = 0.80
+    asked_min_age_band: str = "85+"
+    asked_min_frailty: str = "severe"
+    caseload_review_days: float = 30.0
+    register_review_days: float = 365.0
     crisis_multiplier_in_phase: float = 3.0
     enrolled_crisis_rate_ratio: float = 1.0
     terminal_event_share: dict[str, float] = field(default_factory=dict)

@@ -109,8 +109,10 @@ class StayService:
         area = self.holding.pop(person)[0]
         now = self.w.env.now
         self.ended += 1
-        self.pools[area].release(now)
+        # Log the end before freeing the place: the release may at once start the next
+        # request in the queue, which can be this same person's (a second referral).
         self.w.log.add(now, person, f"{self.name}_end", self.name)
+        self.pools[area].release(now)
 
 
 class Ucr:

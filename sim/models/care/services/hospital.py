@@ -200,7 +200,9 @@ class Hospital:
         w.log.add(now, person, "medically_fit", "hospital")
         if w.pop.care_home[person]:
             dest = "home"  # back to their own care home
-        elif w.in_eol_phase(person, now) and not w.eol_enrolled[person]:
+        elif w.mnp.question.identified[person] and not w.eol_enrolled[person]:
+            # Picked out by the surprise question (at the crisis that brought them in, or
+            # before): no foresight, so some are false positives.
             dest = "eol"
         else:
             i = int(
@@ -226,6 +228,13 @@ class Hospital:
         now = self.w.env.now
         if lost:
             self.w.log.add(now, ep.person, "referral_lost", dest)
+            self.discharge(ep, now)
+            return
+        if dest == "eol":
+            # Identification is uncertain, so the bed is held for the handoff only, not for a
+            # place: the request joins the community waiting list and the patient goes home
+            # (a held bed would wait for places that false positives also fill).
+            self.w.mnp.eol_request(ep.person, None)
             self.discharge(ep, now)
             return
         handle = self.w.onward_request(

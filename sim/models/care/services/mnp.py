@@ -4,11 +4,13 @@ deaths and place of death."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import simpy
 
+from sim.models.care.identification import SurpriseQuestion
 from sim.models.care.population import mortality_per_year
 from sim.models.care.resources import Pool, apportion
 from sim.models.care.schema import AGE_BANDS, FRAILTY
@@ -71,30 +73,12 @@ class Mnp:
         ]
         self.community_next = [0] * len(world.area_shares)
         self.eol_area: dict[int, int] = {}
+        self.question = SurpriseQuestion(world)
         dying = np.flatnonzero(np.isfinite(pop.death_time))
-        self.u_identified = dict(
-            zip(
-                dying.tolist(),
-                world.streams.generator("eol/identify").random(dying.size).tolist(),
-                strict=True,
-            )
-        )
         self.u_place = dict(
             zip(
                 dying.tolist(),
                 world.streams.generator("death/place").random(dying.size).tolist(),
-                strict=True,
-            )
-        )
-        ho = world.streams.generator("eol/handoff")
-        self.handoff_draws = dict(
-            zip(
-                dying.tolist(),
-                zip(
-                    ho.standard_exponential(dying.size).tolist(),
-                    ho.random(dying.size).tolist(),
-                    strict=True,
-                ),
                 strict=True,
             )
         )
@@ -107,33 +91,88 @@ class Mnp:
 
     # ------------------------------------------------------------------ scheduling
     def schedule(self) -> None:
-        """Schedule the end-of-life phase start and the death of everyone who dies."""
+        """Schedule the start of each last phase (a record of the illness) and each death."""
         w = self.w
-        phase = w.params.model.eol.phase_days
-        for person, t in zip(
-            np.flatnonzero(np.isfinite(w.pop.death_time)).tolist(),
-            w.pop.death_time[np.isfinite(w.pop.death_time)].tolist(),
+        dies = np.flatnonzero(np.isfinite(w.pop.death_time))
+        for person, start, t in zip(
+            dies.tolist(),
+            w.phase_start[dies].tolist(),
+            w.pop.death_time[dies].tolist(),
             strict=True,
         ):
-            w.at(max(t - phase, 0.0), self._phase_start, person)
+            w.at(max(start, 0.0), self._phase_start, person)
             w.at(t, self.die, person)
 
     def _phase_start(self, person: int) -> None:
+        """Record that the last phase began; no service reads it (identification is by
+        the surprise question at contacts, :meth:`contact`)."""
         if person in self.places or person in self.phase_started:
             return  # the death was brought forward (see _care_home_hazard)
         self.phase_started.add(person)
+        self.w.log.add(self.w.env.now, person, "eol_phase_start", "general_practice")
+
+    # ------------------------------------------------------------------ identification
+    def contact(self, person: int, now: float) -> None:
+        """An urgent contact: the surprise question, and a GP referral if it picks them out."""
+        if self.question.at_contact(person, now):
+            self.w.env.process(self.gp_referral(person))
+
+    def register_reviews(self) -> Generator[simpy.Event, Any, None]:
+        """Each day, the practices review the people whose turn it is (each person once every
+        ``register_review_days``, on a day fixed by the stream ``eol/register_day``) and
+        refer those the surprise question picks out."""
+        w = self.w
+        every = w.params.model.eol.register_review_days
+        if not np.isfinite(every):
+            return
+        cohort = np.flatnonzero(self.question.cohort | w.pop.care_home)
+        offset = w.streams.generator("eol/register_day").random(w.pop.size)[cohort] * every
+        order = np.argsort(offset, kind="stable")
+        cohort, offset = cohort[order], offset[order]
+        for d in range(w.days):
+            lo, hi = d % every, d % every + 1.0
+            today = cohort[np.searchsorted(offset, lo) : np.searchsorted(offset, hi)]
+            if today.size:
+                u = w.streams.generator(f"eol/register/{d}").random(today.size)
+                for person in self.question.review(today, float(d), u).tolist():
+                    w.env.process(self.gp_referral(person))
+            yield w.env.timeout(1.0)
+
+    def gp_referral(self, person: int) -> Generator[simpy.Event, Any, None]:
+        """The GP refers an identified person for end-of-life care, across the handoff."""
         w = self.w
         now = w.env.now
-        w.log.add(now, person, "eol_phase_start", "general_practice")
-        if self.u_identified[person] < w.params.model.eol.identified_share:
-            e, u = self.handoff_draws[person]
-            area = int(w.area_of[person])
-            delay, lost = w.handoffs.draw("general_practice", "eol", e, u, area)
-            w.log.add(now, person, "referral", "eol")
-            if lost:
-                w.log.add(now + delay, person, "referral_lost", "eol")
+        q = self.question
+        e, u = -math.log1p(-q.draw(person)), q.draw(person)
+        delay, lost = w.handoffs.draw("general_practice", "eol", e, u, int(w.area_of[person]))
+        w.log.add(now, person, "referral", "eol")
+        yield w.env.timeout(delay)
+        if lost:
+            w.log.add(w.env.now, person, "referral_lost", "eol")
+            return
+        if person not in self.places:
+            self.eol_request(person, None)
+
+    def caseload_reviews(self, person: int) -> Generator[simpy.Event, Any, None]:
+        """While on the caseload, the question is asked again at each review; people it no
+        longer picks out (mostly false positives) leave, and their place is freed."""
+        w = self.w
+        every = w.params.model.eol.caseload_review_days
+        while True:
+            yield w.env.timeout(every)
+            if not w.eol_enrolled[person] or person in self.places:
                 return
-            w.at(now + delay, self.eol_request, person, None)
+            if not self.question.ask(person, w.env.now):
+                self._leave_eol(person)
+                return
+
+    def _leave_eol(self, person: int) -> None:
+        w = self.w
+        now = w.env.now
+        self.eol[self.eol_area.pop(person)].release(now)
+        w.eol_enrolled[person] = False
+        self.question.identified[person] = False
+        w.log.add(now, person, "eol_exit", "eol")
 
     # ------------------------------------------------------------------ EoL care
     def eol_request(
@@ -157,6 +196,7 @@ class Mnp:
                 self.eol_area[person] = area
                 w.log.add(t, person, "eol_enrolment", "eol")
                 w.community.proactive.leave(person)
+                w.env.process(self.caseload_reviews(person))
             if on_start is not None:
                 on_start(t)
 
@@ -202,18 +242,22 @@ class Mnp:
         if extra <= 0.0:
             return
         rng = generator(w.streams.seed, w.streams.replication, f"care_home/entry/{person}")
-        e_death, u_identified, u_place, e_handoff, u_handoff = rng.random(5).tolist()
+        # Five draws as before the surprise question replaced identification by death time,
+        # so the death and place draws are unchanged; the other three are not used.
+        e_death, _, u_place, _, _ = rng.random(5).tolist()
         t = now - math.log1p(-e_death) / extra  # an exponential time at the extra rate
         if t >= w.pop.death_time[person] or t >= self.death_limit:
             return
         if not math.isfinite(w.pop.death_time[person]):
-            self.u_identified[person] = u_identified
             self.u_place[person] = u_place
-            self.handoff_draws[person] = (-math.log1p(-e_handoff), u_handoff)
         w.pop.death_time[person] = t
         self.deaths_brought_forward += 1
-        phase = p.model.eol.phase_days
-        w.at(max(t - phase, now), self._phase_start, person)
+        # The illness from now on: the last phase begins before the new death (at once if
+        # that death is less than a phase away).
+        start = max(t - p.model.eol.phase_days, now)
+        if start < w.phase_start[person]:
+            w.phase_start[person] = start
+            w.at(start, self._phase_start, person)
         w.at(t, self.die, person)
 
     def _refill(self, area: int) -> None:

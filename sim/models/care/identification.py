@@ -1,0 +1,133 @@
+"""Who is identified for end-of-life care, without foresight: the surprise question.
+
+"Would I be surprised if this patient died soon?" is asked by the clinician at a contact (an
+urgent crisis, or the practice's register review of each person in the asked cohort once every
+``register_review_days``) and again at each review of the end-of-life caseload. The answer is a
+noisy reading of the person's *present* illness, whether their last phase of life has begun
+(the phase that also raises their crisis rate), with the pooled sensitivity and specificity of
+[src:downar-2017]. No decision reads the death time: tests/model/test_no_foresight.py pushes
+every death after a time T later and checks that every service decision before T is unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.models.care import schema as s
+from sim.rng import generator
+
+if TYPE_CHECKING:
+    from sim.models.care.model import World
+
+FIRST = 4  # draws per person kept in the up-front matrix
+
+
+class SurpriseQuestion:
+    """The surprise question, asked of the old, the frail and care-home residents.
+
+    Parameters
+    ----------
+    world
+        The replication's shared state (population, illness phase, streams).
+
+    Attributes
+    ----------
+    identified
+        Per person: identified now (cleared when the caseload review discharges them).
+    answers
+        Counts of answers ``[[no, yes] when not in the last phase, [no, yes] in it]``: the
+        model's own sensitivity and specificity, for the diagnostics.
+    """
+
+    def __init__(self, world: World) -> None:
+        self.w = world
+        cfg = world.params.model.eol
+        pop = world.pop
+        self.sensitivity = cfg.sensitivity
+        self.specificity = cfg.specificity
+        self.cohort = (pop.age >= s.AGE_BANDS.index(cfg.asked_min_age_band)) | (
+            pop.frailty >= s.FRAILTY.index(cfg.asked_min_frailty)
+        )
+        self.identified = np.zeros(pop.size, dtype=bool)
+        self.answers = np.zeros((2, 2), dtype=np.int64)
+        # Each person's first few answers come from one matrix drawn up front (a generator
+        # per person costs more than the rest of a contact); later ones from their own stream.
+        self._first = world.streams.generator("eol/surprise").random((pop.size, FIRST))
+        self._used = np.zeros(pop.size, dtype=np.int64)
+        self._streams: dict[int, np.random.Generator] = {}
+
+    def draw(self, person: int) -> float:
+        """The person's next uniform: their k-th draw is the same in every scenario."""
+        k = int(self._used[person])
+        self._used[person] = k + 1
+        if k < FIRST:
+            return float(self._first[person, k])
+        return float(self.stream(person).random())
+
+    def stream(self, person: int) -> np.random.Generator:
+        """The person's own stream, for draws beyond the first ``FIRST``."""
+        rng = self._streams.get(person)
+        if rng is None:
+            st = self.w.streams
+            rng = generator(st.seed, st.replication, f"eol/surprise/{person}")
+            self._streams[person] = rng
+        return rng
+
+    def asked(self, person: int) -> bool:
+        """In the cohort the question is asked of (care-home residence is read as it is now)."""
+        return bool(self.cohort[person] or self.w.pop.care_home[person])
+
+    def ask(self, person: int, now: float) -> bool:
+        """The clinician's answer now: True if they would not be surprised by a death."""
+        in_phase = bool(self.w.phase_start[person] <= now)
+        u = self.draw(person)
+        yes = u < self.sensitivity if in_phase else u >= self.specificity
+        self.answers[int(in_phase), int(yes)] += 1
+        return yes
+
+    def review(self, people: np.ndarray, now: float, u: np.ndarray) -> np.ndarray:
+        """A practice's register review: ask the question of ``people`` at once.
+
+        Parameters
+        ----------
+        people
+            Person indices reviewed now.
+        now
+            Time of the review.
+        u
+            One uniform per person in ``people``, from the review's own stream (the same
+            people are due on the same day in every scenario, so they draw the same numbers).
+
+        Returns
+        -------
+        numpy.ndarray
+            The people newly identified.
+        """
+        w = self.w
+        due = (
+            (w.pop.death_time[people] > now)
+            & ~self.identified[people]
+            & ~w.eol_enrolled[people]
+            & (self.cohort[people] | w.pop.care_home[people])
+        )
+        keep, draw = people[due], u[due]
+        in_phase = w.phase_start[keep] <= now
+        yes = np.where(in_phase, draw < self.sensitivity, draw >= self.specificity)
+        np.add.at(self.answers, (in_phase.astype(int), yes.astype(int)), 1)
+        found = keep[yes]
+        self.identified[found] = True
+        w.log.add_many(np.full(found.size, now), found, "eol_identified", "general_practice")
+        return found
+
+    def at_contact(self, person: int, now: float) -> bool:
+        """Ask at a contact unless already identified or cared for; True if newly identified."""
+        w = self.w
+        if self.identified[person] or w.eol_enrolled[person] or not self.asked(person):
+            return False
+        if not self.ask(person, now):
+            return False
+        self.identified[person] = True
+        w.log.add(now, person, "eol_identified", "general_practice")
+        return True
