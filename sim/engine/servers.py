@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import sys
 from collections import deque
 from types import TracebackType
 from typing import Any
@@ -172,6 +173,9 @@ class Servers:
             raise ValueError(f"classes must be at least 1, not {classes}")
         self.env = env
         self.servers = servers
+        # The same limit as an int for the test on every request: comparing an int with a
+        # float (math.inf) costs more than int with int. No count ever reaches maxsize.
+        self._limit = sys.maxsize if servers == math.inf else int(servers)
         self.capacity = capacity
         self.window = window
         self.warm_up = float(warm_up)
@@ -248,7 +252,7 @@ class Servers:
         k = priority if priority < self.classes else self.classes - 1
         if counted:
             self.requested[k] += 1
-        if self.busy < self.servers and not self.waiting:
+        if self.busy < self._limit and not self.waiting:
             self.busy += 1
             self.present += 1
             req.started = now
