@@ -20,9 +20,16 @@ Each is timed ``--repeats`` times in this process after one untimed warm-up run;
 shows the best time (the least disturbed by other load) and the JSON keeps every time.
 Writes benchmarks/results/engine.json.
 
+``--limits`` times unlimited capacity instead: the same arrivals and services on
+``Servers(math.inf)`` (M/M/∞), on ``Servers(10**6)`` (a finite c never reached: the path
+every request took before ``math.inf`` was accepted), on ``simpy.Resource(math.inf)``, and
+on the M/M/5 ``Servers`` for scale; and zero capacity, ``Servers(0, window=1)`` (every
+request times out). Writes benchmarks/results/engine_limits.json.
+
 Usage::
 
     .venv/bin/python benchmarks/engine.py [--horizon 45000] [--warm-up 1000] [--repeats 3]
+    .venv/bin/python benchmarks/engine.py --limits
 """
 
 from __future__ import annotations
@@ -168,6 +175,48 @@ def run_ciw(horizon: float, warm_up: float) -> tuple[int, float, list[float] | N
     return q.nodes[0].number_of_individuals, sum(waits) / len(waits), waits
 
 
+def _servers(c: float, window: float | None = None) -> Runner:
+    """Textbook SimPy on ``Servers(c)`` (a timed-out customer's wait counts as 0 here)."""
+
+    def run(horizon: float, warm_up: float) -> tuple[int, float, list[float] | None]:
+        from sim.engine import Servers
+
+        return _textbook(
+            lambda env: Servers(env, c, window=window, warm_up=warm_up), horizon, warm_up
+        )
+
+    return run
+
+
+LIMIT_RUNNERS: dict[str, Runner] = {
+    "Servers(c=5)": _servers(SERVERS),
+    "Servers(c=inf)": _servers(math.inf),
+    "Servers(c=10**6)": _servers(10**6),
+    "Resource(inf)": lambda h, w: _textbook(lambda env: simpy.Resource(env, math.inf), h, w),
+    "Servers(c=0, window=1)": _servers(0, 1.0),
+}
+
+
+def main_limits(horizon: float, warm_up: float, repeats: int) -> None:
+    """Time zero and unlimited capacity; print a table and write engine_limits.json."""
+    rows = {name: measure(r, horizon, warm_up, repeats) for name, r in LIMIT_RUNNERS.items()}
+    for row in rows.values():
+        row.pop("wait_mean_ci95_batch_means", None)
+    base = rows["Servers(c=10**6)"]["customers_per_second"]
+    print(f"λ = {LAM}, μ = {MU}; horizon {horizon:g}; best of {repeats}")
+    print(f"{'resource':<26}{'customers':>10}{'wall s':>9}{'cust/s':>10}{'vs c=10**6':>12}")
+    for name, row in rows.items():
+        print(
+            f"{name:<26}{row['customers']:>10,}{row['wall_seconds_best']:>9.2f}"
+            f"{row['customers_per_second']:>10,}{row['customers_per_second'] / base:>11.2f}x"
+        )
+    out = OUT.with_name("engine_limits.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    summary = {"horizon": horizon, "repeats": repeats, "machine": machine(), "results": rows}
+    out.write_text(json.dumps(summary, indent=2) + "\n")
+    print(f"wrote {out}")
+
+
 ENGINE = "queue model, Servers"
 RUNNERS: dict[str, Runner] = {
     ENGINE: run_engine,
@@ -252,7 +301,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--horizon", type=float, default=45_000.0)
     parser.add_argument("--warm-up", type=float, default=1_000.0)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--limits", action="store_true", help="time capacities 0 and inf")
     args = parser.parse_args(argv)
+    if args.limits:
+        main_limits(args.horizon, args.warm_up, args.repeats)
+        return
     theory = erlang_c_wait()
     rows = {}
     for name, runner in RUNNERS.items():

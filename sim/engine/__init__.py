@@ -6,17 +6,21 @@ when no team is free within a response window) and :class:`Hours` (a divisible c
 such as care hours) with ``with resource.request() as req:
 yield req``, as they would ``simpy.Resource``; each keeps time-weighted tallies that ignore
 the warm-up, per-class waits, and an optional capacity K whose refusals the caller handles.
+Capacities may be 0 (nothing is ever granted) or ``math.inf`` (nothing ever waits).
+:class:`Level` keeps time-weighted counts that are not resources (daily and after warm-up).
 docs/verification.md lists what each is checked against; ``benchmarks/engine.py`` times
 them against plain SimPy and Ciw.
 """
 
-from sim.engine.monitor import TimeWeighted
+from sim.engine.monitor import Level, Marks, TimeWeighted
 from sim.engine.records import Outcome, VisitLog
 from sim.engine.servers import Caseload, Hours, PriorityServers, Request, Servers, Teams
 
 __all__ = [
     "Caseload",
     "Hours",
+    "Level",
+    "Marks",
     "Outcome",
     "PriorityServers",
     "Request",

@@ -22,11 +22,21 @@ SimPy.
 Tallies count from ``warm_up`` on: time-weighted busy servers, customers present and
 waiting; per priority class, the requests made, the waits of those granted (sum, count,
 count that waited at all), the refused and the timed out.
+
+Capacities of 0 and ``math.inf`` are allowed, because a care service a place does not have
+is 0 and an unconstrained one is unlimited. With 0 servers (places, hours) nothing is ever
+granted: a request queues like any other, so it waits for ever unless its window ends it
+(value ``False``, timed out), K refuses it, or its process withdraws it; ``window=0`` or
+``capacity=0`` makes every request refused at once. Utilisation is NaN (there is nothing to
+use). With ``math.inf`` every request is granted at once and never waits; busy and present
+are still tallied, and utilisation is 0.
 """
 
 from __future__ import annotations
 
 import heapq
+import math
+import sys
 from collections import deque
 from types import TracebackType
 from typing import Any
@@ -78,6 +88,16 @@ class Request(simpy.Event):
         """Time from request to grant (NaN if never granted)."""
         return self.started - self.arrived
 
+    def cancel(self) -> None:
+        """Withdraw the request if it is still waiting (a patient who dies in the queue).
+
+        As ``simpy.Resource``'s ``Request.cancel``: a request already granted, refused or
+        timed out is left alone (a granted one is freed by ``release``). Leaving the
+        ``with`` block does both, so an interrupted process needs neither call.
+        """
+        if self.state == WAITING:
+            self.resource._withdraw(self, WITHDRAWN)
+
     def __enter__(self) -> Request:
         return self
 
@@ -98,10 +118,13 @@ class Servers:
     env
         The SimPy environment.
     servers
-        Number of servers (clinicians, beds, places, teams), c ≥ 1.
+        Number of servers (clinicians, beds, places, teams): a whole number c ≥ 0, or
+        ``math.inf`` (every request granted at once, M/M/∞). With 0 a request is never
+        granted: it waits until its window or its process ends it (see the module note).
     capacity
         K, the most requests present (waiting or served); an arrival that finds K present
-        is refused. ``None`` is unlimited; ``capacity == servers`` is a loss system.
+        is refused. ``None`` (or ``math.inf``) is unlimited; ``capacity == servers`` is a
+        loss system; 0 refuses every request.
     window
         Default waiting window: a request not granted within it is withdrawn and gets the
         value ``False`` (a UCR team that cannot respond in time). ``None`` waits forever;
@@ -130,15 +153,18 @@ class Servers:
     def __init__(
         self,
         env: simpy.Environment,
-        servers: int,
-        capacity: int | None = None,
+        servers: float,
+        capacity: float | None = None,
         *,
         window: float | None = None,
         warm_up: float = 0.0,
         classes: int = 1,
     ) -> None:
-        if servers < 1:
-            raise ValueError(f"servers must be at least 1, not {servers}")
+        _check_count("servers", servers)
+        if capacity is not None:
+            _check_count("capacity", capacity)
+            if capacity == math.inf:
+                capacity = None  # one test (``is not None``) on the hot path, as before
         if capacity is not None and capacity < servers:
             raise ValueError(f"capacity {capacity} is below the number of servers {servers}")
         if window is not None and window < 0:
@@ -147,6 +173,9 @@ class Servers:
             raise ValueError(f"classes must be at least 1, not {classes}")
         self.env = env
         self.servers = servers
+        # The same limit as an int for the test on every request: comparing an int with a
+        # float (math.inf) costs more than int with int. No count ever reaches maxsize.
+        self._limit = sys.maxsize if servers == math.inf else int(servers)
         self.capacity = capacity
         self.window = window
         self.warm_up = float(warm_up)
@@ -176,6 +205,11 @@ class Servers:
 
     def _enqueue(self, req: Request) -> None:
         self._queue.append(req)
+
+    def _clear(self) -> None:
+        """Drop the queue once nobody in it is waiting (only withdrawn requests remain):
+        with no server ever free (0 servers) nothing else would ever pop them."""
+        self._queue.clear()
 
     def _next(self) -> Request:
         """Pop the first request still waiting (the caller knows one is)."""
@@ -218,7 +252,7 @@ class Servers:
         k = priority if priority < self.classes else self.classes - 1
         if counted:
             self.requested[k] += 1
-        if self.busy < self.servers and not self.waiting:
+        if self.busy < self._limit and not self.waiting:
             self.busy += 1
             self.present += 1
             req.started = now
@@ -301,6 +335,8 @@ class Servers:
         req.state = state
         self.present -= 1
         self.waiting -= 1
+        if not self.waiting:
+            self._clear()
         if state == TIMED_OUT and req.arrived >= self.warm_up:
             p = req.priority
             self.timed_out[p if p < self.classes else self.classes - 1] += 1
@@ -335,7 +371,10 @@ class Servers:
         return self.present_mean(until) - self.busy_mean(until)
 
     def utilisation(self, until: float) -> float:
-        """Busy servers as a share of all servers, time-averaged after the warm-up."""
+        """Busy servers as a share of all servers, time-averaged after the warm-up
+        (NaN with 0 servers, 0 with ``math.inf``)."""
+        if not self.servers:
+            return float("nan")
         return self.busy_mean(until) / self.servers
 
     def waits(self) -> list[float]:
@@ -355,6 +394,12 @@ class Servers:
         return _ratios(self.timed_out, self.requested)
 
 
+def _check_count(name: str, value: float) -> None:
+    """A number of servers, places or requests: a whole number ≥ 0, or ``math.inf``."""
+    if not (value == math.inf or (value >= 0 and float(value).is_integer())):
+        raise ValueError(f"{name} must be a whole number >= 0 or math.inf, not {value!r}")
+
+
 def _ratios(top: list[Any], bottom: list[int]) -> list[float]:
     return [t / b if b else float("nan") for t, b in zip(top, bottom, strict=True)]
 
@@ -370,6 +415,9 @@ class PriorityServers(Servers):
     def _enqueue(self, req: Request) -> None:
         self._seq += 1
         heapq.heappush(self._heap, (req.priority, self._seq, req))
+
+    def _clear(self) -> None:
+        self._heap.clear()
 
     def _next(self) -> Request:
         heap = self._heap
@@ -412,7 +460,7 @@ class Teams(Servers):
     def __init__(
         self,
         env: simpy.Environment,
-        servers: int,
+        servers: float,
         window: float,
         *,
         warm_up: float = 0.0,
@@ -437,7 +485,9 @@ class Hours(Servers):
     env
         The SimPy environment.
     total
-        Units available, > 0.
+        Units available, ≥ 0 or ``math.inf``. With 0 no request is ever granted (any
+        positive amount waits until its window or its process ends it) and utilisation is
+        NaN; with ``math.inf`` every request is granted at once and utilisation is 0.
     window
         Default waiting window, as for :class:`Servers`.
     warm_up
@@ -452,8 +502,8 @@ class Hours(Servers):
         window: float | None = None,
         warm_up: float = 0.0,
     ) -> None:
-        if not total > 0:
-            raise ValueError(f"total must be > 0, not {total}")
+        if not total >= 0:  # also NaN
+            raise ValueError(f"total must be >= 0 or math.inf, not {total}")
         super().__init__(env, 1, None, window=window, warm_up=warm_up)
         self.total = float(total)
         self.units = 0.0  # units in use
@@ -465,9 +515,10 @@ class Hours(Servers):
         Raises
         ------
         ValueError
-            If ``amount`` is not in (0, total]: such a request could never be granted.
+            If ``amount`` is not in (0, total]: such a request could never be granted (a
+            bug in the caller), unless ``total`` is 0, where no request ever is.
         """
-        if not 0 < amount <= self.total:
+        if not 0 < amount <= self.total and not (amount > 0 and self.total == 0):
             raise ValueError(f"amount must be in (0, {self.total}], not {amount}")
         env = self.env
         now = env._now
@@ -554,7 +605,10 @@ class Hours(Servers):
         return self._mean(self._area_units, self.units, until)
 
     def utilisation(self, until: float) -> float:
-        """Units in use as a share of ``total``, time-averaged after the warm-up."""
+        """Units in use as a share of ``total``, time-averaged after the warm-up (NaN with
+        ``total`` 0, 0 with ``math.inf``)."""
+        if not self.total:
+            return float("nan")
         return self.units_mean(until) / self.total
 
 

@@ -295,10 +295,20 @@ def test_tallies_count_a_state_that_began_before_the_warm_up():
 
 @pytest.mark.parametrize(
     ("servers", "capacity", "window", "classes"),
-    [(0, None, None, 1), (3, 2, None, 1), (1, None, -1.0, 1), (1, None, None, 0)],
+    [
+        (-1, None, None, 1),
+        (1.5, None, None, 1),
+        (float("nan"), None, None, 1),
+        (1, -1, None, 1),
+        (3, 2, None, 1),
+        (float("inf"), 5, None, 1),
+        (1, None, -1.0, 1),
+        (1, None, None, 0),
+    ],
 )
 def test_bad_sizes_are_rejected(servers, capacity, window, classes):
-    """At least one server, K no smaller than c, a window >= 0 and at least one class."""
+    """Servers and K whole numbers >= 0 or inf, K no smaller than c, a window >= 0 and at
+    least one class."""
     with pytest.raises(ValueError):
         Servers(simpy.Environment(), servers, capacity, window=window, classes=classes)
 

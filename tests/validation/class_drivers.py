@@ -8,12 +8,13 @@ tallies after the warm-up, so a wrong tally fails as surely as a wrong queue.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Generator, Sequence
 
 import numpy as np
 import simpy
 
-from sim.engine import Servers
+from sim.engine import Level, Marks, Servers, TimeWeighted
 from sim.rng import Streams
 
 Make = Callable[[simpy.Environment, float], Servers]
@@ -149,4 +150,68 @@ def drive_tandem_with_feedback(
     out: dict[str, float] = {}
     for name, node in zip("ab", nodes, strict=True):
         out |= {f"{key}__{name}": v for key, v in summary(node, horizon).items()}
+    return out
+
+
+def drive_infinite_servers(
+    lam: float,
+    mu: float,
+    *,
+    horizon: float,
+    warm_up: float,
+    seed: int,
+    replication: int,
+    watch: Sequence[int] = (0,),
+) -> dict[str, float]:
+    """M/M/∞ on ``Servers(math.inf)``, with the number present also kept by an engine
+    :class:`~sim.engine.Level` (``add(now, ±1)``, marks at every whole time unit, the warm-up
+    and the horizon) and by time-weighted monitors of N² and of each ``N == k`` in ``watch``.
+
+    Returns
+    -------
+    dict
+        The resource's :func:`summary` plus ``present_sq_mean`` (time-average of N²),
+        ``p<k>`` (share of time with N = k), ``level_mean`` (the Level's mean over
+        ``[warm_up, horizon]``) and ``level_daily_mean`` (the mean of its daily means
+        over the same whole days).
+    """
+    env = simpy.Environment()
+    resource = Servers(env, math.inf, warm_up=warm_up)
+    marks = Marks(int(horizon), warm_up, horizon)
+    level = Level(marks)
+    square = TimeWeighted(start=warm_up)
+    shares = {k: TimeWeighted(start=warm_up, value=float(k == 0)) for k in watch}
+    streams = Streams(seed, replication)
+    arrivals, services = streams.buffered("arrivals"), streams.buffered("service")
+
+    def changed(delta: int) -> None:
+        now, n = env.now, resource.present
+        level.add(now, delta)
+        square.update(now, float(n * n))
+        for k, monitor in shares.items():
+            monitor.update(now, float(n == k))
+
+    def customer(service: float) -> Generator[simpy.Event, None, None]:
+        with resource.request() as req:
+            yield req
+            changed(+1)
+            yield env.timeout(service)
+        changed(-1)
+
+    def source() -> Generator[simpy.Event, None, None]:
+        while True:
+            yield env.timeout(arrivals.exponential(1.0 / lam))
+            env.process(customer(services.exponential(1.0 / mu)))
+
+    env.process(source())
+    env.run(until=horizon)
+    first, last = math.ceil(warm_up), int(horizon)
+    out = summary(resource, horizon)
+    out |= {
+        "present_sq_mean": square.mean(horizon),
+        "level_mean": level.mean(warm_up, horizon),
+        "level_daily_mean": float(level.daily_means(last)[first:].mean()),
+        "daily_span_mean": level.mean(float(first), float(last)),
+    }
+    out |= {f"p{k}": monitor.mean(horizon) for k, monitor in shares.items()}
     return out

@@ -17,6 +17,8 @@ PriorityServers     ED by acuity, beds by priority              Cobham (3 classe
 Teams               UCR teams lost beyond a response window     M/M/c+D; window 0: Erlang B
 Hours               social-care hours, 2 h per package          M/M/c with c = total / 2
 Servers x 2         a pathway with readmission                  Jackson (tandem + feedback)
+Servers, c = inf    an unconstrained service                    M/M/inf: N ~ Poisson(λ/μ)
+Level               counts that are not resources               the M/M/inf run: λ/μ
 ==================  ==========================================  ===========================
 
 Little's law (Lq = λ Wq on the tallies) is checked on every case without a window.
@@ -25,6 +27,7 @@ Little's law (Lq = λ Wq on the tallies) is checked on every case without a wind
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -32,7 +35,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import simpy
-from class_drivers import drive, drive_tandem_with_feedback
+from class_drivers import drive, drive_infinite_servers, drive_tandem_with_feedback
 from validation_support import (
     assert_theory_in_ci,
     case_seed,
@@ -244,3 +247,52 @@ def test_two_servers_resources_form_a_jackson_network():
         theory |= {f"{k}__{name}": m[k] for k in ("wait_mean", "present_mean", "busy_mean")}
         theory[f"accepted_rate__{name}"] = lam_i
     assert_theory_in_ci(pd.DataFrame(rows), theory)
+
+
+@functools.cache
+def _infinite_servers() -> pd.DataFrame:
+    rows = [
+        drive_infinite_servers(
+            MMINF_LAM, 1.0, horizon=4_000.0, warm_up=100.5, seed=case_seed("M/M/inf"),
+            replication=r, watch=(0, 2),
+        )
+        for r in range(R)
+    ]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+MMINF_LAM = 2.0  # with μ = 1, ρ = 2
+
+
+def test_infinite_servers_are_m_m_infinity():
+    """Servers(math.inf) under Poisson(λ = 2) arrivals and Exp(μ = 1) services: nobody
+    waits, and the number present is Poisson(ρ = λ/μ = 2) in steady state: mean ρ,
+    E[N²] = ρ + ρ², P(N = 0) = e^-ρ, P(N = 2) = e^-ρ ρ²/2, busy servers = λ/μ; each must
+    lie in the 99% CI of 10 replications."""
+    reps = _infinite_servers()
+    rho = MMINF_LAM / 1.0
+    assert (reps["wait_mean"] == 0.0).all() and (reps["waiting_mean"].abs() < 1e-9).all()
+    assert (reps["loss"] == 0.0).all(), reps["loss"]
+    assert_theory_in_ci(
+        reps,
+        {
+            "present_mean": rho,
+            "busy_mean": rho,
+            "present_sq_mean": rho + rho**2,
+            "p0": math.exp(-rho),
+            "p2": math.exp(-rho) * rho**2 / 2.0,
+        },
+    )
+
+
+def test_the_level_time_average_agrees_with_the_resource_and_with_theory():
+    """The engine Level, kept by ``add(now, ±1)`` beside the same M/M/∞ run, gives the
+    resource's own time-average after a warm-up that is not a whole day (to rounding),
+    its daily means average to its mean over the same whole days, and its mean after the
+    warm-up lies in the 99% CI around ρ = 2."""
+    reps = _infinite_servers()
+    gap = (reps["level_mean"] - reps["present_mean"]).abs().max()
+    assert gap < 1e-9, f"Level mean differs from present_mean by {gap:.3g}"
+    daily = (reps["level_daily_mean"] - reps["daily_span_mean"]).abs().max()
+    assert daily < 1e-9, f"mean of daily means differs from the span mean by {daily:.3g}"
+    assert_theory_in_ci(reps, {"level_mean": MMINF_LAM})
