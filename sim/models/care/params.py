@@ -20,6 +20,7 @@ from sim.config import checks
 from sim.config.annotations import as_declared_floats, item_annotation, without_none
 from sim.errors import ConfigError
 from sim.models.care import schema as s
+from sim.models.care.after_discharge import max_ratio
 from sim.models.care.calendar import parse_date
 from sim.models.care.resources import apportion
 from sim.paths import conf_dir
@@ -340,6 +341,27 @@ def _check_model(m: s.CareModelConfig) -> None:
     for svc in ("step_down", "virtual_ward"):
         checks.positive(f"model.{svc}.stay_mean_days", getattr(m, svc).stay_mean_days)
         checks.positive(f"model.{svc}.stay_cv", getattr(m, svc).stay_cv)
+
+    a = m.after_discharge
+    k = "model.after_discharge"
+    for name in ("crisis_rate_ratio", "half_life_days", "window_days", "slow_wait_days"):
+        checks.positive(f"{k}.{name}", getattr(a, name))
+    for name in ("lost_referral_ratio", "slow_wait_ratio", "onward_care_ratio"):
+        checks.positive(f"{k}.{name}", getattr(a, name))
+    # Thinning keeps a candidate crisis with probability factor / headroom, so the largest
+    # factor (worst continuity times the largest post-discharge ratio) must not exceed it.
+    worst_continuity = 1.0 + abs(u.continuity_effect_per_0_2_upc) / 0.2 * (
+        m.general_practice.continuity_reference
+    )
+    bound = max_ratio(a) * worst_continuity
+    if bound > u.headroom:
+        raise ConfigError(
+            "model.urgent.headroom",
+            u.headroom,
+            f"must be at least {bound:.3g}: the largest post-discharge crisis-rate ratio "
+            f"({max_ratio(a):.3g}, model.after_discharge) times the worst continuity "
+            f"multiplier ({worst_continuity:.3g})",
+        )
 
     eol = m.eol
     checks.positive("model.eol.phase_days", eol.phase_days)
