@@ -334,6 +334,10 @@ ENTRIES: tuple[Kpi, ...] = (
            "readmissions of people in that quintile).",
            "AfterDischarge.share(quintile)", better="lower",
            short="30-day readmissions, Q{q_id}", group=EQUITY),
+    Kpi("readmission_30d_ratio_q5_q1", "30-day readmissions, most vs least deprived fifth",
+        "ratio", "readmission_30d_share in quintile 5 / in quintile 1.",
+        "AfterDischarge.share(4) / share(0)", "lower", short="Readmissions gap (ratio)",
+        group=EQUITY),
     # ------------------------------------------------------------------ population
     _share("multimorbidity_adult_share", "Adults with 2+ long-term conditions",
            "People aged 18+ with 2 or more long-term conditions at the start / people 18+.",

@@ -156,6 +156,7 @@ def compute(world: World) -> dict[str, float]:
         m[f"{name}_ratio_q5_q1"] = _safe(rates[4], rates[0])
     for i in (0, 4):
         m[f"readmission_30d_share__q{i + 1}"] = after.share(i)
+    m["readmission_30d_ratio_q5_q1"] = _safe(after.share(4), after.share(0))
     adult = pop.age >= 1
     multi = adult & (pop.ltc >= 2)
     m["multimorbidity_adult_share"] = _safe(int(multi.sum()), int(adult.sum()))
