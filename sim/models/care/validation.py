@@ -126,10 +126,13 @@ CHECKS: tuple[Check, ...] = (
         "area, not England); the national figure divides by all discharges, elective included, "
         "and the model's by emergency discharges",
         "readmissions come only from the crisis rate raised after discharge (peak x3, halving "
-        "every 13 days; the size an assumption, `model.after_discharge`), so people discharged "
-        "are barely more likely than others to be readmitted; the model has no condition-"
-        "specific relapse, no elective discharges and no readmission for complications of "
-        "care. Nothing was tuned to this figure",
+        "every 13 days; the size an assumption, `model.after_discharge`) on top of a person's "
+        "yearly crisis rate, so a 30-day readmission needs a new crisis that is then admitted; "
+        "the model has no relapse of the illness that caused the admission, no elective "
+        "discharges and no readmission for complications of care. Nothing was tuned to this "
+        "figure; a peak of 10 instead of 3 gave about 9% (neighbourhood_50k, 2 replications), so "
+        "13.8% through the crisis rate alone would need a still larger peak, which no source "
+        "found supports",
         value=0.138,
     ),
     Check(
@@ -141,9 +144,11 @@ CHECKS: tuple[Check, ...] = (
         1.30,
         "1.05–1.30: 1.17 ±0.12, since the quintiles are of areas nationally but of people in "
         "the model",
-        "the gradient comes only from the crisis-rate deprivation multipliers (an assumption) "
-        "and the multimorbidity gradient; the post-discharge ratio is the same in every "
-        "quintile",
+        "a readmission needs a new crisis, so the readmission share inherits the whole "
+        "crisis-rate gradient (deprivation multipliers 1.22/0.80, an assumption, and the "
+        "multimorbidity gradient), while national readmissions mostly follow the illness "
+        "of the first admission, which differs less by deprivation; the post-discharge ratio "
+        "is the same in every quintile",
         fmt="ratio",
         value=1.17,
     ),
