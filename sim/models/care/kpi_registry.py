@@ -225,6 +225,21 @@ ENTRIES: tuple[Kpi, ...] = (
            f"Average delayed beds / average occupied beds, {AFTER}.",
            "Level integrals of hospital.delayed and beds", better="lower",
            short="Delayed share of beds", group=URGENT),
+    _share("readmission_30d_share", "Emergency readmissions within 30 days",
+           "Emergency discharges alive from the end of the warm-up to 30 days before the "
+           "horizon that were followed by an emergency admission (the bed granted) within 30 "
+           "days / those discharges. Each discharge counts at most once; a death within 30 "
+           "days stays in the denominator. The national figure divides by all discharges, "
+           "elective included (docs/calibration.md).",
+           "AfterDischarge.readmissions / discharges", better="lower",
+           short="30-day readmissions", group=URGENT),
+    Kpi("readmissions_after_lost_referral_per_1000",
+        "Readmissions after a lost discharge referral", PER_1000,
+        "30-day emergency readmissions (as in readmission_30d_share) whose index discharge "
+        "followed a lost onward referral, per 1,000 registered people per year of the "
+        "readmission cohort (warm-up to 30 days before the horizon).",
+        "AfterDischarge.after_lost", "lower", short="Readmissions after lost referral",
+        group=URGENT),
     Kpi("ed_waiting_for_bed_mean", "People in A&E waiting for a bed (average)", "people",
         f"Time-weighted mean number of admitted patients boarding in A&E, {AFTER}.",
         "Level integrals of hospital.boarding", "lower", short="Waiting for a bed",
@@ -313,6 +328,15 @@ ENTRIES: tuple[Kpi, ...] = (
     Kpi("ed_attendances_ratio_q5_q1", "Major A&E attendances, most vs least deprived fifth",
         "ratio", "Type 1 attendance rate in quintile 5 / rate in quintile 1.",
         "EventTally.by_quintile('ed_arrival')", "lower", short="A&E gap (ratio)",
+        group=EQUITY),
+    _share("readmission_30d_share__q{q}", "Emergency readmissions within 30 days, {q}",
+           "readmission_30d_share for people in deprivation quintile {q_id} (discharges and "
+           "readmissions of people in that quintile).",
+           "AfterDischarge.share(quintile)", better="lower",
+           short="30-day readmissions, Q{q_id}", group=EQUITY),
+    Kpi("readmission_30d_ratio_q5_q1", "30-day readmissions, most vs least deprived fifth",
+        "ratio", "readmission_30d_share in quintile 5 / in quintile 1.",
+        "AfterDischarge.share(4) / share(0)", "lower", short="Readmissions gap (ratio)",
         group=EQUITY),
     # ------------------------------------------------------------------ population
     _share("multimorbidity_adult_share", "Adults with 2+ long-term conditions",

@@ -101,6 +101,12 @@ def compute(world: World) -> dict[str, float]:
     m["delayed_discharge_bed_days_per_1000"] = delayed * 365.0 * 1000.0 / n_pop
     m["delayed_discharge_share_of_occupied"] = _safe(delayed, occupied)
     m["ed_waiting_for_bed_mean"] = _mean(h.boarding, W, H)
+    after = world.after
+    m["readmission_30d_share"] = after.share()
+    cohort_years = max(after.cohort_end - W, 0.0) / 365.0
+    m["readmissions_after_lost_referral_per_1000"] = (
+        after.after_lost * 1000.0 / n_pop / cohort_years if cohort_years > 0 else np.nan
+    )
 
     # ------------------------------------------------------------ community and MNP
     c = world.community
@@ -148,6 +154,9 @@ def compute(world: World) -> dict[str, float]:
         for i in range(5):
             m[f"{name}_per_1000__q{i + 1}"] = float(rates[i])
         m[f"{name}_ratio_q5_q1"] = _safe(rates[4], rates[0])
+    for i in (0, 4):
+        m[f"readmission_30d_share__q{i + 1}"] = after.share(i)
+    m["readmission_30d_ratio_q5_q1"] = _safe(after.share(4), after.share(0))
     adult = pop.age >= 1
     multi = adult & (pop.ltc >= 2)
     m["multimorbidity_adult_share"] = _safe(int(multi.sum()), int(adult.sum()))

@@ -20,6 +20,7 @@ import simpy
 from sim.models.base import OutputParams, ReplicationResult, RunParams
 from sim.models.care import demand, population
 from sim.models.care.acuity import Acuity
+from sim.models.care.after_discharge import AfterDischarge
 from sim.models.care.demand import D
 from sim.models.care.handoffs import Handoffs
 from sim.models.care.params import CareParams
@@ -93,6 +94,14 @@ class World:
             horizon=run.horizon,
         )
         self.handoffs = Handoffs(params)
+        # Each person's raised risk after an emergency discharge (their past only).
+        self.after = AfterDischarge(
+            params.model.after_discharge,
+            self.pop.size,
+            run.warm_up,
+            run.horizon,
+            self.pop.quintile,
+        )
         self.crisis_rate = demand.crisis_rate_per_year(params, self.pop)
         self.hospital = hosp.Hospital(self)
         self.community = Community(self)
@@ -180,7 +189,9 @@ class World:
             factor *= self.params.model.eol.enrolled_crisis_rate_ratio
         if kind == Acuity.CRISIS:
             factor *= (
-                self.continuity_multiplier[self.area_of[person]] / self.params.model.urgent.headroom
+                self.continuity_multiplier[self.area_of[person]]
+                * self.after.ratio(person, now)
+                / self.params.model.urgent.headroom
             )
         if draws[D["u_accept"]] >= factor:
             return

@@ -20,6 +20,7 @@ from sim.config import checks
 from sim.config.annotations import as_declared_floats, item_annotation, without_none
 from sim.errors import ConfigError
 from sim.models.care import schema as s
+from sim.models.care.after_discharge import max_ratio
 from sim.models.care.calendar import parse_date
 from sim.models.care.resources import apportion
 from sim.paths import conf_dir
@@ -132,6 +133,7 @@ def build(data: dict[str, Any]) -> CareParams:
     names = tuple(place.areas)
     area_pop = tuple(sum(p.list_size for p in practices if p.area == a) for a in names)
     leads = _area_leads(place, lead)
+    _check_headroom(model, leads)
     capacity = _capacities(model, place, population)
     area_cap: list[dict[str, float]] = []
     budgets: list[AreaBudget] = []
@@ -341,6 +343,13 @@ def _check_model(m: s.CareModelConfig) -> None:
         checks.positive(f"model.{svc}.stay_mean_days", getattr(m, svc).stay_mean_days)
         checks.positive(f"model.{svc}.stay_cv", getattr(m, svc).stay_cv)
 
+    a = m.after_discharge
+    k = "model.after_discharge"
+    for name in ("crisis_rate_ratio", "half_life_days", "window_days", "slow_wait_days"):
+        checks.positive(f"{k}.{name}", getattr(a, name))
+    for name in ("lost_referral_ratio", "slow_wait_ratio", "onward_care_ratio"):
+        checks.positive(f"{k}.{name}", getattr(a, name))
+
     eol = m.eol
     checks.positive("model.eol.phase_days", eol.phase_days)
     checks.probability("model.eol.sensitivity", eol.sensitivity)
@@ -390,6 +399,30 @@ def _check_model(m: s.CareModelConfig) -> None:
     if missing:
         raise ConfigError(
             "model.costs.unit", sorted(m.costs.unit), "is missing " + ", ".join(missing)
+        )
+
+
+def _check_headroom(m: s.CareModelConfig, leads: tuple[s.LeadProviderSchema, ...]) -> None:
+    """Refuse a thinning bound that a crisis's acceptance factor could exceed.
+
+    Thinning keeps a candidate crisis with probability factor / headroom, so the largest
+    factor (the worst area's continuity multiplier times the largest post-discharge ratio)
+    must not exceed ``model.urgent.headroom``.
+    """
+    u = m.urgent
+    ref = m.general_practice.continuity_reference
+    worst = max(
+        max(0.0, 1.0 + u.continuity_effect_per_0_2_upc / 0.2 * (lead.continuity - ref))
+        for lead in leads
+    )
+    bound = max_ratio(m.after_discharge) * worst
+    if bound > u.headroom:
+        raise ConfigError(
+            "model.urgent.headroom",
+            u.headroom,
+            f"must be at least {bound:.3g}: the largest post-discharge crisis-rate ratio "
+            f"({max_ratio(m.after_discharge):.3g}, model.after_discharge) times the largest "
+            f"continuity multiplier of any area ({worst:.3g})",
         )
 
 

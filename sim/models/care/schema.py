@@ -231,6 +231,26 @@ class CostsConfig:
 
 
 @dataclass
+class AfterDischargeConfig:
+    """Raised crisis risk after an emergency discharge (:mod:`.after_discharge`).
+
+    The crisis rate is multiplied by ``1 + (peak - 1) * 2 ** (-days / half_life_days)`` for
+    ``window_days`` after the discharge. ``peak`` is ``crisis_rate_ratio``, times
+    ``lost_referral_ratio`` if the onward referral was lost, or ``slow_wait_ratio`` if the
+    patient waited more than ``slow_wait_days`` in the bed for onward care, times
+    ``onward_care_ratio`` after a step-down or virtual-ward place.
+    """
+
+    crisis_rate_ratio: float = 1.0
+    half_life_days: float = 13.0
+    window_days: float = 90.0
+    lost_referral_ratio: float = 1.0
+    slow_wait_days: float = 7.0
+    slow_wait_ratio: float = 1.0
+    onward_care_ratio: float = 1.0
+
+
+@dataclass
 class CareModelConfig:
     """``model=care``: the integrated neighbourhood care model."""
 
@@ -247,6 +267,7 @@ class CareModelConfig:
     virtual_ward: StayConfig = field(default_factory=StayConfig)
     eol: EndOfLifeConfig = field(default_factory=EndOfLifeConfig)
     mortality: MortalityConfig = field(default_factory=MortalityConfig)
+    after_discharge: AfterDischargeConfig = field(default_factory=AfterDischargeConfig)
     care_home_vacancy_share: float = 0.05
     care_home_refill_days: float = 28.0
     costs: CostsConfig = field(default_factory=CostsConfig)

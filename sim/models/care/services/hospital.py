@@ -13,6 +13,7 @@ import numpy as np
 
 from sim.models.care import schema as s
 from sim.models.care.acuity import Acuity
+from sim.models.care.after_discharge import HOME, LOST, SLOW
 from sim.models.care.demand import D
 from sim.models.care.resources import FifoServers, Level, Pool, apportion
 from sim.models.care.tallies import StayTally, VisitTally
@@ -41,6 +42,8 @@ class Episode:
         "terminal",
         "draws",
         "ed_arrival",
+        "fit",
+        "dest",
     )
 
     def __init__(
@@ -55,6 +58,8 @@ class Episode:
         self.stage = "waiting"  # waiting -> bed -> delayed -> done
         # The bed-queue entry while boarding, then the onward-care handle while delayed.
         self.entry: Any = None
+        self.fit = math.nan  # when medically fit (the bed wait after it is a delay)
+        self.dest = "home"
 
 
 class Hospital:
@@ -184,6 +189,7 @@ class Hospital:
             self.visits.add_type1(ep.ed_arrival, now, True)
             w.log.add(now, ep.person, "ed_departure", "ed")
         w.log.add(now, ep.person, "emergency_admission", "hospital")
+        w.after.admission(ep.person, now)
         if ep.terminal:
             return  # stays until death
         age, fr = w.pop.age[ep.person], w.pop.frailty[ep.person]
@@ -198,6 +204,7 @@ class Hospital:
         now = w.env.now
         person = ep.person
         w.log.add(now, person, "medically_fit", "hospital")
+        ep.fit = now
         if w.pop.care_home[person]:
             dest = "home"  # back to their own care home
         elif w.mnp.question.identified[person] and not w.eol_enrolled[person]:
@@ -211,6 +218,7 @@ class Hospital:
                 )
             )
             dest = ("home", "step_down", "virtual_ward", "care_home")[min(i, 3)]
+        ep.dest = dest
         if dest == "home":
             self.discharge(ep, now)
             return
@@ -228,7 +236,7 @@ class Hospital:
         now = self.w.env.now
         if lost:
             self.w.log.add(now, ep.person, "referral_lost", dest)
-            self.discharge(ep, now)
+            self.discharge(ep, now, lost=True)
             return
         if dest == "eol":
             # Identification is uncertain, so the bed is held for the handoff only, not for a
@@ -248,9 +256,22 @@ class Hospital:
         if ep.stage == "delayed":
             ep.entry = handle
 
-    def discharge(self, ep: Episode, now: float) -> None:
-        """The patient leaves the bed (alive)."""
+    def discharge(self, ep: Episode, now: float, lost: bool = False) -> None:
+        """The patient leaves the bed (alive).
+
+        ``lost``: the onward referral was lost, so the patient went home without the care
+        they were referred for. What happened to the referral, and how long the patient waited
+        for onward care, set their risk after discharge (:mod:`..after_discharge`).
+        """
         w = self.w
+        if lost:
+            outcome = LOST
+        elif now - ep.fit > w.params.model.after_discharge.slow_wait_days:  # NaN: False
+            outcome = SLOW
+        else:
+            outcome = HOME
+        onward = not lost and ep.dest in ("step_down", "virtual_ward")
+        w.after.discharge(ep.person, now, outcome, onward)
         if ep.stage == "delayed":
             self.delayed[ep.area].add(now, -1)
         ep.stage = "done"

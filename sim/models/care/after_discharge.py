@@ -1,0 +1,132 @@
+"""Each person's risk after an emergency discharge, and the 30-day readmission tally.
+
+After an emergency discharge a person's crisis rate is raised by a factor that starts at
+``peak`` and decays exponentially (``half_life_days``) to 1, ending at ``window_days``. The
+peak depends only on the person's past: the discharge time and what happened to the onward
+referral (lost, or a long wait in the bed for onward care). The model applies the factor in
+the thinning of candidate crises (``World.urgent_event``), so ``urgent.headroom`` must bound
+it (``params.py`` refuses a configuration where it cannot).
+
+A 30-day readmission is an emergency admission (the bed granted) within ``READMISSION_DAYS``
+of the person's previous emergency discharge alive. The cohort is the emergency discharges
+from the end of the warm-up to ``horizon - READMISSION_DAYS``, so every window is observed in
+full; each counts at most once.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sim.models.care.schema import AfterDischargeConfig
+
+READMISSION_DAYS = 30.0
+
+# How the onward part of a discharge ended (the risk state reads only these).
+HOME = 0  # straight home, to a care home, or after a completed onward handoff
+LOST = 1  # the onward referral was lost
+SLOW = 2  # waited longer than ``slow_wait_days`` in the bed for onward care
+
+
+def peak_ratio(cfg: AfterDischargeConfig, outcome: int, onward: bool) -> float:
+    """Peak crisis-rate ratio after a discharge with this outcome.
+
+    Parameters
+    ----------
+    cfg
+        The ``model.after_discharge`` settings.
+    outcome
+        ``HOME``, ``LOST`` or ``SLOW``.
+    onward
+        The patient left for step-down or a virtual ward (a completed onward stay).
+    """
+    ratio = cfg.crisis_rate_ratio
+    if outcome == LOST:
+        ratio *= cfg.lost_referral_ratio
+    elif outcome == SLOW:
+        ratio *= cfg.slow_wait_ratio
+    if onward:
+        ratio *= cfg.onward_care_ratio
+    return ratio
+
+
+def max_ratio(cfg: AfterDischargeConfig) -> float:
+    """The largest factor any discharge can apply (for the thinning bound)."""
+    worst = max(1.0, cfg.lost_referral_ratio, cfg.slow_wait_ratio)
+    return max(1.0, cfg.crisis_rate_ratio * worst * max(1.0, cfg.onward_care_ratio))
+
+
+class AfterDischarge:
+    """Post-discharge risk state of every person and the readmission counts.
+
+    Parameters
+    ----------
+    cfg
+        The ``model.after_discharge`` settings.
+    size
+        Number of people.
+    warm_up, horizon
+        Run window (days): the readmission cohort is ``[warm_up, horizon - 30]``.
+    quintile
+        Deprivation quintile (0 = least deprived) of each person.
+    """
+
+    def __init__(
+        self,
+        cfg: AfterDischargeConfig,
+        size: int,
+        warm_up: float,
+        horizon: float,
+        quintile: np.ndarray,
+    ) -> None:
+        self.cfg = cfg
+        self.warm_up = warm_up
+        self.cohort_end = horizon - READMISSION_DAYS
+        self.quintile = quintile
+        self.discharged = np.full(size, math.nan)  # last emergency discharge alive
+        self.peak = np.ones(size)
+        self.outcome = np.zeros(size, dtype=np.int8)
+        self.open = np.zeros(size, dtype=bool)  # last discharge in the cohort, not yet counted
+        self.decay = math.log(2.0) / cfg.half_life_days
+        self.discharges = np.zeros(5, dtype=np.int64)  # cohort discharges by quintile
+        self.readmissions = np.zeros(5, dtype=np.int64)
+        self.after_lost = 0  # readmissions whose index discharge followed a lost referral
+        self.discharges_after_lost = 0
+
+    def ratio(self, person: int, now: float) -> float:
+        """The person's crisis-rate ratio at ``now`` (1 outside the window)."""
+        since = now - self.discharged[person]
+        if not since < self.cfg.window_days:  # also False for NaN (never discharged)
+            return 1.0
+        return 1.0 + (self.peak[person] - 1.0) * math.exp(-self.decay * since)
+
+    def discharge(self, person: int, now: float, outcome: int, onward: bool) -> None:
+        """An emergency discharge alive: set the risk state and open a readmission window."""
+        self.discharged[person] = now
+        self.peak[person] = peak_ratio(self.cfg, outcome, onward)
+        self.outcome[person] = outcome
+        in_cohort = self.warm_up <= now <= self.cohort_end
+        self.open[person] = in_cohort
+        if in_cohort:
+            self.discharges[self.quintile[person]] += 1
+            self.discharges_after_lost += outcome == LOST
+
+    def admission(self, person: int, now: float) -> bool:
+        """An emergency admission; True (and counted) if it is a 30-day readmission."""
+        if not self.open[person]:
+            return False
+        self.open[person] = False
+        if now - self.discharged[person] > READMISSION_DAYS:
+            return False
+        self.readmissions[self.quintile[person]] += 1
+        self.after_lost += self.outcome[person] == LOST
+        return True
+
+    def share(self, quintile: int | None = None) -> float:
+        """Readmissions within 30 days / cohort discharges (all, or one quintile)."""
+        if quintile is None:
+            num, den = int(self.readmissions.sum()), int(self.discharges.sum())
+        else:
+            num, den = int(self.readmissions[quintile]), int(self.discharges[quintile])
+        return num / den if den else math.nan
