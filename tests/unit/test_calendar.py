@@ -140,12 +140,15 @@ def test_amplitude_zero_gives_the_candidates_of_the_model_without_a_calendar():
     only if the population, the crisis rates or the streams change on purpose; then recompute
     it from that commit's successor with seasonality off and say why in the commit. It was
     recomputed once: the no-foresight change re-tuned ``eol.terminal_event_share`` (0.95 ->
-    0.585), which changes which terminal candidates exist (6,749 -> 6,676 candidates).
+    0.585), which changes which terminal candidates exist (6,749 -> 6,676 candidates); and
+    again when post-discharge risk raised ``urgent.headroom`` (1.25 -> 5.5) and re-tuned
+    ``urgent.crisis_scale`` (1.45 -> 1.33): more crisis candidates are drawn, to be thinned
+    at event time (6,676 -> 19,155).
     """
     n, digest = _candidates_digest("model.calendar.crisis_seasonal_amplitude=0")
     assert (n, digest) == (
-        6676,
-        "71fe0c5e87b0fee2c4df8dadc7912c0d89719319c1127d5b3f4c814e8ca58ad2",
+        19155,
+        "38ba61d790ed27e4fff16cb5d2f7a7a940e3203b4f1b4aa8079c069813e81817",
     ), (n, digest)
 
 
