@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from sim.engine.monitor import Level
 from sim.models.care import costs
 from sim.models.care.records import EVENT, PLACES, SETTING, Event
-from sim.models.care.resources import Level
 
 if TYPE_CHECKING:
     from sim.models.care.demand import Candidates

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import simpy
 
+from sim.engine.monitor import Marks
 from sim.models.base import OutputParams, ReplicationResult, RunParams
 from sim.models.care import demand, population
 from sim.models.care.acuity import Acuity
@@ -25,7 +26,7 @@ from sim.models.care.demand import D
 from sim.models.care.handoffs import Handoffs
 from sim.models.care.params import CareParams
 from sim.models.care.records import EventLog, event_table
-from sim.models.care.resources import Marks, Pool
+from sim.models.care.resources import Pool
 from sim.models.care.services import hospital as hosp
 from sim.models.care.services.community import Proactive, StayService, Ucr
 from sim.models.care.services.general_practice import GeneralPractice

@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim.engine.monitor import Level
 from sim.models.care import schema as s
 from sim.models.care.acuity import Acuity
 from sim.models.care.after_discharge import HOME, LOST, SLOW
 from sim.models.care.demand import D
-from sim.models.care.resources import FifoServers, Level, Pool, apportion
+from sim.models.care.resources import FifoServers, Pool, apportion
 from sim.models.care.tallies import StayTally, VisitTally
 
 if TYPE_CHECKING:
