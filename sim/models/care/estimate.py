@@ -13,12 +13,14 @@ from sim.models.base import BASE_MB, Estimate
 
 # Memory = interpreter + per person + per person-year simulated. The KPIs are tallied as the
 # run goes, so what grows with simulated time is the demand drawn up front for the whole run
-# (about 0.15 KB a person-year; docs/reliability.md, soak) and, when the event log is kept,
-# the log (about 1.05 KB a person-year); time per person-year.
+# and, when the event log is kept, the log (about 1.05 KB a person-year); time per
+# person-year. The demand grew when post-discharge risk raised urgent.headroom from 1.25 to
+# 5.5 (about three times as many crisis candidates, thinned at event time): a 50k year peaked
+# at 183 MB against an estimate of 181 MB, so the per-person-year cost was raised from 0.3 KB.
 KB_PER_PERSON = 0.3
-KB_PER_PERSON_YEAR = 0.3
+KB_PER_PERSON_YEAR = 0.6
 LOG_KB_PER_PERSON_YEAR = 1.2
-US_PER_PERSON_YEAR = 25.0
+US_PER_PERSON_YEAR = 25.0  # 15 measured for mnp_250k after the change (docs/performance.md)
 
 
 def estimate(params: Any) -> Estimate:
