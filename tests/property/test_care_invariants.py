@@ -17,7 +17,7 @@ from property_support import care_configs, close, examples, same_metrics, stays
 from sim.config.params import validate
 from sim.errors import ConfigError
 from sim.models import MODELS
-from sim.models.care.resources import apportion
+from sim.models.care.apportion import apportion
 
 # Time series whose daily means are places held in a capacity-limited service.
 OCCUPANCY = {

@@ -21,8 +21,8 @@ from sim.config.annotations import as_declared_floats, item_annotation, without_
 from sim.errors import ConfigError
 from sim.models.care import schema as s
 from sim.models.care.after_discharge import max_ratio
+from sim.models.care.apportion import apportion
 from sim.models.care.calendar import parse_date
-from sim.models.care.resources import apportion
 from sim.paths import conf_dir
 
 # An area's arrangement names a file of conf/lead_provider/; nothing else may be reached.

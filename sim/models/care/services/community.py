@@ -16,8 +16,9 @@ import numpy as np
 
 from sim.engine.monitor import Level
 from sim.models.care import schema as s
+from sim.models.care.apportion import apportion
 from sim.models.care.demand import D
-from sim.models.care.resources import FifoServers, Pool, apportion
+from sim.models.care.resources import FifoServers, Pool
 from sim.models.care.services.hospital import HOURS, lognormal
 from sim.models.care.tallies import DelayTally
 

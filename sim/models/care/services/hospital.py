@@ -15,8 +15,9 @@ from sim.engine.monitor import Level
 from sim.models.care import schema as s
 from sim.models.care.acuity import Acuity
 from sim.models.care.after_discharge import HOME, LOST, SLOW
+from sim.models.care.apportion import apportion
 from sim.models.care.demand import D
-from sim.models.care.resources import FifoServers, Pool, apportion
+from sim.models.care.resources import FifoServers, Pool
 from sim.models.care.tallies import StayTally, VisitTally
 
 if TYPE_CHECKING:

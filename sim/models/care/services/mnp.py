@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import simpy
 
+from sim.models.care.apportion import apportion
 from sim.models.care.identification import SurpriseQuestion
 from sim.models.care.population import mortality_per_year
-from sim.models.care.resources import Pool, apportion
+from sim.models.care.resources import Pool
 from sim.models.care.schema import AGE_BANDS, FRAILTY
 from sim.models.care.services.community import StayService
 from sim.rng import generator
