@@ -18,8 +18,14 @@ from sim.models.care.records import EVENT, EVENTS, PLACES, Event
 # (see docs/model.md, end-of-life KPIs).
 REPEAT_ADMISSIONS = 3
 LAST_DAYS = 90.0
+# The last year of life (issue 16, item 9): only deaths at least this long after the run
+# starts count, so every counted decedent's whole last year lies inside the run.
+LAST_YEAR_DAYS = 365.0
 _ADMISSION = Event.EMERGENCY_ADMISSION
 _DEATH = Event.DEATH
+# Identified for end-of-life care: picked out by the surprise question, or enrolled on the
+# end-of-life caseload (a discharge to end-of-life care enrols without the question).
+_IDENTIFIED = (Event.EOL_IDENTIFIED, Event.EOL_ENROLMENT)
 
 
 class EventTally:
@@ -47,6 +53,18 @@ class EventTally:
         By (event, day) over the whole run.
     deaths_after_repeat_admissions
         Deaths after warm-up with at least 3 emergency admissions in the 90 days before.
+    deaths_identified
+        Deaths after warm-up of people identified for end-of-life care before they died.
+    decedents_last_year
+        Deaths after warm-up and at least :data:`LAST_YEAR_DAYS` into the run (a whole last
+        year of life simulated).
+    admissions_last_year
+        Emergency admissions of those decedents in the 365 days before death.
+    deaths_3plus_last_year
+        Those decedents with 3 or more emergency admissions in their last 365 days.
+    deaths
+        (person, time) of every death after warm-up, in the order recorded (for joining
+        with hospital stays, :class:`StayTally`).
     """
 
     def __init__(
@@ -69,8 +87,15 @@ class EventTally:
         self.total = np.zeros(len(EVENTS), np.int64)
         self.daily = np.zeros((len(EVENTS), days), np.int64)
         self.deaths_after_repeat_admissions = 0
-        # Each living person's last few admission times: bounded by the population.
+        self.deaths_identified = 0
+        self.decedents_last_year = 0
+        self.admissions_last_year = 0
+        self.deaths_3plus_last_year = 0
+        self.deaths: list[tuple[int, float]] = []
+        # Each living person's admission times over the last year: bounded by the population
+        # times the admissions a person can have in a year.
         self._recent: dict[int, list[float]] = {}
+        self._identified: set[int] = set()
 
     def add(
         self,
@@ -106,22 +131,35 @@ class EventTally:
         self._join_admissions_to_deaths(t, person, e)
 
     def _join_admissions_to_deaths(self, t: np.ndarray, person: np.ndarray, e: np.ndarray) -> None:
-        rows = np.flatnonzero((e == _ADMISSION) | (e == _DEATH))
+        rows = np.flatnonzero((e == _ADMISSION) | (e == _DEATH) | np.isin(e, _IDENTIFIED))
         recent = self._recent
         for i in rows.tolist():
             p = int(person[i])
+            now = float(t[i])
             if e[i] == _ADMISSION:
                 times = recent.setdefault(p, [])
-                times.append(float(t[i]))
-                if len(times) > REPEAT_ADMISSIONS:
+                times.append(now)
+                while times[0] < now - LAST_YEAR_DAYS:
                     del times[0]
                 continue
-            times = recent.pop(p, [])
-            if t[i] < self.warm_up or len(times) < REPEAT_ADMISSIONS:
+            if e[i] != _DEATH:
+                self._identified.add(p)
                 continue
+            times = recent.pop(p, [])
+            identified = p in self._identified
+            self._identified.discard(p)
+            if now < self.warm_up:
+                continue
+            self.deaths.append((p, now))
+            self.deaths_identified += identified
             died = self._death_time[p]
-            if all(died - LAST_DAYS <= x <= died for x in times):
-                self.deaths_after_repeat_admissions += 1
+            last_90 = sum(1 for x in times if died - LAST_DAYS <= x <= died)
+            self.deaths_after_repeat_admissions += last_90 >= REPEAT_ADMISSIONS
+            if now >= LAST_YEAR_DAYS:
+                last_year = sum(1 for x in times if died - LAST_YEAR_DAYS <= x <= died)
+                self.decedents_last_year += 1
+                self.admissions_last_year += last_year
+                self.deaths_3plus_last_year += last_year >= REPEAT_ADMISSIONS
 
     def after_warm_up(self, name: str) -> int:
         """Events of one kind after warm-up."""
@@ -314,6 +352,8 @@ class StayTally:
         self.los_days = 0.0
         self.ended_old = 0
         self.los_days_old = 0.0
+        # Every ended stay by person, for the bed days of decedents near death.
+        self.spells: dict[int, list[tuple[float, float]]] = {}
 
     def start(self) -> None:
         """A patient took a bed."""
@@ -322,6 +362,7 @@ class StayTally:
     def end(self, person: int, start: float, end: float, died: bool) -> None:
         """A patient left the bed (``died`` if by death)."""
         self.died += died
+        self.spells.setdefault(person, []).append((start, end))
         if start < self.warm_up:
             return
         self.ended += 1
@@ -329,6 +370,10 @@ class StayTally:
         if self._old[person]:
             self.ended_old += 1
             self.los_days_old += end - start
+
+    def bed_days(self, person: int, start: float, end: float) -> float:
+        """Days ``person`` spent in a hospital bed within [start, end] (ended stays only)."""
+        return sum(max(0.0, min(b, end) - max(a, start)) for a, b in self.spells.get(person, ()))
 
 
 class DelayTally:
