@@ -285,3 +285,8 @@ def test_stay_tally_bed_days_are_the_overlap_of_stays_with_a_window():
     assert stays.bed_days(0, 0.0, 9.0) == 0.0
     assert stays.bed_days(2, 0.0, 100.0) == 0.0
     assert stays.bed_days(1, 40.0, 45.0) == pytest.approx(5.0)
+    # A stay ending more than a year before the person's latest is dropped, as no death
+    # (which comes after every stay) can look back to it.
+    stays.end(1, 500.0, 510.0, died=False)
+    assert stays.spells[1] == [(500.0, 510.0)], stays.spells[1]
+    assert stays.bed_days(1, 145.0, 510.0) == pytest.approx(10.0)

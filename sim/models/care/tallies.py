@@ -21,6 +21,7 @@ LAST_DAYS = 90.0
 # The last year of life (issue 16, item 9): only deaths at least this long after the run
 # starts count, so every counted decedent's whole last year lies inside the run.
 LAST_YEAR_DAYS = 365.0
+KEEP_SPELL_DAYS = LAST_YEAR_DAYS
 _ADMISSION = Event.EMERGENCY_ADMISSION
 _DEATH = Event.DEATH
 # Identified for end-of-life care: picked out by the surprise question, or enrolled on the
@@ -352,7 +353,7 @@ class StayTally:
         self.los_days = 0.0
         self.ended_old = 0
         self.los_days_old = 0.0
-        # Every ended stay by person, for the bed days of decedents near death.
+        # Ended stays by person over the last year, for the bed days of decedents near death.
         self.spells: dict[int, list[tuple[float, float]]] = {}
 
     def start(self) -> None:
@@ -362,7 +363,12 @@ class StayTally:
     def end(self, person: int, start: float, end: float, died: bool) -> None:
         """A patient left the bed (``died`` if by death)."""
         self.died += died
-        self.spells.setdefault(person, []).append((start, end))
+        spells = self.spells.setdefault(person, [])
+        spells.append((start, end))
+        # Only the last year before a death is ever asked for, and a death comes after every
+        # stay of the person, so older stays can go (memory bounded by a year of stays).
+        while spells[0][1] < end - KEEP_SPELL_DAYS:
+            del spells[0]
         if start < self.warm_up:
             return
         self.ended += 1
