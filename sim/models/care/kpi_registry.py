@@ -340,6 +340,18 @@ ENTRIES: tuple[Kpi, ...] = (
            "on the end-of-life caseload, at any time before death / deaths.",
            "EventTally.deaths_identified / deaths", better="higher",
            short="Identified before death", group=EOL),
+    _share("hospital_deaths_admitted_last_month_share",
+           "Deaths in hospital after an emergency admission in the last month",
+           f"Deaths in hospital {AFTER} with an emergency admission in the 30 days before / "
+           "deaths in hospital (the rest died waiting in A&E or after a stay of over 30 days).",
+           "EventTally.hospital_deaths_admitted_last_month / hospital_deaths",
+           short="Hospital deaths admitted in last month", group=EOL),
+    _share("other_deaths_hospital_use_last_month_share",
+           "Deaths elsewhere after A&E or an emergency admission in the last month",
+           f"Deaths outside hospital {AFTER} with an A&E attendance (major or UTC) or an "
+           "emergency admission in the 30 days before / deaths outside hospital.",
+           "EventTally.other_deaths_hospital_use_last_month / other_deaths", better="lower",
+           short="Other deaths with A&E in last month", group=EOL),
     # ------------------------------------------------------------------ equity
     Kpi("emergency_admissions_per_1000__q{q}", "Emergency admissions, {q}", PER_1000,
         f"Emergency admissions of people in deprivation quintile {{q_id}} {AFTER}, per 1,000 "

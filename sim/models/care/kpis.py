@@ -62,6 +62,12 @@ def _last_year_of_life(world: World) -> dict[str, float]:
             LAST_DAYS * len(last_90) - bed_90, len(last_90)
         ),
         "deaths_identified_eol_share": _safe(events.deaths_identified, len(events.deaths)),
+        "hospital_deaths_admitted_last_month_share": _safe(
+            events.hospital_deaths_admitted_last_month, events.hospital_deaths
+        ),
+        "other_deaths_hospital_use_last_month_share": _safe(
+            events.other_deaths_hospital_use_last_month, events.other_deaths
+        ),
     }
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.models.care import schema as s
-from sim.models.care.records import EVENT, EVENTS, PLACES, Event
+from sim.models.care.records import EVENT, EVENTS, PLACE, PLACES, Event
 
 # "Deaths with 3 or more emergency admissions in the last 90 days of life"
 # (see docs/model.md, end-of-life KPIs).
@@ -22,6 +22,11 @@ LAST_DAYS = 90.0
 # starts count, so every counted decedent's whole last year lies inside the run.
 LAST_YEAR_DAYS = 365.0
 KEEP_SPELL_DAYS = LAST_YEAR_DAYS
+# "The month prior to death" [src:nuffield-eol-hospital-2024]; the warm-up is longer.
+LAST_MONTH_DAYS = 30.0
+_HOSPITAL = PLACE["hospital"]
+# An A&E attendance of any type (major department or urgent treatment centre).
+_ATTEND = (Event.ED_ARRIVAL, Event.UTC_ARRIVAL)
 _ADMISSION = Event.EMERGENCY_ADMISSION
 _DEATH = Event.DEATH
 # Identified for end-of-life care: picked out by the surprise question, or enrolled on the
@@ -66,6 +71,12 @@ class EventTally:
     deaths
         (person, time) of every death after warm-up, in the order recorded (for joining
         with hospital stays, :class:`StayTally`).
+    hospital_deaths, hospital_deaths_admitted_last_month
+        Deaths after warm-up in hospital, and those with an emergency admission in the
+        :data:`LAST_MONTH_DAYS` before.
+    other_deaths, other_deaths_hospital_use_last_month
+        Deaths after warm-up anywhere else, and those with an A&E attendance (any type) or
+        an emergency admission in the :data:`LAST_MONTH_DAYS` before.
     """
 
     def __init__(
@@ -93,6 +104,12 @@ class EventTally:
         self.admissions_last_year = 0
         self.deaths_3plus_last_year = 0
         self.deaths: list[tuple[int, float]] = []
+        self.hospital_deaths = 0
+        self.hospital_deaths_admitted_last_month = 0
+        self.other_deaths = 0
+        self.other_deaths_hospital_use_last_month = 0
+        # Each living person's latest A&E attendance.
+        self._attended: dict[int, float] = {}
         # Each living person's admission times over the last year: bounded by the population
         # times the admissions a person can have in a year.
         self._recent: dict[int, list[float]] = {}
@@ -129,14 +146,21 @@ class EventTally:
                 self.post.shape,
             )
             np.add.at(self.post.reshape(-1), index, 1)
-        self._join_admissions_to_deaths(t, person, e)
+        self._join_admissions_to_deaths(t, person, e, place)
 
-    def _join_admissions_to_deaths(self, t: np.ndarray, person: np.ndarray, e: np.ndarray) -> None:
-        rows = np.flatnonzero((e == _ADMISSION) | (e == _DEATH) | np.isin(e, _IDENTIFIED))
+    def _join_admissions_to_deaths(
+        self, t: np.ndarray, person: np.ndarray, e: np.ndarray, place: np.ndarray
+    ) -> None:
+        rows = np.flatnonzero(
+            (e == _ADMISSION) | (e == _DEATH) | np.isin(e, _IDENTIFIED) | np.isin(e, _ATTEND)
+        )
         recent = self._recent
         for i in rows.tolist():
             p = int(person[i])
             now = float(t[i])
+            if e[i] in _ATTEND:
+                self._attended[p] = now
+                continue
             if e[i] == _ADMISSION:
                 times = recent.setdefault(p, [])
                 times.append(now)
@@ -149,11 +173,21 @@ class EventTally:
             times = recent.pop(p, [])
             identified = p in self._identified
             self._identified.discard(p)
+            attended = self._attended.pop(p, -np.inf)
             if now < self.warm_up:
                 continue
             self.deaths.append((p, now))
             self.deaths_identified += identified
             died = self._death_time[p]
+            admitted = any(died - LAST_MONTH_DAYS <= x <= died for x in times)
+            if place[i] == _HOSPITAL:
+                self.hospital_deaths += 1
+                self.hospital_deaths_admitted_last_month += admitted
+            else:
+                self.other_deaths += 1
+                self.other_deaths_hospital_use_last_month += admitted or (
+                    died - LAST_MONTH_DAYS <= attended <= died
+                )
             last_90 = sum(1 for x in times if died - LAST_DAYS <= x <= died)
             self.deaths_after_repeat_admissions += last_90 >= REPEAT_ADMISSIONS
             if now >= LAST_YEAR_DAYS:

@@ -156,14 +156,30 @@ CHECKS: tuple[Check, ...] = (
     ),
     Check(
         "Deaths in hospital with an emergency admission in the last month of life",
-        None,
+        "hospital_deaths_admitted_last_month_share",
         "80% (England, September 2022 to August 2023; linked GP, hospital and death records "
         "for 24 million people)",
         "[src:nuffield-eol-hospital-2024] (grade B)",
-        None,
-        None,
-        "–",
-        "no KPI splits admissions in the last month by place of death",
+        0.75,
+        0.85,
+        "75%–85%: 80% ±5 pp (one year of a large linked sample)",
+        "in the model every admission is an emergency one, so the only hospital deaths "
+        "without an emergency admission in the last month are deaths waiting in A&E and "
+        "stays of over 30 days; planned admissions ending in death are not modelled",
+        value=0.80,
+    ),
+    Check(
+        "Deaths elsewhere after A&E or an emergency admission in the last month of life",
+        "other_deaths_hospital_use_last_month_share",
+        "a fifth (England, September 2022 to August 2023; same linked records)",
+        "[src:nuffield-eol-hospital-2024] (grade B)",
+        0.15,
+        0.25,
+        '15%–25%: "a fifth" ±5 pp (the blog gives no decimal)',
+        "A&E attendances near death come from the crises and minor need of the last month; "
+        "trajectories raise crises before death (`model.trajectories`, an assumption), and "
+        "people on end-of-life care have a third of the crisis rate; nothing was tuned to it",
+        value=0.20,
     ),
     Check(
         "Emergency readmissions within 30 days of discharge",
