@@ -133,7 +133,9 @@ def test_same_seed_same_results(run_care):
     """Two fresh runs with the same seed give identical KPIs; another replication differs."""
     a = run_care().metrics
     b = run_care(fresh=True).metrics
-    assert a == b, {k: (a[k], b[k]) for k in a if a[k] != b[k]}
+    # NaN for the KPIs the short run cannot give (a last year of life needs 365 days).
+    same = a.keys() == b.keys() and all(a[k] == b[k] or (a[k] != a[k] and b[k] != b[k]) for k in a)
+    assert same, {k: (a[k], b[k]) for k in a if a[k] != b[k] and a[k] == a[k]}
     c = run_care(replication=1).metrics
     assert c["emergency_admissions_per_1000"] != a["emergency_admissions_per_1000"]
 

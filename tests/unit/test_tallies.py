@@ -20,6 +20,7 @@ from sim.models.care.tallies import (
     AppointmentTally,
     DelayTally,
     EventTally,
+    StayTally,
     VisitTally,
     histogram_percentile,
 )
@@ -219,3 +220,93 @@ def test_delay_tally():
         tally.add(began, delay)
     assert (tally.count, tally.within_count, tally.mean()) == (2, 1, 2.0)
     assert math.isnan(DelayTally(0.0).mean())
+
+
+def test_last_year_of_life_tallies_match_brute_force_over_the_full_log():
+    """Admissions in the last year, 3+ of them, identification before death, and hospital
+    use in the last month by place of death, per decedent, equal the counts taken from the
+    full log; deaths earlier than a year into the run are left out of the last-year figures
+    (their year is cut short by the run's start)."""
+    rng = np.random.default_rng(11)
+    people, horizon, warm_up = 60, 800.0, 100.0
+    n = 4000
+    t = np.sort(rng.uniform(0.0, horizon, n))
+    p = rng.integers(0, people, n)
+    kinds = np.array(
+        [Event.EMERGENCY_ADMISSION, Event.CRISIS, Event.EOL_IDENTIFIED, Event.ED_ARRIVAL]
+    )
+    e = kinds[rng.choice(4, n, p=[0.5, 0.39, 0.01, 0.1])]
+    death_time = np.full(people, np.inf)
+    dies = rng.random(people) < 0.7
+    death_time[dies] = rng.uniform(50.0, horizon, int(dies.sum()))
+    keep = t < death_time[p]
+    t, p, e = t[keep], p[keep], e[keep]
+    # Append each death as the person's last event, in time order, half of them in hospital.
+    dp = np.flatnonzero(dies)
+    in_hospital = rng.random(people) < 0.5
+    t = np.concatenate([t, death_time[dp]])
+    p = np.concatenate([p, dp])
+    e = np.concatenate([e, np.full(dp.size, Event.DEATH)])
+    order = np.argsort(t, kind="stable")
+    t, p, e = t[order], p[order], e[order]
+
+    tally = EventTally(warm_up, horizon, int(horizon), np.zeros(people, int),
+                       np.zeros(people, int), death_time)  # fmt: skip
+    log = EventLog(tally, keep=False, horizon=horizon, buffer=53)
+    for i in range(t.size):
+        where = "hospital" if e[i] == Event.DEATH and in_hospital[p[i]] else "home"
+        log.add(float(t[i]), int(p[i]), EVENTS[e[i]], "hospital", where)
+    log.flush()
+
+    decedents = admissions = three = identified = deaths = 0
+    hosp = hosp_admitted = other = other_used = 0
+    for person in dp:
+        died = death_time[person]
+        if died < warm_up:
+            continue
+        deaths += 1
+        mine = p == person
+        identified += bool((mine & (e == Event.EOL_IDENTIFIED) & (t < died)).any())
+        month = mine & (t >= died - 30.0) & (t < died)
+        admitted = bool((month & (e == Event.EMERGENCY_ADMISSION)).any())
+        if in_hospital[person]:
+            hosp += 1
+            hosp_admitted += admitted
+        else:
+            other += 1
+            other_used += admitted or bool((month & (e == Event.ED_ARRIVAL)).any())
+        if died < 365.0:
+            continue
+        a = int((mine & (e == Event.EMERGENCY_ADMISSION) & (t >= died - 365.0)).sum())
+        decedents += 1
+        admissions += a
+        three += a >= 3
+    assert (tally.decedents_last_year, tally.admissions_last_year) == (decedents, admissions)
+    assert tally.deaths_3plus_last_year == three
+    assert tally.deaths_identified == identified, (tally.deaths_identified, identified)
+    assert len(tally.deaths) == deaths
+    assert (tally.hospital_deaths, tally.hospital_deaths_admitted_last_month) == (
+        hosp,
+        hosp_admitted,
+    )
+    assert (tally.other_deaths, tally.other_deaths_hospital_use_last_month) == (other, other_used)
+    assert three > 0 and identified > 0 and decedents < deaths, (three, identified, decedents)
+    assert 0 < hosp_admitted < hosp and 0 < other_used < other, (hosp_admitted, other_used)
+
+
+def test_stay_tally_bed_days_are_the_overlap_of_stays_with_a_window():
+    """Bed days within a window add up each ended stay's overlap with it, and only that
+    person's stays."""
+    stays = StayTally(0.0, np.zeros(3, bool))
+    stays.end(0, 10.0, 20.0, died=False)
+    stays.end(0, 95.0, 100.0, died=True)
+    stays.end(1, 0.0, 50.0, died=False)
+    assert stays.bed_days(0, 15.0, 100.0) == pytest.approx(5.0 + 5.0)
+    assert stays.bed_days(0, 0.0, 9.0) == 0.0
+    assert stays.bed_days(2, 0.0, 100.0) == 0.0
+    assert stays.bed_days(1, 40.0, 45.0) == pytest.approx(5.0)
+    # A stay ending more than a year before the person's latest is dropped, as no death
+    # (which comes after every stay) can look back to it.
+    stays.end(1, 500.0, 510.0, died=False)
+    assert stays.spells[1] == [(500.0, 510.0)], stays.spells[1]
+    assert stays.bed_days(1, 145.0, 510.0) == pytest.approx(10.0)

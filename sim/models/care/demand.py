@@ -7,11 +7,12 @@ continuity, being dead or already in hospital (thinning). Every candidate carrie
 uniforms and normals (:data:`DRAWS`), so a decision about one event never shifts the random
 numbers of another, whatever the capacities: common random numbers across scenarios.
 
-Crisis candidates (and the extra ones of the end-of-life phase) follow the seasonal cycle of
-:mod:`sim.models.care.calendar`: the count over a person's window is Poisson with the
-integral of the seasonal intensity, and each time is drawn by inverse transform of the
-cumulative intensity from the same uniforms as before. With the amplitude at 0 the code path,
-the draws and so the candidates are exactly those of a model without seasons.
+Crisis candidates (and the extra ones of each decedent's illness trajectory) follow the
+seasonal cycle of :mod:`sim.models.care.calendar`: the count over a person's window is
+Poisson with the integral of the seasonal intensity, and each time is drawn by inverse
+transform of the cumulative intensity from the same uniforms as before. With the amplitude
+at 0 the code path, the draws and so the candidates are exactly those of a model without
+seasons.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.models.care import schema as s
+from sim.models.care import trajectories
 from sim.models.care.acuity import Acuity
 from sim.models.care.calendar import Calendar, from_params
 from sim.models.care.params import CareParams
@@ -132,7 +134,8 @@ def generate(
     Returns
     -------
     candidates
-        Crisis, end-of-life crisis, terminal and minor-to-ED events, by time.
+        Crisis (usual and from illness trajectories), terminal and minor-to-ED events, by
+        time.
     utc
         (person, time) of minor need that goes to an urgent treatment centre; these never
         queue for anything the model shares, so they need no simulated event.
@@ -148,19 +151,18 @@ def generate(
     rate = crisis_rate_per_year(params, pop)
     rng = streams.generator("crisis/times")
     p1, t1 = _poisson_events(rng, rate * u.headroom, zero, end, hours, season, horizon)
-    # Rising need in the last months of life: extra events over the end-of-life phase.
-    dying = np.isfinite(pop.death_time)
-    extra = np.where(dying, rate * u.headroom * max(eol.crisis_multiplier_in_phase - 1, 0), 0)
-    rng = streams.generator("crisis/eol_times")
-    p2, t2 = _poisson_events(
-        rng,
-        extra,
-        np.maximum(pop.death_time - eol.phase_days, 0.0).clip(max=horizon),
-        end,
-        hours,
-        season,
-        horizon,
+
+    # Rising need before death, in the shape of each decedent's illness trajectory
+    # (sim/models/care/trajectories.py): extra crisis candidates, thinned from the bound.
+    def seasonal(
+        rng: np.random.Generator, r: np.ndarray, a: np.ndarray, b: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        return _poisson_events(rng, r, a, b, hours, season, horizon)
+
+    p2, t2, _ = trajectories.extra_crises(
+        params, pop.age, pop.death_time, rate * u.headroom, streams, horizon, seasonal
     )
+    dying = np.isfinite(pop.death_time)
     # A terminal deterioration a few days before death, for a configured share of decedents.
     rng = streams.generator("death/terminal")
     share = np.where(

@@ -310,6 +310,48 @@ ENTRIES: tuple[Kpi, ...] = (
            f"Deaths {AFTER} with 3 or more emergency admissions in the 90 days before / deaths.",
            "EventTally.deaths_after_repeat_admissions / deaths", better="lower",
            short="3+ admissions at EoL", group=EOL),
+    Kpi("decedent_admissions_last_year_mean",
+        "Emergency admissions in the last year of life (per decedent)", "admissions",
+        "Emergency admissions in the 365 days before death / deaths, for deaths after warm-up "
+        "and at least 365 days into the run (a whole last year simulated); NaN in shorter runs.",
+        "EventTally.admissions_last_year / decedents_last_year", better="lower",
+        short="Admissions, last year of life", group=EOL),
+    _share("deaths_3plus_admissions_last_year_share",
+           "Deaths after 3+ emergency admissions in the last year",
+           "Deaths with 3 or more emergency admissions in the 365 days before / deaths, for "
+           "deaths after warm-up and at least 365 days into the run.",
+           "EventTally.deaths_3plus_last_year / decedents_last_year", better="lower",
+           short="3+ admissions, last year", group=EOL),
+    Kpi("decedent_bed_days_last_year_mean", "Hospital bed days in the last year of life "
+        "(per decedent)", "days",
+        "Days in a hospital bed (any admission) in the 365 days before death / deaths, for "
+        "deaths after warm-up and at least 365 days into the run.",
+        "StayTally.bed_days over EventTally.deaths", better="lower",
+        short="Bed days, last year of life", group=EOL),
+    Kpi("decedent_days_at_home_last_90d_mean", "Days out of hospital in the last 90 days of "
+        "life (per decedent)", "days",
+        "90 less the days in a hospital bed in the 90 days before death, averaged over deaths "
+        "after warm-up and at least 90 days into the run (time in A&E counts as out of "
+        "hospital; a care home counts as home).",
+        "StayTally.bed_days over EventTally.deaths", better="higher",
+        short="Days at home, last 90 days", group=EOL),
+    _share("deaths_identified_eol_share", "Deaths identified for end-of-life care beforehand",
+           f"Deaths {AFTER} of people the surprise question picked out, or who were enrolled "
+           "on the end-of-life caseload, at any time before death / deaths.",
+           "EventTally.deaths_identified / deaths", better="higher",
+           short="Identified before death", group=EOL),
+    _share("hospital_deaths_admitted_last_month_share",
+           "Deaths in hospital after an emergency admission in the last month",
+           f"Deaths in hospital {AFTER} with an emergency admission in the 30 days before / "
+           "deaths in hospital (the rest died waiting in A&E or after a stay of over 30 days).",
+           "EventTally.hospital_deaths_admitted_last_month / hospital_deaths",
+           short="Hospital deaths admitted in last month", group=EOL),
+    _share("other_deaths_hospital_use_last_month_share",
+           "Deaths elsewhere after A&E or an emergency admission in the last month",
+           f"Deaths outside hospital {AFTER} with an A&E attendance (major or UTC) or an "
+           "emergency admission in the 30 days before / deaths outside hospital.",
+           "EventTally.other_deaths_hospital_use_last_month / other_deaths", better="lower",
+           short="Other deaths with A&E in last month", group=EOL),
     # ------------------------------------------------------------------ equity
     Kpi("emergency_admissions_per_1000__q{q}", "Emergency admissions, {q}", PER_1000,
         f"Emergency admissions of people in deprivation quintile {{q_id}} {AFTER}, per 1,000 "

@@ -38,6 +38,39 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
 
 
+def _last_year_of_life(world: World) -> dict[str, float]:
+    """Hospital use before death, per decedent (issue 16, item 9; docs/model.md).
+
+    Last-year figures count only deaths a whole year into the run (``LAST_YEAR_DAYS``),
+    last-90-day figures only deaths 90 days into it, so no decedent's window is cut short by
+    the start of the run; NaN when the run is too short to have any.
+    """
+    from sim.models.care.tallies import LAST_DAYS, LAST_YEAR_DAYS
+
+    events = world.log.tally
+    stays = world.hospital.stays
+    year = [(p, t) for p, t in events.deaths if t >= LAST_YEAR_DAYS]
+    last_90 = [(p, t) for p, t in events.deaths if t >= LAST_DAYS]
+    n_year = events.decedents_last_year
+    bed_year = sum(stays.bed_days(p, t - LAST_YEAR_DAYS, t) for p, t in year)
+    bed_90 = sum(stays.bed_days(p, t - LAST_DAYS, t) for p, t in last_90)
+    return {
+        "decedent_admissions_last_year_mean": _safe(events.admissions_last_year, n_year),
+        "deaths_3plus_admissions_last_year_share": _safe(events.deaths_3plus_last_year, n_year),
+        "decedent_bed_days_last_year_mean": _safe(bed_year, len(year)),
+        "decedent_days_at_home_last_90d_mean": _safe(
+            LAST_DAYS * len(last_90) - bed_90, len(last_90)
+        ),
+        "deaths_identified_eol_share": _safe(events.deaths_identified, len(events.deaths)),
+        "hospital_deaths_admitted_last_month_share": _safe(
+            events.hospital_deaths_admitted_last_month, events.hospital_deaths
+        ),
+        "other_deaths_hospital_use_last_month_share": _safe(
+            events.other_deaths_hospital_use_last_month, events.other_deaths
+        ),
+    }
+
+
 def compute(world: World) -> dict[str, float]:
     """Every KPI of one replication (see docs/model.md for definitions).
 
@@ -142,6 +175,7 @@ def compute(world: World) -> dict[str, float]:
     m["deaths_3plus_admissions_last_90d_share"] = _safe(
         events.deaths_after_repeat_admissions, n_deaths
     )
+    m.update(_last_year_of_life(world))
 
     # ------------------------------------------------------------ equity
     q_pop = np.bincount(pop.quintile, minlength=5)

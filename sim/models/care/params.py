@@ -242,6 +242,17 @@ def _check_calendar(c: s.CalendarConfig, k: str = "model.calendar") -> None:
         )
 
 
+def _check_trajectories(tr: s.TrajectoriesConfig, k: str = "model.trajectories") -> None:
+    _bands(f"{k}.shares", tr.shares)
+    for band, row in tr.shares.items():
+        _bands(f"{k}.shares.{band}", row, s.TRAJECTORIES)
+        checks.distribution(f"{k}.shares.{band}", row)
+    _bands(f"{k}.shapes", tr.shapes, s.TRAJECTORIES)
+    for name, shape in tr.shapes.items():
+        checks.positive(f"{k}.shapes.{name}.span_days", shape.span_days)
+        checks.positive(f"{k}.shapes.{name}.scale_days", shape.scale_days)
+
+
 def _check_model(m: s.CareModelConfig) -> None:
     _check_calendar(m.calendar)
     pop = m.population
@@ -369,6 +380,7 @@ def _check_model(m: s.CareModelConfig) -> None:
         "model.eol.place_in_care_home", eol.place_in_care_home, ("care_home", "hospice", "other")
     )
     checks.distribution("model.eol.place_in_care_home", eol.place_in_care_home)
+    _check_trajectories(m.trajectories)
 
     mo = m.mortality
     _bands("model.mortality.per_1000_by_age", mo.per_1000_by_age)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.models.care import schema as s
+from sim.models.care import trajectories
 from sim.models.care.params import CareParams
 from sim.rng import Streams
 
@@ -75,10 +76,11 @@ def generate(params: CareParams, streams: Streams, horizon: float) -> Population
     streams
         The replication's named streams (uses ``population`` and ``death/times``).
     horizon
-        Simulated days. Deaths are drawn up to ``horizon + eol.phase_days``: someone who
-        dies soon after the run ends is already in their last months of life within it, and
-        censoring at the horizon would empty the end-of-life caseload over the final
-        ``phase_days`` of every run.
+        Simulated days. Deaths are drawn up to the horizon plus the longer of
+        ``eol.phase_days`` and the longest illness trajectory's rise in need
+        (:func:`~sim.models.care.trajectories.lookahead_days`): someone who dies soon after
+        the run ends is already declining within it, and censoring at the horizon would
+        empty the end-of-life caseload and the rise in need over the end of every run.
     """
     m = params.model.population
     rng = streams.generator("population")
@@ -125,7 +127,8 @@ def generate(params: CareParams, streams: Streams, horizon: float) -> Population
     frail_extra = np.array([m.ltc_frailty_extra[f] for f in s.FRAILTY])[frailty]
     ltc = rng.poisson(ltc_mean_age * dep_mult + frail_extra).astype(np.int8)
 
-    lookahead = params.model.eol.phase_days
+    # Deaths up to the longest rise in need before death (trajectories.py) after the horizon.
+    lookahead = trajectories.lookahead_days(params)
     death_time = draw_death_times(params, age, frailty, care_home, streams, horizon + lookahead)
     return Population(
         age, male, frailty, ltc, quintile, practice, neighbourhood, care_home, death_time

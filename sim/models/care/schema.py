@@ -14,6 +14,8 @@ AGE_BANDS = ("0-17", "18-44", "45-64", "65-74", "75-84", "85+")
 OLD_BANDS = ("65-74", "75-84", "85+")
 FRAILTY = ("fit", "mild", "moderate", "severe")
 QUINTILES = 5
+# Illness trajectories to death (sim/models/care/trajectories.py), in code order.
+TRAJECTORIES = ("sudden", "short_decline", "organ_failure", "dwindling")
 SERVICES = (
     "general_practice",
     "nhs111",
@@ -202,7 +204,6 @@ class EndOfLifeConfig:
     asked_min_frailty: str = "severe"
     caseload_review_days: float = 30.0
     register_review_days: float = 365.0
-    crisis_multiplier_in_phase: float = 3.0
     enrolled_crisis_rate_ratio: float = 1.0
     terminal_event_share: dict[str, float] = field(default_factory=dict)
     terminal_lead_days_mean: float = 5.0
@@ -210,6 +211,24 @@ class EndOfLifeConfig:
     place_at_home: dict[str, float] = field(default_factory=dict)
     place_in_care_home: dict[str, float] = field(default_factory=dict)
     enrolled_home_rate_ratio: float = 1.0
+
+
+@dataclass
+class TrajectoryShape:
+    """Excess crisis hazard before death: a linear rise plus a steep one (trajectories.py)."""
+
+    plateau: float = 0.0
+    span_days: float = 365.0
+    peak: float = 0.0
+    scale_days: float = 30.0
+
+
+@dataclass
+class TrajectoriesConfig:
+    """Illness trajectories to death: shares by age band and the shape of each."""
+
+    shares: dict[str, dict[str, float]] = field(default_factory=dict)
+    shapes: dict[str, TrajectoryShape] = field(default_factory=dict)
 
 
 @dataclass
@@ -266,6 +285,7 @@ class CareModelConfig:
     step_down: StayConfig = field(default_factory=StayConfig)
     virtual_ward: StayConfig = field(default_factory=StayConfig)
     eol: EndOfLifeConfig = field(default_factory=EndOfLifeConfig)
+    trajectories: TrajectoriesConfig = field(default_factory=TrajectoriesConfig)
     mortality: MortalityConfig = field(default_factory=MortalityConfig)
     after_discharge: AfterDischargeConfig = field(default_factory=AfterDischargeConfig)
     care_home_vacancy_share: float = 0.05

@@ -12,14 +12,26 @@ from __future__ import annotations
 import numpy as np
 
 from sim.models.care import schema as s
-from sim.models.care.records import EVENT, EVENTS, PLACES, Event
+from sim.models.care.records import EVENT, EVENTS, PLACE, PLACES, Event
 
 # "Deaths with 3 or more emergency admissions in the last 90 days of life"
 # (see docs/model.md, end-of-life KPIs).
 REPEAT_ADMISSIONS = 3
 LAST_DAYS = 90.0
+# The last year of life (issue 16, item 9): only deaths at least this long after the run
+# starts count, so every counted decedent's whole last year lies inside the run.
+LAST_YEAR_DAYS = 365.0
+KEEP_SPELL_DAYS = LAST_YEAR_DAYS
+# "The month prior to death" [src:nuffield-eol-hospital-2024]; the warm-up is longer.
+LAST_MONTH_DAYS = 30.0
+_HOSPITAL = PLACE["hospital"]
+# An A&E attendance of any type (major department or urgent treatment centre).
+_ATTEND = (Event.ED_ARRIVAL, Event.UTC_ARRIVAL)
 _ADMISSION = Event.EMERGENCY_ADMISSION
 _DEATH = Event.DEATH
+# Identified for end-of-life care: picked out by the surprise question, or enrolled on the
+# end-of-life caseload (a discharge to end-of-life care enrols without the question).
+_IDENTIFIED = (Event.EOL_IDENTIFIED, Event.EOL_ENROLMENT)
 
 
 class EventTally:
@@ -47,6 +59,24 @@ class EventTally:
         By (event, day) over the whole run.
     deaths_after_repeat_admissions
         Deaths after warm-up with at least 3 emergency admissions in the 90 days before.
+    deaths_identified
+        Deaths after warm-up of people identified for end-of-life care before they died.
+    decedents_last_year
+        Deaths after warm-up and at least :data:`LAST_YEAR_DAYS` into the run (a whole last
+        year of life simulated).
+    admissions_last_year
+        Emergency admissions of those decedents in the 365 days before death.
+    deaths_3plus_last_year
+        Those decedents with 3 or more emergency admissions in their last 365 days.
+    deaths
+        (person, time) of every death after warm-up, in the order recorded (for joining
+        with hospital stays, :class:`StayTally`).
+    hospital_deaths, hospital_deaths_admitted_last_month
+        Deaths after warm-up in hospital, and those with an emergency admission in the
+        :data:`LAST_MONTH_DAYS` before.
+    other_deaths, other_deaths_hospital_use_last_month
+        Deaths after warm-up anywhere else, and those with an A&E attendance (any type) or
+        an emergency admission in the :data:`LAST_MONTH_DAYS` before.
     """
 
     def __init__(
@@ -69,8 +99,21 @@ class EventTally:
         self.total = np.zeros(len(EVENTS), np.int64)
         self.daily = np.zeros((len(EVENTS), days), np.int64)
         self.deaths_after_repeat_admissions = 0
-        # Each living person's last few admission times: bounded by the population.
+        self.deaths_identified = 0
+        self.decedents_last_year = 0
+        self.admissions_last_year = 0
+        self.deaths_3plus_last_year = 0
+        self.deaths: list[tuple[int, float]] = []
+        self.hospital_deaths = 0
+        self.hospital_deaths_admitted_last_month = 0
+        self.other_deaths = 0
+        self.other_deaths_hospital_use_last_month = 0
+        # Each living person's latest A&E attendance.
+        self._attended: dict[int, float] = {}
+        # Each living person's admission times over the last year: bounded by the population
+        # times the admissions a person can have in a year.
         self._recent: dict[int, list[float]] = {}
+        self._identified: set[int] = set()
 
     def add(
         self,
@@ -103,25 +146,55 @@ class EventTally:
                 self.post.shape,
             )
             np.add.at(self.post.reshape(-1), index, 1)
-        self._join_admissions_to_deaths(t, person, e)
+        self._join_admissions_to_deaths(t, person, e, place)
 
-    def _join_admissions_to_deaths(self, t: np.ndarray, person: np.ndarray, e: np.ndarray) -> None:
-        rows = np.flatnonzero((e == _ADMISSION) | (e == _DEATH))
+    def _join_admissions_to_deaths(
+        self, t: np.ndarray, person: np.ndarray, e: np.ndarray, place: np.ndarray
+    ) -> None:
+        rows = np.flatnonzero(
+            (e == _ADMISSION) | (e == _DEATH) | np.isin(e, _IDENTIFIED) | np.isin(e, _ATTEND)
+        )
         recent = self._recent
         for i in rows.tolist():
             p = int(person[i])
+            now = float(t[i])
+            if e[i] in _ATTEND:
+                self._attended[p] = now
+                continue
             if e[i] == _ADMISSION:
                 times = recent.setdefault(p, [])
-                times.append(float(t[i]))
-                if len(times) > REPEAT_ADMISSIONS:
+                times.append(now)
+                while times[0] < now - LAST_YEAR_DAYS:
                     del times[0]
                 continue
-            times = recent.pop(p, [])
-            if t[i] < self.warm_up or len(times) < REPEAT_ADMISSIONS:
+            if e[i] != _DEATH:
+                self._identified.add(p)
                 continue
+            times = recent.pop(p, [])
+            identified = p in self._identified
+            self._identified.discard(p)
+            attended = self._attended.pop(p, -np.inf)
+            if now < self.warm_up:
+                continue
+            self.deaths.append((p, now))
+            self.deaths_identified += identified
             died = self._death_time[p]
-            if all(died - LAST_DAYS <= x <= died for x in times):
-                self.deaths_after_repeat_admissions += 1
+            admitted = any(died - LAST_MONTH_DAYS <= x <= died for x in times)
+            if place[i] == _HOSPITAL:
+                self.hospital_deaths += 1
+                self.hospital_deaths_admitted_last_month += admitted
+            else:
+                self.other_deaths += 1
+                self.other_deaths_hospital_use_last_month += admitted or (
+                    died - LAST_MONTH_DAYS <= attended <= died
+                )
+            last_90 = sum(1 for x in times if died - LAST_DAYS <= x <= died)
+            self.deaths_after_repeat_admissions += last_90 >= REPEAT_ADMISSIONS
+            if now >= LAST_YEAR_DAYS:
+                last_year = sum(1 for x in times if died - LAST_YEAR_DAYS <= x <= died)
+                self.decedents_last_year += 1
+                self.admissions_last_year += last_year
+                self.deaths_3plus_last_year += last_year >= REPEAT_ADMISSIONS
 
     def after_warm_up(self, name: str) -> int:
         """Events of one kind after warm-up."""
@@ -314,6 +387,8 @@ class StayTally:
         self.los_days = 0.0
         self.ended_old = 0
         self.los_days_old = 0.0
+        # Ended stays by person over the last year, for the bed days of decedents near death.
+        self.spells: dict[int, list[tuple[float, float]]] = {}
 
     def start(self) -> None:
         """A patient took a bed."""
@@ -322,6 +397,12 @@ class StayTally:
     def end(self, person: int, start: float, end: float, died: bool) -> None:
         """A patient left the bed (``died`` if by death)."""
         self.died += died
+        spells = self.spells.setdefault(person, [])
+        spells.append((start, end))
+        # Only the last year before a death is ever asked for, and a death comes after every
+        # stay of the person, so older stays can go (memory bounded by a year of stays).
+        while spells[0][1] < end - KEEP_SPELL_DAYS:
+            del spells[0]
         if start < self.warm_up:
             return
         self.ended += 1
@@ -329,6 +410,10 @@ class StayTally:
         if self._old[person]:
             self.ended_old += 1
             self.los_days_old += end - start
+
+    def bed_days(self, person: int, start: float, end: float) -> float:
+        """Days ``person`` spent in a hospital bed within [start, end] (ended stays only)."""
+        return sum(max(0.0, min(b, end) - max(a, start)) for a, b in self.spells.get(person, ()))
 
 
 class DelayTally:

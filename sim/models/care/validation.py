@@ -87,33 +87,99 @@ CHECKS: tuple[Check, ...] = (
         0.052,
         0.075,
         "5.2%–7.5%: 6.2% ±1 pp, up to the 7.5% peak of 2018 [src:qualitywatch-eolc-2023]",
-        "repeat admissions near death come only from the crisis rate, raised x3 in the last "
-        "90 days (`eol.crisis_multiplier_in_phase`, an assumption), and the one terminal "
-        "event; with a stay of days to weeks after each crisis, few decedents fit three "
-        "admissions into 90 days. None of these was tuned to this figure (tuning it would move "
-        "it to the calibration table)",
+        "repeat admissions near death come from the crisis rate raised in the shape of each "
+        "decedent's illness trajectory (`model.trajectories`, shapes an assumption) and the one "
+        "terminal event; crises near death often meet end-of-life care or urgent community "
+        "response rather than admission, and full beds hold others in A&E; with a stay of days "
+        "to weeks after each admission, few decedents fit three into 90 days. Nothing was tuned "
+        "to this figure (tuning it would move it to the calibration table)",
         value=0.062,
     ),
     Check(
         "Decedents with 3+ emergency admissions in their last year",
-        None,
+        "deaths_3plus_admissions_last_year_share",
         "25% (England, 2018; 21% in 2009)",
         "[src:qualitywatch-eolc-2023] (grade A)",
-        None,
-        None,
-        "–",
-        "no KPI counts admissions over the last year of life (only the last 90 days)",
+        0.20,
+        0.30,
+        "20%–30%: 25% ±5 pp (the latest published year is 2018; 21% in 2009)",
+        "as for 3+ admissions in 90 days: the trajectories raise crisis need over the last one "
+        "to two years, but crises are answered by community services or held in A&E by full "
+        "beds as often as they are admitted. Only deaths at least a year into the run count "
+        "(about two months of deaths in a 425-day run), so the interval is wide",
+        value=0.25,
+    ),
+    Check(
+        "Emergency admissions in the last year of life, per decedent",
+        "decedent_admissions_last_year_mean",
+        "2.92 (Britain, 2016; England's nearly twice Scotland's and Wales's)",
+        "[src:mariecurie-admissions-2018] (grade B)",
+        2.04,
+        3.80,
+        "2.04–3.80: 2.92 -30%/+30%, as the denominator and counting unit (spells or "
+        "consultant episodes, which count more) were not stated in what was read",
+        "admissions near death come from the usual crisis rate plus the trajectories' excess "
+        "(`model.trajectories.shapes`, an assumption not tuned to this figure); the model has "
+        "no admissions for planned care, falls or infections apart from crises, and "
+        "end-of-life enrolment cuts the crisis rate to a third",
+        fmt="ratio",
+        value=2.92,
+    ),
+    Check(
+        "Hospital bed days after emergency admission in the last year of life, per decedent",
+        "decedent_bed_days_last_year_mean",
+        "19.35 days (Britain, 2016; an average emergency stay of 18 days in England)",
+        "[src:mariecurie-admissions-2018] (grade B)",
+        13.5,
+        25.2,
+        "13.5–25.2: 19.35 ±30% (the KPI counts every stay; the model's stays are all "
+        "emergency stays, so the two measure the same)",
+        "bed days follow admissions (above) times the length of stay (calibrated to all "
+        "adults, not to people near death, who stay longer)",
+        fmt="ratio",
+        value=19.35,
+    ),
+    Check(
+        "People who died with their end of life recognised beforehand",
+        "deaths_identified_eol_share",
+        "47.9% of people aged 75+ who died in England in 2015 had end of life recognised "
+        "in their GP record before the month of death (12.6% on the palliative care register)",
+        "[src:stow-2020] (grade B)",
+        0.38,
+        0.58,
+        "38%–58%: 47.9% ±10 pp, as the model's share is for all ages (mostly 75+) and counts "
+        "recognition up to death, not before the month of death",
+        "identification is the surprise question at urgent contacts and an annual register "
+        "review, with the pooled sensitivity and specificity of [src:downar-2017]; nothing "
+        "was tuned to this figure",
+        value=0.479,
     ),
     Check(
         "Deaths in hospital with an emergency admission in the last month of life",
-        None,
+        "hospital_deaths_admitted_last_month_share",
         "80% (England, September 2022 to August 2023; linked GP, hospital and death records "
         "for 24 million people)",
         "[src:nuffield-eol-hospital-2024] (grade B)",
-        None,
-        None,
-        "–",
-        "no KPI splits admissions in the last month by place of death",
+        0.75,
+        0.85,
+        "75%–85%: 80% ±5 pp (one year of a large linked sample)",
+        "in the model every admission is an emergency one, so the only hospital deaths "
+        "without an emergency admission in the last month are deaths waiting in A&E and "
+        "stays of over 30 days; planned admissions ending in death are not modelled",
+        value=0.80,
+    ),
+    Check(
+        "Deaths elsewhere after A&E or an emergency admission in the last month of life",
+        "other_deaths_hospital_use_last_month_share",
+        "a fifth (England, September 2022 to August 2023; same linked records)",
+        "[src:nuffield-eol-hospital-2024] (grade B)",
+        0.15,
+        0.25,
+        '15%–25%: "a fifth" ±5 pp (the blog gives no decimal)',
+        "A&E attendances near death come from the crises and minor need of the last month; "
+        "trajectories raise crises before death (`model.trajectories`, an assumption), and "
+        "people on end-of-life care have a third of the crisis rate; nothing was tuned to it",
+        value=0.20,
     ),
     Check(
         "Emergency readmissions within 30 days of discharge",
