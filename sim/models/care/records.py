@@ -45,6 +45,8 @@ class Event(IntEnum):
     DEATH = 25
     EOL_EXIT = 26  # left the end-of-life caseload alive (the review no longer picks them out)
     EOL_IDENTIFIED = 27  # the surprise question picked the person out at a contact
+    REGISTRATION = 28  # joined the list during the run (birth or move in)
+    DEREGISTRATION = 29  # left the list alive (moved away)
 
 
 EVENTS = tuple(e.name.lower() for e in Event)

@@ -278,6 +278,7 @@ class Proactive:
                     person in self.enrolled
                     or now >= w.pop.death_time[person]
                     or w.eol_enrolled[person]
+                    or not w.pop.on_list[person]
                 ):
                     continue
                 self.enrolled[person] = j

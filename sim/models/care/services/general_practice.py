@@ -167,7 +167,7 @@ class GeneralPractice:
         rng = w.streams.generator("gp/requests")
         u = rng.random((person.size, 3))
         lead_e = rng.standard_exponential(person.size)
-        ok = (pop.death_time[person] > d) & ~w.in_hospital[person]
+        ok = (pop.death_time[person] > d) & ~w.in_hospital[person] & pop.on_list[person]
         same = ok & (u[:, 0] < g.same_day_request_share)
         routine = ok & ~same
 
@@ -204,7 +204,7 @@ class GeneralPractice:
         parts = self.bookings.pop(d, [])
         who = np.concatenate([seen_today, *[x[0] for x in parts]]).astype(np.int64)
         booked_on = np.concatenate([np.full(seen_today.size, d), *[x[1] for x in parts]])
-        attend = (pop.death_time[who] > d) & ~w.in_hospital[who]
+        attend = (pop.death_time[who] > d) & ~w.in_hospital[who] & pop.on_list[who]
         who, booked_on = who[attend], booked_on[attend]
         if who.size:
             self._hold(d, who, (d - booked_on).astype(np.int16))
