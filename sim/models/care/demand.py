@@ -158,7 +158,7 @@ def generate(
     eol = params.model.eol
     hours = np.asarray(u.hour_weights, dtype=float)
     n = pop.size
-    zero, end = np.zeros(n), np.minimum(pop.death_time, horizon)
+    end = np.minimum(pop.death_time, horizon)
     # Crises follow the seasons; minor need and terminal events do not (docs/model.md).
     season = from_params(params)
 

@@ -405,3 +405,42 @@ class Flows:
     joined: int = 0
     left: int = 0
     deferrals: int = 0
+
+
+# ---------------------------------------------------------------------- helpers for services
+def spell_at(pop: Population, person: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Index of the spell each ``person`` is in at time ``t`` (-1 if not registered then)."""
+    seg = pop.segments
+    span = float(np.max(seg.end[np.isfinite(seg.end)], initial=0.0)) + 2.0
+    order = np.lexsort((seg.start, seg.person))
+    keys = seg.person[order] * span + seg.start[order]
+    k = np.searchsorted(keys, person * span + t, side="right") - 1
+    idx = order[np.maximum(k, 0)]
+    ok = (k >= 0) & (seg.person[idx] == person) & (t >= seg.start[idx]) & (t < seg.end[idx])
+    return np.where(ok, idx, -1)
+
+
+def max_per_person(pop: Population, spell_rate: np.ndarray) -> np.ndarray:
+    """Each person's largest rate over their spells (the bound for thinning)."""
+    top = np.zeros(pop.size)
+    np.maximum.at(top, pop.segments.person, spell_rate)
+    return top
+
+
+def keep_by_course(
+    pop: Population,
+    spell_rate: np.ndarray,
+    top: np.ndarray,
+    person: np.ndarray,
+    t: np.ndarray,
+    u: np.ndarray,
+) -> np.ndarray:
+    """Thin events drawn at each person's ``top`` rate to their spell's rate at ``t``.
+
+    Events outside the person's registration get no spell and are dropped; ``u`` is one
+    uniform per event from a stream of its own, so scenarios share the outcome (CRN).
+    """
+    k = spell_at(pop, person, t)
+    rate = np.where(k >= 0, spell_rate[np.maximum(k, 0)], 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return u * top[person] < rate

@@ -247,9 +247,7 @@ def _check_life_course(c: s.LifeCourseConfig, k: str = "model.life_course") -> N
     _bands(f"{k}.moves_out_per_1000_per_year", c.moves_out_per_1000_per_year)
     for band, rate in c.moves_out_per_1000_per_year.items():
         if checks.nonneg(f"{k}.moves_out_per_1000_per_year.{band}", rate) > 1000.0:
-            raise ConfigError(
-                f"{k}.moves_out_per_1000_per_year.{band}", rate, "must be 0 to 1000"
-            )
+            raise ConfigError(f"{k}.moves_out_per_1000_per_year.{band}", rate, "must be 0 to 1000")
     if checks.positive(f"{k}.oldest_age_years", c.oldest_age_years) <= 85.0:
         raise ConfigError(
             f"{k}.oldest_age_years", c.oldest_age_years, "must be above 85 (the 85+ band)"
