@@ -146,3 +146,26 @@ def test_five_years_are_stable():
         if abs(ratio[y, j] - 1) > 0.05
     }
     assert not bad, f"years off by more than 5% of year 1: {bad}; year 1 = {runs[0]}"
+
+
+def test_people_who_become_frail_are_offered_to_case_finding():
+    """Someone whose frailty reaches the proactive-care rule during the run (or who joins
+    meeting it), with an engaged practice and a case-finding hit, is put on the found list;
+    nobody is listed who does not meet the rule at the time."""
+    params = _params()
+    world = World(params.model, params.run, 0)
+    pro = world.community.proactive
+    listed_at_start = pro.listed.copy()
+    world.env.process(life_course.run(world))
+    world.env.run(until=365.0)
+    pop = world.pop
+    rule = params.model.model.proactive
+    meets = (
+        (pop.frailty >= ("fit", "mild", "moderate", "severe").index(rule.min_frailty))
+        | (pop.ltc >= rule.min_ltc)
+    ) & ~pop.care_home
+    newly = pro.listed & ~listed_at_start
+    should = meets & pro.hit & pop.on_list & ~listed_at_start & (pop.death_time > 365.0)
+    assert newly.sum() > 20, f"only {newly.sum()} people offered during the year"
+    missed = np.flatnonzero(should & ~newly)
+    assert missed.size == 0, f"{missed.size} eligible people never offered, e.g. {missed[:5]}"

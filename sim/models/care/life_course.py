@@ -345,6 +345,8 @@ def run(world: World) -> Generator[simpy.Event, Any, None]:
     A move away that falls while the person is in hospital, on the end-of-life caseload, in
     step-down care, on a virtual ward or in a care home waits, and is retried each day.
     """
+    from sim.models.care.demand import crisis_rate  # demand imports this module's users
+
     pop = world.pop
     seg = pop.segments
     joined_order = np.argsort(pop.joined, kind="stable")
@@ -355,12 +357,23 @@ def run(world: World) -> Generator[simpy.Event, Any, None]:
     pending: list[int] = []
     for d in range(world.days):
         now = float(d)
+        changed = []
         hi = int(np.searchsorted(seg.start, now, side="right"))
         if hi > k_seg:
             sl = slice(k_seg, hi)
             who = seg.person[sl]
             # Several spells of one person on the same day: the latest (sorted last) wins.
             pop.age[who], pop.frailty[who], pop.ltc[who] = seg.age[sl], seg.frailty[sl], seg.ltc[sl]
+            # The risk that orders case-finding is the present one.
+            world.crisis_rate[who] = crisis_rate(
+                world.params,
+                pop.age[who],
+                pop.frailty[who],
+                pop.ltc[who],
+                pop.quintile[who],
+                pop.care_home[who],
+            )
+            changed.append(who)
             k_seg = hi
         hi = int(np.searchsorted(joined_sorted, now, side="right"))
         if hi > k_join:
@@ -369,7 +382,10 @@ def run(world: World) -> Generator[simpy.Event, Any, None]:
             pop.on_list[new] = True
             pop.flows.joined += int(new.size)
             world.log.add_many(pop.joined[new], new, "registration", "general_practice")
+            changed.append(new)
             k_join = hi
+        if d > 0 and changed:
+            world.community.proactive.consider(np.concatenate(changed))
         hi = int(np.searchsorted(leave_sorted, now, side="right"))
         if hi > k_leave:
             pending.extend(leave_order[k_leave:hi].tolist())
