@@ -169,3 +169,20 @@ def test_people_who_become_frail_are_offered_to_case_finding():
     assert newly.sum() > 20, f"only {newly.sum()} people offered during the year"
     missed = np.flatnonzero(should & ~newly)
     assert missed.size == 0, f"{missed.size} eligible people never offered, e.g. {missed[:5]}"
+
+
+def test_event_log_records_the_state_at_each_event(run_care):
+    """The event log's age band and frailty are those of the person's spell at the event's
+    time: over 150 days some events already show a band reached during the run."""
+    r = run_care("output.event_log=true")
+    ev = r.tables["events"]
+    params = _params("run.horizon=150", "run.warm_up=30")
+    pop = population.generate(params.model, Streams(params.run.seed, 0), 150.0)
+    person = ev["person_id"].to_numpy()
+    k = life_course.spell_at(pop, person, ev["time_days"].to_numpy(), open_end=True)
+    assert (k >= 0).mean() > 0.999, (k >= 0).mean()
+    ok = k >= 0
+    age = ev["age_band"].cat.codes.to_numpy()
+    assert (age[ok] == pop.segments.age[k[ok]]).all()
+    moved_on = int((age != pop.age[person]).sum())  # band differs from the one at the start
+    assert moved_on > 0, "no event shows a band reached during the run"

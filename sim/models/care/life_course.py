@@ -424,16 +424,34 @@ class Flows:
 
 
 # ---------------------------------------------------------------------- helpers for services
-def spell_at(pop: Population, person: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Index of the spell each ``person`` is in at time ``t`` (-1 if not registered then)."""
+def spell_at(
+    pop: Population, person: np.ndarray, t: np.ndarray, open_end: bool = False
+) -> np.ndarray:
+    """Index of the spell each ``person`` is in at time ``t`` (-1 if not registered then).
+
+    With ``open_end`` the person's last spell that began by ``t`` counts even after it ended
+    (a death or a move is recorded at the end of the last spell).
+    """
     seg = pop.segments
     span = float(np.max(seg.end[np.isfinite(seg.end)], initial=0.0)) + 2.0
     order = np.lexsort((seg.start, seg.person))
     keys = seg.person[order] * span + seg.start[order]
     k = np.searchsorted(keys, person * span + t, side="right") - 1
     idx = order[np.maximum(k, 0)]
-    ok = (k >= 0) & (seg.person[idx] == person) & (t >= seg.start[idx]) & (t < seg.end[idx])
+    ok = (k >= 0) & (seg.person[idx] == person) & (t >= seg.start[idx])
+    if not open_end:
+        ok &= t < seg.end[idx]
     return np.where(ok, idx, -1)
+
+
+def state_at(pop: Population, person: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Age band and frailty of each ``person`` at time ``t`` (for the event log); the
+    current state where no spell began by ``t``."""
+    k = spell_at(pop, person, t, open_end=True)
+    seg = pop.segments
+    age = np.where(k >= 0, seg.age[np.maximum(k, 0)], pop.age[person])
+    frailty = np.where(k >= 0, seg.frailty[np.maximum(k, 0)], pop.frailty[person])
+    return age.astype(np.int8), frailty.astype(np.int8)
 
 
 def max_per_person(pop: Population, spell_rate: np.ndarray) -> np.ndarray:

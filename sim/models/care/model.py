@@ -290,6 +290,7 @@ def _simulate(
             pop.age,
             pop.frailty,
             world.area_of,
+            state_at=lambda p, t: life_course.state_at(pop, p, t),
         )
     diagnostics = kpis.diagnostics(world, cands)
     diagnostics["wall_seconds"] = time.perf_counter() - wall
