@@ -57,10 +57,14 @@ def test_every_kpi_is_reported(run_care):
 
 
 def test_conservation(run_care):
-    """Everyone is alive or dead; every admission ended in a discharge, a death in hospital or
-    is still in a bed; the event log has one death per death."""
+    """Everyone registered at the start or since is registered at the end, dead or moved away;
+    every admission ended in a discharge, a death in hospital or is still in a bed; the event
+    log has one death per death."""
     d = run_care().diagnostics
-    assert d["alive_at_end"] + d["deaths"] == d["population"], d
+    assert (
+        d["alive_at_end"] + d["deaths"] + d["deregistrations"]
+        == d["population"] + d["registrations"]
+    ), d
     assert d["admissions"] == d["discharges"] + d["deaths_in_bed"] + d["in_bed_at_end"], d
 
 

@@ -58,9 +58,13 @@ def test_care_model_invariants(cfg):
     ts = result.tables["timeseries"]
     care = params.model
 
-    # ---- conservation of people: everyone registered is alive or died, and dies once
+    # ---- conservation of people: everyone registered at the start or since is registered
+    # at the end, died or moved away, and dies once
     assert d["population"] == care.population
-    assert d["alive_at_end"] + d["deaths"] == d["population"], d
+    assert (
+        d["alive_at_end"] + d["deaths"] + d["deregistrations"]
+        == d["population"] + d["registrations"]
+    ), d
     deaths = events[events["event"] == "death"]
     assert deaths["person_id"].is_unique
     assert len(deaths) == d["deaths"]

@@ -63,20 +63,37 @@ class Candidates:
 
 
 def crisis_rate_per_year(params: CareParams, pop: Population) -> np.ndarray:
-    """Static crisis rate per person-year (before enrolment, continuity and end of life)."""
+    """Crisis rate per person-year now (before enrolment, continuity and end of life)."""
+    return crisis_rate(params, pop.age, pop.frailty, pop.ltc, pop.quintile, pop.care_home)
+
+
+def crisis_rate(
+    params: CareParams,
+    age: np.ndarray,
+    frailty: np.ndarray,
+    ltc: np.ndarray,
+    quintile: np.ndarray,
+    care_home: np.ndarray,
+) -> np.ndarray:
+    """Crisis rate per person-year for the given attributes (people or life-course spells)."""
     u = params.model.urgent
-    base = np.array([u.crisis_per_person_year[b] for b in s.AGE_BANDS])[pop.age]
-    frail = np.array([u.crisis_frailty_multiplier[f] for f in s.FRAILTY])[pop.frailty]
-    dep = np.array(u.crisis_deprivation_multiplier)[pop.quintile]
-    home = np.where(pop.care_home, u.crisis_care_home_multiplier, 1.0)
-    return base * frail * (1.0 + u.crisis_per_ltc * pop.ltc) * dep * home * u.crisis_scale
+    base = np.array([u.crisis_per_person_year[b] for b in s.AGE_BANDS])[age]
+    frail = np.array([u.crisis_frailty_multiplier[f] for f in s.FRAILTY])[frailty]
+    dep = np.array(u.crisis_deprivation_multiplier)[quintile]
+    home = np.where(care_home, u.crisis_care_home_multiplier, 1.0)
+    return base * frail * (1.0 + u.crisis_per_ltc * ltc) * dep * home * u.crisis_scale
 
 
 def minor_rate_per_year(params: CareParams, pop: Population) -> np.ndarray:
-    """Rate of minor urgent need going straight to UTC or ED, per person-year."""
+    """Rate of minor urgent need going straight to UTC or ED, per person-year now."""
+    return minor_rate(params, pop.age, pop.quintile)
+
+
+def minor_rate(params: CareParams, age: np.ndarray, quintile: np.ndarray) -> np.ndarray:
+    """Rate of minor urgent need per person-year for the given ages and quintiles."""
     u = params.model.urgent
-    base = np.array([u.minor_per_person_year[b] for b in s.AGE_BANDS])[pop.age]
-    return base * np.array(u.minor_deprivation_multiplier)[pop.quintile] * u.minor_scale
+    base = np.array([u.minor_per_person_year[b] for b in s.AGE_BANDS])[age]
+    return base * np.array(u.minor_deprivation_multiplier)[quintile] * u.minor_scale
 
 
 def event_times(
@@ -144,13 +161,22 @@ def generate(
     eol = params.model.eol
     hours = np.asarray(u.hour_weights, dtype=float)
     n = pop.size
-    zero, end = np.zeros(n), np.minimum(pop.death_time, horizon)
     # Crises follow the seasons; minor need and terminal events do not (docs/model.md).
     season = from_params(params)
 
     rate = crisis_rate_per_year(params, pop)
+    # Crises and minor need follow each person's life course: one Poisson process per spell
+    # of constant age band, frailty and conditions, at that spell's rate.
+    seg = pop.segments
+    who = seg.person
+    seg_start = np.minimum(seg.start, horizon)
+    seg_end = np.clip(seg.end, seg_start, horizon)
+    seg_rate = crisis_rate(
+        params, seg.age, seg.frailty, seg.ltc, pop.quintile[who], pop.care_home[who]
+    )
     rng = streams.generator("crisis/times")
-    p1, t1 = _poisson_events(rng, rate * u.headroom, zero, end, hours, season, horizon)
+    k1, t1 = _poisson_events(rng, seg_rate * u.headroom, seg_start, seg_end, hours, season, horizon)
+    p1 = who[k1]
 
     # Rising need before death, in the shape of each decedent's illness trajectory
     # (sim/models/care/trajectories.py): extra crisis candidates, thinned from the bound.
@@ -174,7 +200,10 @@ def generate(
     t3 = pop.death_time[p3] - lead[p3]
 
     rng = streams.generator("minor/times")
-    pm, tm = _poisson_events(rng, minor_rate_per_year(params, pop), zero, end, hours)
+    km, tm = _poisson_events(
+        rng, minor_rate(params, seg.age, pop.quintile[who]), seg_start, seg_end, hours
+    )
+    pm = who[km]
     to_ed = streams.generator("minor/route").random(pm.size) < u.minor_shares["ed"]
 
     person = np.concatenate([p1, p2, p3, pm[to_ed]])
@@ -186,10 +215,15 @@ def generate(
             np.full(int(to_ed.sum()), Acuity.MINOR, np.int8),
         ]
     )
+    # Only while registered: after joining and before a move away is due (a move that has
+    # to wait is the only case where someone on the list has no candidates).
+    on = (time >= pop.joined[person]) & (time < pop.leave_time[person])
+    person, time, kind = person[on], time[on], kind[on]
     draws = draw_matrix(streams.generator("crisis/draws"), person.size)
     order = np.argsort(time, kind="stable")
     cands = Candidates(person[order], time[order], kind[order], draws[order])
-    return cands, (pm[~to_ed], tm[~to_ed])
+    utc = ~to_ed & (tm >= pop.joined[pm]) & (tm < pop.leave_time[pm])
+    return cands, (pm[utc], tm[utc])
 
 
 def draw_matrix(rng: np.random.Generator, n: int) -> np.ndarray:

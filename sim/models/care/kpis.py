@@ -78,7 +78,8 @@ def compute(world: World) -> dict[str, float]:
     """
     W, H = world.warm_up, world.horizon
     pop = world.pop
-    n_pop = pop.size
+    n_pop = pop.n_start  # list size at the start (it stays stable: life_course.py)
+    start = slice(0, pop.n_start)
     years = (H - W) / 365.0
     per1000 = 1000.0 / n_pop / years
     events = world.log.tally
@@ -178,7 +179,7 @@ def compute(world: World) -> dict[str, float]:
     m.update(_last_year_of_life(world))
 
     # ------------------------------------------------------------ equity
-    q_pop = np.bincount(pop.quintile, minlength=5)
+    q_pop = np.bincount(pop.quintile[start], minlength=5)
     for name, evname in (
         ("emergency_admissions", "emergency_admission"),
         ("ed_attendances", "ed_arrival"),
@@ -191,7 +192,7 @@ def compute(world: World) -> dict[str, float]:
     for i in (0, 4):
         m[f"readmission_30d_share__q{i + 1}"] = after.share(i)
     m["readmission_30d_ratio_q5_q1"] = _safe(after.share(4), after.share(0))
-    adult = pop.age >= 1
+    adult = (pop.age >= 1) & pop.on_list & (pop.death_time > H)  # registered at the end
     multi = adult & (pop.ltc >= 2)
     m["multimorbidity_adult_share"] = _safe(int(multi.sum()), int(adult.sum()))
     for i in (0, 4):
@@ -204,7 +205,7 @@ def compute(world: World) -> dict[str, float]:
     params = world.params
     n_areas = len(params.area_names)
     area = np.asarray(world.area_of)
-    area_pop = np.bincount(area, minlength=n_areas)
+    area_pop = np.bincount(area[start], minlength=n_areas)
     act = {
         "gp": gp.role_by_area[:, 0],
         "nurse": gp.role_by_area[:, 1],
@@ -331,8 +332,17 @@ def diagnostics(world: World, cands: Candidates) -> dict[str, float]:
         "eol_question_sensitivity": yes_in / (yes_in + no_in) if yes_in + no_in else np.nan,
         "eol_question_specificity": no_out / (no_out + yes_out) if no_out + yes_out else np.nan,
         "eol_question_ppv": yes_in / (yes_in + yes_out) if yes_in + yes_out else np.nan,
-        "population": float(pop.size),
-        "alive_at_end": float(pop.size - died),
+        "population": float(pop.n_start),
+        "alive_at_end": float(np.count_nonzero(pop.on_list & (pop.death_time > world.horizon))),
+        # The open population (life_course.py): list size, joins and moves away.
+        "list_size_start": float(pop.n_start),
+        "list_size_end": float(np.count_nonzero(pop.on_list & (pop.death_time > world.horizon))),
+        "registrations": float(pop.flows.joined),
+        "deregistrations": float(pop.flows.left),
+        "deregistrations_deferred_days": float(pop.flows.deferrals),
+        "died": float(died),
+        "registrations_per_1000_per_year": pop.flows.joined * 365.0e3 / pop.n_start / world.horizon,
+        "deregistrations_per_1000_per_year": pop.flows.left * 365.0e3 / pop.n_start / world.horizon,
         "deaths_brought_forward_by_care_home_entry": float(world.mnp.deaths_brought_forward),
         "deaths": float(n("death")),
         "candidate_urgent_events": float(len(cands)),

@@ -19,7 +19,7 @@ import simpy
 
 from sim.engine.monitor import Marks
 from sim.models.base import OutputParams, ReplicationResult, RunParams
-from sim.models.care import demand, population
+from sim.models.care import demand, life_course, population
 from sim.models.care.acuity import Acuity
 from sim.models.care.after_discharge import AfterDischarge
 from sim.models.care.demand import D
@@ -272,6 +272,7 @@ def _simulate(
     )
     world.mnp.schedule()
     world.env.process(world.daily())
+    world.env.process(life_course.run(world))
     world.env.process(world.mnp.register_reviews())
     world.env.process(world.urgent(cands))
     world.env.run(until=run.horizon)
@@ -289,6 +290,7 @@ def _simulate(
             pop.age,
             pop.frailty,
             world.area_of,
+            state_at=lambda p, t: life_course.state_at(pop, p, t),
         )
     diagnostics = kpis.diagnostics(world, cands)
     diagnostics["wall_seconds"] = time.perf_counter() - wall

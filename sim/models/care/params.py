@@ -253,6 +253,18 @@ def _check_trajectories(tr: s.TrajectoriesConfig, k: str = "model.trajectories")
         checks.positive(f"{k}.shapes.{name}.scale_days", shape.scale_days)
 
 
+def _check_life_course(c: s.LifeCourseConfig, k: str = "model.life_course") -> None:
+    checks.nonneg(f"{k}.births_per_1000_per_year", c.births_per_1000_per_year)
+    _bands(f"{k}.moves_out_per_1000_per_year", c.moves_out_per_1000_per_year)
+    for band, rate in c.moves_out_per_1000_per_year.items():
+        if checks.nonneg(f"{k}.moves_out_per_1000_per_year.{band}", rate) > 1000.0:
+            raise ConfigError(f"{k}.moves_out_per_1000_per_year.{band}", rate, "must be 0 to 1000")
+    if checks.positive(f"{k}.oldest_age_years", c.oldest_age_years) <= 85.0:
+        raise ConfigError(
+            f"{k}.oldest_age_years", c.oldest_age_years, "must be above 85 (the 85+ band)"
+        )
+
+
 def _check_model(m: s.CareModelConfig) -> None:
     _check_calendar(m.calendar)
     pop = m.population
@@ -269,6 +281,7 @@ def _check_model(m: s.CareModelConfig) -> None:
     _bands("model.population.ltc_mean", pop.ltc_mean)
     _quintiles("model.population.ltc_deprivation_multiplier", pop.ltc_deprivation_multiplier)
     _bands("model.population.ltc_frailty_extra", pop.ltc_frailty_extra, s.FRAILTY)
+    _check_life_course(m.life_course)
 
     gp = m.general_practice
     k = "model.general_practice"

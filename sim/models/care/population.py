@@ -7,10 +7,11 @@ who die at the same times (common random numbers).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.models.care import life_course as lc
 from sim.models.care import schema as s
 from sim.models.care import trajectories
 from sim.models.care.params import CareParams
@@ -22,6 +23,11 @@ NO_DEATH = np.inf
 @dataclass
 class Population:
     """People as columns; index = person id.
+
+    The first ``n_start`` people are registered at the start; the others join during the
+    run (births and moves in, at ``joined``). Attributes are the CURRENT state, moved
+    forward each day by :func:`sim.models.care.life_course.run`; the drawn future
+    (``segments``, ``leave_time``) is for that process and demand generation only.
 
     Attributes
     ----------
@@ -41,8 +47,27 @@ class Population:
         Lives in a care home (changes when a discharge places someone in one).
     death_time
         Time of death in days; ``inf`` if the person survives the horizon plus the
-        end-of-life look-ahead. Times after the horizon are never simulated, but they put
-        the person in their end-of-life phase (and its extra need) before the run ends.
+        end-of-life look-ahead, or moves away first. Times after the horizon are never
+        simulated, but they put the person in their end-of-life phase (and its extra need)
+        before the run ends.
+    joined
+        Day the person joined the list (0 for people registered at the start).
+    born
+        Day of birth (negative for people born before the run).
+    on_list
+        Registered now (joined, not yet moved away; the dead stay flagged).
+    leave_time
+        Day the person's move away is due (``inf`` if none); it may wait (life_course.run).
+    left_time
+        Day the person moved away (``inf`` while registered).
+    segments
+        Each person's spells of constant age band, frailty and conditions.
+    rates
+        The derived flow rates (:class:`sim.models.care.life_course.Rates`).
+    n_start
+        Number registered at the start.
+    flows
+        Joins, moves away and deferred moves counted during the run.
     """
 
     age: np.ndarray
@@ -54,10 +79,19 @@ class Population:
     neighbourhood: np.ndarray
     care_home: np.ndarray
     death_time: np.ndarray
+    joined: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    born: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    on_list: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    leave_time: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    left_time: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    segments: lc.Segments | None = None
+    rates: lc.Rates | None = None
+    n_start: int = 0
+    flows: lc.Flows = field(default_factory=lc.Flows)
 
     @property
     def size(self) -> int:
-        """Number of people."""
+        """Number of people (registered at the start and joining during the run)."""
         return int(self.age.size)
 
 
@@ -67,14 +101,14 @@ def _draw_categorical(u: np.ndarray, cdf: np.ndarray) -> np.ndarray:
 
 
 def generate(params: CareParams, streams: Streams, horizon: float) -> Population:
-    """Draw the population for one replication.
+    """Draw the population for one replication, with each person's life course.
 
     Parameters
     ----------
     params
-        Validated model parameters (practices, population mix).
+        Validated model parameters (practices, population mix, life course).
     streams
-        The replication's named streams (uses ``population`` and ``death/times``).
+        The replication's named streams (``population``, ``death/times`` and ``life/*``).
     horizon
         Simulated days. Deaths are drawn up to the horizon plus the longer of
         ``eol.phase_days`` and the longest illness trajectory's rise in need
@@ -86,10 +120,10 @@ def generate(params: CareParams, streams: Streams, horizon: float) -> Population
     rng = streams.generator("population")
     sizes = np.array([p.list_size for p in params.practices])
     practice = np.repeat(np.arange(sizes.size, dtype=np.int32), sizes)
-    neighbourhood = np.array([p.neighbourhood for p in params.practices], dtype=np.int32)[practice]
+    nb_of_practice = np.array([p.neighbourhood for p in params.practices], dtype=np.int32)
     area_names = list(params.place.areas)
     area_of_nb = np.array([area_names.index(a) for a in params.neighbourhood_areas])
-    area = area_of_nb[neighbourhood]
+    area = area_of_nb[nb_of_practice[practice]]
     n = practice.size
 
     age_cdf = np.array(
@@ -127,12 +161,37 @@ def generate(params: CareParams, streams: Streams, horizon: float) -> Population
     frail_extra = np.array([m.ltc_frailty_extra[f] for f in s.FRAILTY])[frailty]
     ltc = rng.poisson(ltc_mean_age * dep_mult + frail_extra).astype(np.int8)
 
+    # The life course: exact ages, joiners, then every person's spells, death and move.
+    age_years = lc.draw_exact_age(params, streams.generator("life/age"), age)
+    rates = lc.derive_rates(params, age, frailty, care_home)
+    j = lc.draw_joiners(params, streams, rates, horizon, area_of_nb[nb_of_practice])
+    pop = Population(
+        age=np.concatenate([age, (j.age_years >= lc.BAND_EDGES[:, None]).sum(0) - 1]).astype(
+            np.int8
+        ),
+        male=np.concatenate([male, j.male]),
+        frailty=np.concatenate([frailty, j.frailty]).astype(np.int8),
+        ltc=np.concatenate([ltc, j.ltc]).astype(np.int8),
+        quintile=np.concatenate([quintile, j.quintile]).astype(np.int8),
+        practice=np.concatenate([practice, j.practice]),
+        neighbourhood=nb_of_practice[np.concatenate([practice, j.practice])],
+        care_home=np.concatenate([care_home, np.zeros(j.time.size, bool)]),
+        death_time=np.zeros(0),
+        joined=np.concatenate([np.zeros(n), j.time]),
+        born=np.concatenate(
+            [-age_years * lc.DAYS_PER_YEAR, j.time - j.age_years * lc.DAYS_PER_YEAR]
+        ),
+        on_list=np.concatenate([np.ones(n, bool), np.zeros(j.time.size, bool)]),
+        rates=rates,
+        n_start=n,
+    )
     # Deaths up to the longest rise in need before death (trajectories.py) after the horizon.
     lookahead = trajectories.lookahead_days(params)
-    death_time = draw_death_times(params, age, frailty, care_home, streams, horizon + lookahead)
-    return Population(
-        age, male, frailty, ltc, quintile, practice, neighbourhood, care_home, death_time
+    pop.segments, pop.death_time, pop.leave_time = lc.draw_segments(
+        params, streams, rates, pop, horizon + lookahead
     )
+    pop.left_time = np.full(pop.size, np.inf)
+    return pop
 
 
 def mortality_per_year(

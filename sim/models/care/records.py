@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
@@ -45,6 +46,8 @@ class Event(IntEnum):
     DEATH = 25
     EOL_EXIT = 26  # left the end-of-life caseload alive (the review no longer picks them out)
     EOL_IDENTIFIED = 27  # the surprise question picked the person out at a contact
+    REGISTRATION = 28  # joined the list during the run (birth or move in)
+    DEREGISTRATION = 29  # left the list alive (moved away)
 
 
 EVENTS = tuple(e.name.lower() for e in Event)
@@ -180,14 +183,21 @@ def event_table(
     age: np.ndarray,
     frailty: np.ndarray,
     area: np.ndarray | None = None,
+    state_at: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> pd.DataFrame:
     """The event log as a table (schema in docs/event_log.md).
 
     ``organisations`` is one organisation map, or one per area with ``area`` giving each
     person's area index, since the organisation running a service depends on the area's
-    arrangement.
+    arrangement. ``state_at(person, time)``, if given, returns the age band and frailty at
+    each event's time (people age during the run); otherwise ``age`` and ``frailty`` are
+    indexed by person.
     """
     t, p, e, st, d = log.columns()
+    if state_at is not None:
+        age_p, frail_p = state_at(p, t)
+    else:
+        age_p, frail_p = age[p], frailty[p]
     maps = [organisations] if isinstance(organisations, dict) else list(organisations)
     names = np.asarray([[m[x] for x in s.SERVICES] for m in maps], dtype=object)
     where = np.zeros(p.size, dtype=np.int64) if area is None else np.asarray(area)[p]
@@ -200,7 +210,7 @@ def event_table(
             "organisation": pd.Series(names[where, st]).astype("category"),
             "place_of_death": pd.Categorical.from_codes(d, categories=list(PLACES)),
             "deprivation_quintile": quintile[p].astype(np.int8) + 1,
-            "age_band": pd.Categorical.from_codes(age[p], categories=list(s.AGE_BANDS)),
-            "frailty": pd.Categorical.from_codes(frailty[p], categories=list(s.FRAILTY)),
+            "age_band": pd.Categorical.from_codes(age_p, categories=list(s.AGE_BANDS)),
+            "frailty": pd.Categorical.from_codes(frail_p, categories=list(s.FRAILTY)),
         }
     )

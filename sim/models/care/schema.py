@@ -270,11 +270,26 @@ class AfterDischargeConfig:
 
 
 @dataclass
+class LifeCourseConfig:
+    """An open, ageing population (:mod:`.life_course`): births, moves and frailty.
+
+    Moves in and frailty transition rates are not configured: they are derived from these
+    values and the starting population so that list size and age and frailty mix stay
+    stationary (docs/model.md, "An open, ageing population").
+    """
+
+    births_per_1000_per_year: float = 0.0
+    moves_out_per_1000_per_year: dict[str, float] = field(default_factory=_ages)
+    oldest_age_years: float = 100.0
+
+
+@dataclass
 class CareModelConfig:
     """``model=care``: the integrated neighbourhood care model."""
 
     kind: str = "care"
     population: PopulationConfig = field(default_factory=PopulationConfig)
+    life_course: LifeCourseConfig = field(default_factory=LifeCourseConfig)
     calendar: CalendarConfig = field(default_factory=CalendarConfig)
     general_practice: GeneralPracticeConfig = field(default_factory=GeneralPracticeConfig)
     urgent: UrgentConfig = field(default_factory=UrgentConfig)

@@ -237,11 +237,13 @@ class Proactive:
         self.eligible = (
             (pop.frailty >= s.FRAILTY.index(cfg.min_frailty)) | (pop.ltc >= cfg.min_ltc)
         ) & ~pop.care_home
-        found = (
-            self.eligible
-            & self.engaged[pop.practice]
-            & (world.streams.generator("proactive/case_finding").random(pop.size) < coverage)
+        # Whether case-finding would find each person once they meet the rule (people who
+        # join or become frailer later are offered through :meth:`consider`).
+        self.hit = self.engaged[pop.practice] & (
+            world.streams.generator("proactive/case_finding").random(pop.size) < coverage
         )
+        found = self.eligible & self.hit & pop.on_list
+        self.listed = found.copy()
         risk = world.crisis_rate
         ids = np.flatnonzero(found)
         ids = ids[np.lexsort((ids, -risk[ids]))]
@@ -250,6 +252,27 @@ class Proactive:
         self.enrolments = 0
         # Handoff delay (days) of each GP referral that reached the team.
         self.referral_delays = DelayTally(world.warm_up)
+
+    def consider(self, people: np.ndarray) -> None:
+        """Case-finding for registered people whose state changed (they joined the list or
+        became frailer: :mod:`sim.models.care.life_course`): those who now meet the rule and
+        would be found join the end of their neighbourhood's list, highest risk first."""
+        w = self.w
+        pop = w.pop
+        cfg = w.params.model.proactive
+        people = np.unique(people)
+        meets = (
+            (pop.frailty[people] >= s.FRAILTY.index(cfg.min_frailty))
+            | (pop.ltc[people] >= cfg.min_ltc)
+        ) & ~pop.care_home[people]
+        self.eligible[people[meets]] = True
+        new = people[meets & self.hit[people] & ~self.listed[people] & pop.on_list[people]]
+        if not new.size:
+            return
+        self.listed[new] = True
+        risk = w.crisis_rate[new]
+        for person in new[np.lexsort((new, -risk))].tolist():
+            self.found[int(pop.neighbourhood[person])].append(person)
 
     def refer(self, person: int, now: float, e: float, u: float) -> None:
         """A GP referral for proactive care, through the GP-to-SNP handoff."""
@@ -278,6 +301,7 @@ class Proactive:
                     person in self.enrolled
                     or now >= w.pop.death_time[person]
                     or w.eol_enrolled[person]
+                    or not w.pop.on_list[person]
                 ):
                     continue
                 self.enrolled[person] = j

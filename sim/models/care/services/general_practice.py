@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.models.care import life_course
 from sim.models.care import schema as s
 from sim.models.care.acuity import Acuity
 from sim.models.care.calendar import from_params
@@ -31,11 +32,16 @@ ROLES = ("gp", "nurse", "additional_roles")
 
 def demand_per_year(world: World) -> np.ndarray:
     """Each person's appointment requests per year."""
-    g = world.params.model.general_practice
     pop = world.pop
-    base = np.array([g.demand_per_person_year[b] for b in s.AGE_BANDS])[pop.age]
-    frail = np.array([g.demand_frailty_multiplier[f] for f in s.FRAILTY])[pop.frailty]
-    return base * frail * (1.0 + g.demand_per_ltc * pop.ltc) * g.demand_scale
+    return demand_rate(world, pop.age, pop.frailty, pop.ltc)
+
+
+def demand_rate(world: World, age: np.ndarray, frailty: np.ndarray, ltc: np.ndarray) -> np.ndarray:
+    """Appointment requests per year for the given attributes (people or life-course spells)."""
+    g = world.params.model.general_practice
+    base = np.array([g.demand_per_person_year[b] for b in s.AGE_BANDS])[age]
+    frail = np.array([g.demand_frailty_multiplier[f] for f in s.FRAILTY])[frailty]
+    return base * frail * (1.0 + g.demand_per_ltc * ltc) * g.demand_scale
 
 
 def book(free: np.ndarray, practice: np.ndarray, offset: np.ndarray) -> np.ndarray:
@@ -130,13 +136,21 @@ class GeneralPractice:
         self.role_cdf = role_cdf / role_cdf[-1] if role_cdf[-1] > 0 else role_cdf
 
         rng = world.streams.generator("gp/demand")
-        counts = rng.poisson(demand_per_year(world) * days / 365.0)
+        # Requests follow each person's life course (ageing, frailty, joining, moving away):
+        # drawn at their highest rate over it, then thinned to the rate of the day's spell.
+        seg = pop.segments
+        spell_rate = demand_rate(world, seg.age, seg.frailty, seg.ltc)
+        top = life_course.max_per_person(pop, spell_rate)
+        counts = rng.poisson(top * days / 365.0)
         person = np.repeat(np.arange(pop.size, dtype=np.int32), counts)
         # Drawn for the whole run at once, so every scenario sees the same requests (common
         # random numbers).
         day = request_days(
             rng, person.size, g.request_day_weights, cal.day_of_week(np.arange(days))
         )
+        u = world.streams.generator("gp/demand_course").random(person.size)
+        keep = life_course.keep_by_course(pop, spell_rate, top, person, day.astype(float), u)
+        person, day = person[keep], day[keep]
         self.req_day_start = np.concatenate([[0], np.cumsum(np.bincount(day, minlength=days))])
         # numpy sorts 16-bit keys with a linear-time radix sort; the stable order of equal
         # keys is the same whatever the dtype, so results do not change.
@@ -167,7 +181,7 @@ class GeneralPractice:
         rng = w.streams.generator("gp/requests")
         u = rng.random((person.size, 3))
         lead_e = rng.standard_exponential(person.size)
-        ok = (pop.death_time[person] > d) & ~w.in_hospital[person]
+        ok = (pop.death_time[person] > d) & ~w.in_hospital[person] & pop.on_list[person]
         same = ok & (u[:, 0] < g.same_day_request_share)
         routine = ok & ~same
 
@@ -204,7 +218,7 @@ class GeneralPractice:
         parts = self.bookings.pop(d, [])
         who = np.concatenate([seen_today, *[x[0] for x in parts]]).astype(np.int64)
         booked_on = np.concatenate([np.full(seen_today.size, d), *[x[1] for x in parts]])
-        attend = (pop.death_time[who] > d) & ~w.in_hospital[who]
+        attend = (pop.death_time[who] > d) & ~w.in_hospital[who] & pop.on_list[who]
         who, booked_on = who[attend], booked_on[attend]
         if who.size:
             self._hold(d, who, (d - booked_on).astype(np.int16))

@@ -133,6 +133,7 @@ class Mnp:
         for d in range(w.days):
             lo, hi = d % every, d % every + 1.0
             today = cohort[np.searchsorted(offset, lo) : np.searchsorted(offset, hi)]
+            today = today[w.pop.on_list[today]]
             if today.size:
                 u = w.streams.generator(f"eol/register/{d}").random(today.size)
                 for person in self.question.review(today, float(d), u).tolist():
@@ -273,7 +274,7 @@ class Mnp:
             person = queue[k]
             k += 1
             if not (w.pop.care_home[person] or w.in_hospital[person]) and (
-                w.pop.death_time[person] > now
+                w.pop.death_time[person] > now and w.pop.on_list[person]
             ):
                 self.community_next[area] = k
                 self.care_home_request(person, lambda _t: None)
