@@ -269,6 +269,16 @@ def timeseries(world: World) -> pd.DataFrame:
         places = float(sum(p.servers for p in pools))
         if np.isfinite(places):
             data[f"{series}_capacity"] = np.full(days, places)
+    # ED clinicians and UCR teams (engine resources with a busy Level): how full they are.
+    data["ed_clinicians_busy"] = _daily([r.level for r in h.ed], days)
+    data["ed_clinicians_capacity"] = np.full(days, float(sum(r.servers for r in h.ed)))
+    rotas = [r for area in c.ucr.teams for r in area]
+    data["ucr_teams_busy"] = _daily(list({id(r.level): r.level for r in rotas}.values()), days)
+    # Team-days a day: each team works its hours, so a rota full all its open hours has a
+    # daily mean of busy teams equal to this.
+    team_days = sum(r.servers * (r.close_at - r.open_at) for r in rotas)
+    if np.isfinite(team_days):
+        data["ucr_teams_capacity"] = np.full(days, float(team_days))
     proactive_places = float(sum(c.proactive.capacity))
     if np.isfinite(proactive_places):
         data["proactive_caseload_capacity"] = np.full(days, proactive_places)
