@@ -217,10 +217,11 @@ def discharge_route(w: World, ep: Episode) -> Steps:
     """From medically fit to leaving the bed: the whole discharge in one place.
 
     The destination (home, or the surprise question's end-of-life referral, or the onward
-    care drawn for the patient's age), the weekend, the handoff to the onward service (its
-    delay and a lost referral) and the wait for an onward place. Every day in the bed after
-    medical fitness is a delayed discharge. Returns the onward service and the place granted
-    (step-down or virtual ward) for :func:`hospital_stay` to use, or None.
+    care drawn for the patient's age), the handoff to the onward service (its delay and a
+    lost referral), the weekend (:func:`weekend`, checked when the patient would leave, or,
+    for onward care, before the place is asked for) and the wait for an onward place. Every
+    day in the bed after medical fitness is a delayed discharge. Returns the onward service
+    and the place granted (step-down or virtual ward) for :func:`hospital_stay`, or None.
     """
     env = w.env
     h = w.hospital
@@ -253,6 +254,9 @@ def discharge_route(w: World, ep: Episode) -> Steps:
         yield from weekend(w, ep)
         h.discharge(ep, env.now)
         return None
+    # The ward's side of the discharge happens before the onward place is asked for: a
+    # place granted during a weekend wait would be held empty until Monday.
+    yield from weekend(w, ep)
     if dest == "care_home":
         place = w.mnp.care_home_ask(person)
         try:
@@ -261,14 +265,12 @@ def discharge_route(w: World, ep: Episode) -> Steps:
             place.cancel()
             raise
         w.mnp.move_in(person, place, env.now)
-        yield from weekend(w, ep)
         h.discharge(ep, env.now)
         return None
     service = w.community.step_down if dest == "step_down" else w.mnp.virtual_ward
     place = service.ask(person, from_hospital=True)
     try:
         yield place
-        yield from weekend(w, ep)
     except simpy.Interrupt:
         place.resource.release(place)
         raise
