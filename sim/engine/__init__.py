@@ -2,7 +2,8 @@
 
 Generator processes use :class:`Servers` (FIFO), :class:`PriorityServers` (non-pre-emptive
 priority), :class:`Caseload` (places from enrolment to discharge) and :class:`Teams` (loss
-when no team is free within a response window) and :class:`Hours` (a divisible capacity,
+when no team is free within a response window), :class:`Rota` (teams with working hours)
+and :class:`Hours` (a divisible capacity,
 such as care hours) with ``with resource.request() as req:
 yield req``, as they would ``simpy.Resource``; each keeps time-weighted tallies that ignore
 the warm-up, per-class waits, and an optional capacity K whose refusals the caller handles.
@@ -14,7 +15,15 @@ them against plain SimPy and Ciw.
 
 from sim.engine.monitor import Level, Marks, TimeWeighted
 from sim.engine.records import Outcome, VisitLog
-from sim.engine.servers import Caseload, Hours, PriorityServers, Request, Servers, Teams
+from sim.engine.servers import (
+    Caseload,
+    Hours,
+    PriorityServers,
+    Request,
+    Rota,
+    Servers,
+    Teams,
+)
 
 __all__ = [
     "Caseload",
@@ -24,6 +33,7 @@ __all__ = [
     "Outcome",
     "PriorityServers",
     "Request",
+    "Rota",
     "Servers",
     "Teams",
     "TimeWeighted",

@@ -4,9 +4,9 @@
 tallies work the same way). :class:`Level` is for counts that are not resources (people
 boarding in ED, people delayed in a bed): it is changed by ``add(now, delta)`` and keeps its
 integral at a fixed set of :class:`Marks` (every whole day, the warm-up, the horizon), so a
-daily series and a mean after the warm-up cost memory per mark, not per change. ``Marks``
-and ``Level`` have the interface and the arithmetic of the care model's own
-(``sim/models/care/resources.py``), so that model can use these instead.
+daily series and a mean after the warm-up cost memory per mark, not per change. A resource
+can keep a ``Level`` of its busy servers (``Servers(..., level=...)``): the care model's
+daily occupancy series.
 """
 
 from __future__ import annotations

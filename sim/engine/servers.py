@@ -44,6 +44,8 @@ from typing import Any
 import simpy
 from simpy.events import Timeout
 
+from sim.engine.monitor import Level
+
 # Request states (plain ints: compared on every event).
 WAITING, GRANTED, RELEASED, REFUSED, TIMED_OUT, WITHDRAWN = range(6)
 
@@ -134,6 +136,10 @@ class Servers:
     classes
         Number of priority classes tallied (requests of class ≥ ``classes`` count in the
         last).
+    level
+        An optional :class:`~sim.engine.monitor.Level` that follows ``busy`` (servers in
+        use): a model's daily series of occupancy (beds, places). Several resources may
+        share one level (a caseload split between neighbourhoods).
 
     Examples
     --------
@@ -159,6 +165,7 @@ class Servers:
         window: float | None = None,
         warm_up: float = 0.0,
         classes: int = 1,
+        level: Level | None = None,
     ) -> None:
         _check_count("servers", servers)
         if capacity is not None:
@@ -180,6 +187,7 @@ class Servers:
         self.window = window
         self.warm_up = float(warm_up)
         self.classes = classes
+        self.level = level
         self.busy = 0  # servers in use
         self.present = 0  # requests waiting or served
         self.waiting = 0  # requests waiting (withdrawn ones may still sit in the queue)
@@ -255,6 +263,8 @@ class Servers:
         if self.busy < self._limit and not self.waiting:
             self.busy += 1
             self.present += 1
+            if self.level is not None:
+                self.level.add(now, 1)
             req.started = now
             req.state = GRANTED
             req._ok = True
@@ -300,6 +310,8 @@ class Servers:
                 self._grant(self._next(), now)
             else:
                 self.busy -= 1
+                if self.level is not None:
+                    self.level.add(now, -1)
         elif state == WAITING:
             self._withdraw(req, WITHDRAWN)
 
@@ -465,8 +477,109 @@ class Teams(Servers):
         *,
         warm_up: float = 0.0,
         classes: int = 1,
+        level: Level | None = None,
     ) -> None:
-        super().__init__(env, servers, None, window=window, warm_up=warm_up, classes=classes)
+        super().__init__(
+            env, servers, None, window=window, warm_up=warm_up, classes=classes, level=level
+        )
+
+
+class Rota(Teams):
+    """:class:`Teams` that work set hours each day (UCR teams, 08:00 to 20:00).
+
+    A team starts a call only while the rota is open, ``[open_hour, close_hour)`` of each
+    day (24-hour clock, times in days). A call that finds the rota closed waits for the
+    next opening, unless its window ends first; a call already being served at closing
+    time is finished (a visit is not abandoned at 20:00), but no waiting call starts until
+    the rota opens again. Open all day (``0``, ``24``) this is exactly :class:`Teams`.
+
+    Parameters
+    ----------
+    env, servers, window, warm_up, classes, level
+        As for :class:`Teams`.
+    open_hour, close_hour
+        Working hours, ``0 <= open_hour < close_hour <= 24``.
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        servers: float,
+        window: float,
+        *,
+        open_hour: float = 0.0,
+        close_hour: float = 24.0,
+        warm_up: float = 0.0,
+        classes: int = 1,
+        level: Level | None = None,
+    ) -> None:
+        if not 0.0 <= open_hour < close_hour <= 24.0:
+            raise ValueError(
+                f"open_hour and close_hour must satisfy 0 <= open < close <= 24, "
+                f"not {open_hour}, {close_hour}"
+            )
+        super().__init__(env, servers, window, warm_up=warm_up, classes=classes, level=level)
+        self.open_at = open_hour / 24.0
+        self.close_at = close_hour / 24.0
+        self._servers_limit = self._limit
+        if self.open_at > 0.0 or self.close_at < 1.0:
+            now = env.now
+            if not self.is_open(now):
+                self._limit = 0  # nobody starts until the rota opens
+            self._schedule_change(now)
+
+    def is_open(self, t: float) -> bool:
+        """The rota is working at time ``t``."""
+        frac = t - math.floor(t)
+        return self.open_at <= frac < self.close_at
+
+    def _schedule_change(self, now: float) -> None:
+        """Schedule the next opening or closing strictly after ``now``.
+
+        The boundaries are computed from the day number, and the event carries whether it
+        opens or closes, so rounding in ``now`` can neither repeat a boundary nor skip one.
+        """
+        day = math.floor(now)
+        boundaries = (
+            (day + self.open_at, True),
+            (day + self.close_at, False),
+            (day + 1.0 + self.open_at, True),
+            (day + 1.0 + self.close_at, False),
+        )
+        t, opens = next(b for b in boundaries if b[0] > now + 1e-9)
+        Timeout(self.env, t - now, opens).callbacks.append(self._change)
+
+    def _change(self, event: simpy.Event) -> None:
+        now = self.env._now
+        if now > self._last:
+            self._advance(now)
+        if event._value:  # opening
+            self._limit = self._servers_limit
+            # Calls that waited through the closed hours start now, first come first.
+            while self.waiting and self.busy < self._limit:
+                self.busy += 1
+                if self.level is not None:
+                    self.level.add(now, 1)
+                self._grant(self._next(), now)
+        else:
+            self._limit = 0
+        self._schedule_change(now)
+
+    def release(self, req: Request) -> None:
+        """Free ``req``'s team; while the rota is closed it waits for the next opening."""
+        if req.state == GRANTED and self.busy > self._limit:
+            # Closed (or just over the limit): the team stops rather than taking the next.
+            now = self.env._now
+            if now > self._last:
+                self._advance(now)
+            req.state = RELEASED
+            self.released_total += 1
+            self.present -= 1
+            self.busy -= 1
+            if self.level is not None:
+                self.level.add(now, -1)
+            return
+        super().release(req)
 
 
 class Hours(Servers):
@@ -623,6 +736,7 @@ __all__ = [
     "Hours",
     "PriorityServers",
     "Request",
+    "Rota",
     "Servers",
     "Teams",
 ]

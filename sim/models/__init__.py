@@ -52,6 +52,15 @@ _CARE_CAPACITY = (
         ("death_place_home_share", "death_place_hospital_share", "emergency_admissions_per_1000"),
     ),
     CapacityLink(
+        "ED clinicians", "ed_clinicians_busy", "ed_clinicians_capacity",
+        ("ed_within_4h_share", "ed_type1_within_4h_share", "ed_time_in_department_mean_hours"),
+        queue=True,
+    ),
+    CapacityLink(
+        "UCR teams", "ucr_teams_busy", "ucr_teams_capacity",
+        ("ucr_within_2h_share", "ucr_escalated_per_1000", "ed_attendances_per_1000"),
+    ),
+    CapacityLink(
         "Proactive-care places", "proactive_caseload", "proactive_caseload_capacity",
         (*_ADMISSIONS, "proactive_caseload_mean"),
     ),

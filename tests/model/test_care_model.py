@@ -16,6 +16,7 @@ UNLIMITED_ONWARD = (
     "lead_provider.handoffs.same_organisation.delay_days_mean=0",
     "lead_provider.handoffs.alliance.delay_days_mean=0",
     "lead_provider.handoffs.separate.delay_days_mean=0",
+    "model.hospital.weekend_discharge.share=1",  # wards discharge at weekends as on weekdays
 )
 
 
@@ -84,6 +85,18 @@ def test_no_delayed_discharge_with_unlimited_onward_care(run_care):
     assert m["delayed_discharge_bed_days_per_1000"] == 0.0, m["delayed_discharge_bed_days_per_1000"]
     base = run_care().metrics["delayed_discharge_bed_days_per_1000"]
     assert base > 0, f"the status quo should have delays; got {base}"
+
+
+def test_weekend_discharges_wait_for_monday(run_care):
+    """With unlimited onward care and instant handoffs, the only delay left is the weekend:
+    with no weekend discharges it is positive and all of the delayed beds; with every weekend
+    discharge made it is zero."""
+    m = run_care(*UNLIMITED_ONWARD, "model.hospital.weekend_discharge.share=0").metrics
+    weekend, delayed = m["delayed_discharge_weekend_beds_mean"], m["delayed_discharge_beds_mean"]
+    assert weekend > 0, f"no weekend delay with no weekend discharges: {weekend}"
+    assert weekend == pytest.approx(delayed, rel=1e-9), (weekend, delayed)
+    off = run_care(*UNLIMITED_ONWARD).metrics["delayed_discharge_weekend_beds_mean"]
+    assert off == 0.0, f"weekend delays with every weekend discharge made: {off}"
 
 
 def test_more_beds_never_raise_ed_time(run_care):

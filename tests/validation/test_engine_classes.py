@@ -15,6 +15,7 @@ Servers, K = c      community places with loss                  Erlang B
 Caseload, K > c     caseload places with a waiting list of K-c  M/M/c/K
 PriorityServers     ED by acuity, beds by priority              Cobham (3 classes), M/M/c L
 Teams               UCR teams lost beyond a response window     M/M/c+D; window 0: Erlang B
+Rota                UCR teams with working hours (08-20)        transient Erlang loss, daily
 Hours               social-care hours, 2 h per package          M/M/c with c = total / 2
 Servers x 2         a pathway with readmission                  Jackson (tandem + feedback)
 Servers, c = inf    an unconstrained service                    M/M/inf: N ~ Poisson(λ/μ)
@@ -48,7 +49,7 @@ from validation_support import (
     t_interval,
 )
 
-from sim.engine import Caseload, Hours, PriorityServers, Servers, Teams
+from sim.engine import Caseload, Hours, PriorityServers, Rota, Servers, Teams
 
 R = 10  # replications per case
 
@@ -109,6 +110,31 @@ def _teams(lam: float, mu: float, c: int, window: float) -> dict[str, float]:
     return out
 
 
+def _rota_loss(lam: float, mu: float, c: int, open_hour: float, close_hour: float) -> dict:
+    """A loss rota (window 0) open ``[open_hour, close_hour)`` each day, Poisson arrivals all
+    day: calls while closed are refused; the open hours start empty (the closed hours are
+    many mean services long) and run as a transient M/M/c/c from 0 busy, whose blocking
+    probability averaged over the open hours is exact by the matrix exponential of the
+    birth-death generator (PASTA within the open hours). Busy teams: λ(1 - loss)/μ."""
+    f = (close_hour - open_hour) / 24.0
+    q = np.zeros((c + 1, c + 1))
+    for n in range(c + 1):
+        if n < c:
+            q[n, n + 1] = lam
+        if n > 0:
+            q[n, n - 1] = n * mu
+        q[n, n] = -q[n].sum()
+    vals, vecs = np.linalg.eig(q.T)
+    p0 = np.zeros(c + 1)
+    p0[0] = 1.0
+    coef = np.linalg.solve(vecs, p0)
+    # Mean over [0, f] of p(t) = vecs diag(exp(vals t)) coef.
+    mean_exp = np.array([f if abs(v) < 1e-12 else np.expm1(v * f) / v for v in vals.real]) / f
+    p_mean = (vecs.real @ (mean_exp * coef.real)).real
+    loss = (1.0 - f) + f * float(p_mean[c])
+    return {"loss": loss, "busy_mean": lam * (1.0 - loss) / mu}
+
+
 def _caseload_use(caseload: Servers, k: int) -> simpy.Event:
     assert isinstance(caseload, Caseload)
     return caseload.enrol(k)
@@ -133,6 +159,8 @@ CASES = [
          4_000.0, 100.0, _teams(2.4, 1.0, 3, 0.5)),
     Case("Teams window=0 is Erlang B", lambda e, w: Teams(e, 4, 0.0, warm_up=w), (3.0,), 1.0,
          3_000.0, 100.0, _teams(3.0, 1.0, 4, 0.0)),
+    Case("Rota 08-20 window=0 c=3", lambda e, w: Rota(e, 3, 0.0, open_hour=8, close_hour=20,
+         warm_up=w), (48.0,), 24.0, 300.0, 20.0, _rota_loss(48.0, 24.0, 3, 8.0, 20.0)),
     Case("Hours 10 h, 2 h each = M/M/5", lambda e, w: Hours(e, 10.0, warm_up=w), (4.0,), 1.0,
          5_000.0, 200.0, _mmc(4.0, 1.0, 5), _hours_use),
 ]  # fmt: skip
@@ -182,8 +210,8 @@ def test_each_class_matches_the_queue_it_implements(case: Case):
 
 
 @pytest.mark.parametrize(
-    "case", [c for c in CASES if not c.name.startswith("Teams")],
-    ids=[c.name for c in CASES if not c.name.startswith("Teams")],
+    "case", [c for c in CASES if not c.name.startswith(("Teams", "Rota"))],
+    ids=[c.name for c in CASES if not c.name.startswith(("Teams", "Rota"))],
 )  # fmt: skip
 def test_littles_law_holds_on_the_tallies(case: Case):
     """Lq = λ Wq with λ the accepted rate: the time-average of customers waiting (one
@@ -202,6 +230,17 @@ def test_littles_law_holds_on_the_tallies(case: Case):
     busy = (reps["busy_mean"] - reps["accepted_rate"] / case.mu).to_numpy()
     mean, low, high = t_interval(busy)
     assert low <= 0.0 <= high, f"{case.name}: busy - λ/μ = {mean:.4g}, CI [{low:.4g}, {high:.4g}]"
+
+
+def test_the_rota_loss_formula_is_erlang_b_when_open_all_day_and_long_relaxed():
+    """The transient formula used for Rota reduces to Erlang B when services are short next
+    to the open hours (the start-up transient is then negligible), and its in-hours blocking
+    is below Erlang B for a short open period (the day starts empty)."""
+    f = 0.5
+    fast = (_rota_loss(4800.0, 2400.0, 3, 8.0, 20.0)["loss"] - (1 - f)) / f
+    assert fast == pytest.approx(erlang_b_textbook(3, 2.0), rel=5e-3), fast
+    short = (_rota_loss(48.0, 24.0, 3, 8.0, 10.0)["loss"] - (1 - 2 / 24)) / (2 / 24)
+    assert 0 < short < erlang_b_textbook(3, 2.0), short
 
 
 def test_priority_classes_are_ordered_and_conserve_the_fifo_mean_wait():

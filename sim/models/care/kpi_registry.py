@@ -225,6 +225,12 @@ ENTRIES: tuple[Kpi, ...] = (
            f"Average delayed beds / average occupied beds, {AFTER}.",
            "Level integrals of hospital.delayed and beds", better="lower",
            short="Delayed share of beds", group=URGENT),
+    Kpi("delayed_discharge_weekend_beds_mean", "Beds held waiting for Monday",
+        "beds",
+        "Average beds held by medically fit patients whose discharge fell at a weekend and "
+        f"slipped to Monday morning (reason 'weekend'), {AFTER}; part of the delayed beds.",
+        "Level integrals of hospital.weekend_delayed", "lower", short="Weekend delays",
+        group=URGENT),
     _share("readmission_30d_share", "Emergency readmissions within 30 days",
            "Emergency discharges alive from the end of the warm-up to 30 days before the "
            "horizon that were followed by an emergency admission (the bed granted) within 30 "

@@ -134,6 +134,7 @@ def compute(world: World) -> dict[str, float]:
     m["delayed_discharge_beds_per_1000"] = delayed * 1000.0 / n_pop
     m["delayed_discharge_bed_days_per_1000"] = delayed * 365.0 * 1000.0 / n_pop
     m["delayed_discharge_share_of_occupied"] = _safe(delayed, occupied)
+    m["delayed_discharge_weekend_beds_mean"] = _mean(h.weekend_delayed, W, H)
     m["ed_waiting_for_bed_mean"] = _mean(h.boarding, W, H)
     after = world.after
     m["readmission_30d_share"] = after.share()
@@ -159,7 +160,7 @@ def compute(world: World) -> dict[str, float]:
     )
     vw_pools = world.mnp.virtual_ward.pools
     vw = _mean([p.level for p in vw_pools], W, H)
-    vw_beds = float(sum(p.capacity for p in vw_pools))
+    vw_beds = float(sum(p.servers for p in vw_pools))
     m["virtual_ward_patients_mean"] = vw
     m["virtual_ward_occupancy_mean"] = _safe(vw, vw_beds)
     m["step_down_patients_mean"] = _mean([p.level for p in c.step_down.pools], W, H)
@@ -300,9 +301,19 @@ def timeseries(world: World) -> pd.DataFrame:
         "care_home_residents": mnp.care_homes,
     }
     for series, pools in finite.items():
-        places = float(sum(p.capacity for p in pools))
+        places = float(sum(p.servers for p in pools))
         if np.isfinite(places):
             data[f"{series}_capacity"] = np.full(days, places)
+    # ED clinicians and UCR teams (engine resources with a busy Level): how full they are.
+    data["ed_clinicians_busy"] = _daily([r.level for r in h.ed], days)
+    data["ed_clinicians_capacity"] = np.full(days, float(sum(r.servers for r in h.ed)))
+    rotas = [r for area in c.ucr.teams for r in area]
+    data["ucr_teams_busy"] = _daily(list({id(r.level): r.level for r in rotas}.values()), days)
+    # Team-days a day: each team works its hours, so a rota full all its open hours has a
+    # daily mean of busy teams equal to this.
+    team_days = sum(r.servers * (r.close_at - r.open_at) for r in rotas)
+    if np.isfinite(team_days):
+        data["ucr_teams_capacity"] = np.full(days, float(team_days))
     proactive_places = float(sum(c.proactive.capacity))
     if np.isfinite(proactive_places):
         data["proactive_caseload_capacity"] = np.full(days, proactive_places)
@@ -322,7 +333,7 @@ def diagnostics(world: World, cands: Candidates) -> dict[str, float]:
         return int(total[EVENT[name]])
 
     died = int(np.count_nonzero(pop.death_time <= world.horizon))
-    in_bed = sum(p.in_use for p in h.beds)
+    in_bed = sum(p.busy for p in h.beds)
     # The surprise question's answers in this run: its realised accuracy against the
     # person's illness phase (compare with model.eol.sensitivity and specificity).
     (no_out, yes_out), (no_in, yes_in) = world.mnp.question.answers.tolist()

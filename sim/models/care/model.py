@@ -1,8 +1,11 @@
 """Compose the care model and run one replication.
 
-The SimPy environment drives two processes only: a daily tick (general practice's batch,
-proactive case-finding) and one walk through the pre-generated urgent events. Everything
-else is a callback scheduled on a timeout, so no process sits idle for a person.
+Patients are SimPy processes: every urgent episode that survives the thinning of the
+pre-generated candidates is a generator (:mod:`sim.models.care.pathway`) that reads as the
+patient's pathway, and so are enrolment in proactive care, end-of-life care, onward care
+and moves into care homes. They queue for :mod:`sim.engine` resources. Demand that queues
+for nothing shared stays vectorised: the candidate walk, general practice's daily book,
+UTC visits. A death interrupts every process of the person (:meth:`World.interrupt`).
 """
 
 from __future__ import annotations
@@ -19,14 +22,13 @@ import simpy
 
 from sim.engine.monitor import Marks
 from sim.models.base import OutputParams, ReplicationResult, RunParams
-from sim.models.care import demand, life_course, population
+from sim.models.care import demand, life_course, pathway, population
 from sim.models.care.acuity import Acuity
 from sim.models.care.after_discharge import AfterDischarge
 from sim.models.care.demand import D
 from sim.models.care.handoffs import Handoffs
 from sim.models.care.params import CareParams
 from sim.models.care.records import EventLog, event_table
-from sim.models.care.resources import Pool
 from sim.models.care.services import hospital as hosp
 from sim.models.care.services.community import Proactive, StayService, Ucr
 from sim.models.care.services.general_practice import GeneralPractice
@@ -123,6 +125,8 @@ class World:
         ]
         self.crises = 0
         self.scheduled = 0
+        # The live processes of each person, so a death can interrupt them.
+        self.procs: dict[int, list[simpy.Process]] = {}
 
     # ------------------------------------------------------------------ helpers
     def at(self, t: float, fn: Callable[..., Any], *args: Any) -> None:
@@ -131,28 +135,24 @@ class World:
         ev.callbacks.append(lambda _e: fn(*args))
         self.scheduled += 1
 
-    def onward_request(
-        self,
-        person: int,
-        dest: str,
-        now: float,
-        draws: list[float],
-        from_hospital: bool,
-        on_start: Callable[[float], None],
-    ) -> tuple[Pool, list[Any]] | None:
-        """Ask the onward service ``dest`` for a place; ``on_start`` runs when it starts."""
-        if dest == "step_down":
-            return self.community.step_down.request(person, now, draws, from_hospital, on_start)
-        if dest == "virtual_ward":
-            return self.mnp.virtual_ward.request(person, now, draws, from_hospital, on_start)
-        if dest == "eol":
-            return self.mnp.eol_request(person, on_start)
-        return self.mnp.care_home_request(person, on_start)
+    def spawn(self, person: int, steps: Generator[simpy.Event, Any, Any]) -> simpy.Process:
+        """Start a process of ``person`` (a pathway step, a caseload place) that their death
+        will interrupt."""
+        proc = self.env.process(_until_interrupted(steps))
+        live = self.procs.get(person)
+        if live is None:
+            self.procs[person] = [proc]
+        else:
+            live[:] = [p for p in live if p.is_alive]
+            live.append(proc)
+        self.scheduled += 1
+        return proc
 
-    def onward_withdraw(self, handle: tuple[Pool, list[Any]] | None) -> None:
-        """Withdraw a waiting onward request (the patient died)."""
-        if handle is not None:
-            handle[0].withdraw(handle[1])
+    def interrupt(self, person: int) -> None:
+        """Interrupt every live process of ``person`` (their death)."""
+        for proc in self.procs.pop(person, ()):
+            if proc.is_alive:
+                proc.interrupt("death")
 
     # ------------------------------------------------------------------ processes
     def daily(self) -> Generator[simpy.Event, Any, None]:
@@ -162,26 +162,40 @@ class World:
             self.community.proactive.fill(float(d))
             yield self.env.timeout(1.0)
 
-    def urgent(self, cands: demand.Candidates) -> Generator[simpy.Event, Any, None]:
-        """Walk through the candidate urgent events in time order."""
+    def urgent(self, cands: demand.Candidates) -> None:
+        """Walk through the candidate urgent events in time order.
+
+        The walk queues for nothing, so it is a chain of timeouts with a callback rather than
+        a process (a process resume per candidate cost a tenth of the run); each candidate
+        that survives the thinning starts its own process (:meth:`urgent_event`).
+        """
         env = self.env
         times = cands.time.tolist()
         persons = cands.person.tolist()
         kinds = cands.kind.tolist()
-        for k, t in enumerate(times):
-            if t >= self.horizon:
-                break
-            if t > env.now:
-                yield env.timeout(t - env.now)
-            self.urgent_event(persons[k], t, kinds[k], cands.draws[k])
+        draws = cands.draws
+        n = len(times)
+        horizon = self.horizon
+        k = 0
+
+        def step(_event: simpy.Event | None) -> None:
+            nonlocal k
+            now = env.now
+            while k < n and times[k] <= now:
+                self.urgent_event(persons[k], times[k], kinds[k], draws[k])
+                k += 1
+            if k < n and times[k] < horizon:
+                env.timeout(times[k] - now).callbacks.append(step)
+
+        if n and times[0] < horizon:
+            env.timeout(times[0]).callbacks.append(step)
 
     def urgent_event(self, person: int, now: float, kind: int, row: np.ndarray) -> None:
         """One candidate crisis, terminal deterioration or minor attendance."""
         if now >= self.pop.death_time[person] or self.in_hospital[person]:
             return
-        draws = row.tolist()
         if kind == Acuity.MINOR:
-            self.hospital.ed_arrival(person, now, Acuity.MINOR, draws, ambulance=False)
+            self.spawn(person, pathway.urgent_episode(self, person, kind, row.tolist()))
             return
         factor = 1.0
         if self.community.proactive.enrolled.get(person) is not None:
@@ -194,27 +208,22 @@ class World:
                 * self.after.ratio(person, now)
                 / self.params.model.urgent.headroom
             )
-        if draws[D["u_accept"]] >= factor:
+        if row[D["u_accept"]] >= factor:
             return
+        draws = row.tolist()  # only for the candidates that go ahead
         self.crises += 1
         self.log.add(now, person, "crisis", "general_practice")
         self.mnp.contact(person, now)  # the surprise question, asked by whoever responds
-        acuity = kind  # the candidate's kind is its acuity (Acuity codes)
-        ucr = self.community.ucr
-        u_route = draws[D["u_route"]]
-        share = self.params.model.ucr.referral_share
-        if ucr.eligible(person, now):
-            if u_route < share:
-                if not ucr.respond(person, now, draws, acuity):
-                    self.hospital.ed_arrival(person, now, acuity, draws, ambulance=True)
-                return
-            u_route = (u_route - share) / (1.0 - share) if share < 1 else 1.0
-        u = self.params.model.urgent
-        if u_route < u.direct_admission_share:
-            self.hospital.direct_admission(person, now, draws, kind == Acuity.TERMINAL)
-            return
-        ambulance = draws[D["u_step_up"]] < u.ambulance_share
-        self.hospital.ed_arrival(person, now, acuity, draws, ambulance=ambulance)
+        # The candidate's kind is its acuity (Acuity codes); the rest is the patient's story.
+        self.spawn(person, pathway.urgent_episode(self, person, kind, draws))
+
+
+def _until_interrupted(steps: Generator[simpy.Event, Any, Any]) -> Generator[simpy.Event, Any, Any]:
+    """Run ``steps``; a death's interrupt that no step handled ends the process quietly."""
+    try:
+        return (yield from steps)
+    except simpy.Interrupt:
+        return None
 
 
 def simulate(
@@ -274,7 +283,7 @@ def _simulate(
     world.env.process(world.daily())
     world.env.process(life_course.run(world))
     world.env.process(world.mnp.register_reviews())
-    world.env.process(world.urgent(cands))
+    world.urgent(cands)
     world.env.run(until=run.horizon)
     world.log.flush()
     metrics = kpis.compute(world)

@@ -355,6 +355,13 @@ def _check_model(m: s.CareModelConfig) -> None:
     _bands("model.hospital.los_mean_days", h.los_mean_days)
     _bands("model.hospital.los_frailty_multiplier", h.los_frailty_multiplier, s.FRAILTY)
     checks.positive("model.hospital.los_cv", h.los_cv)
+    checks.probability("model.hospital.weekend_discharge.share", h.weekend_discharge.share)
+    wk = h.weekend_discharge
+    hour = checks.nonneg("model.hospital.weekend_discharge.resume_hour", wk.resume_hour)
+    if not hour < 24.0:
+        raise ConfigError(
+            "model.hospital.weekend_discharge.resume_hour", hour, "must be an hour in [0, 24)"
+        )
     _bands("model.hospital.discharge_shares", h.discharge_shares)
     for band, row in h.discharge_shares.items():
         _bands(

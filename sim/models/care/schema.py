@@ -172,6 +172,16 @@ class EdConfig:
 
 
 @dataclass
+class WeekendDischargeConfig:
+    """Fewer discharges at weekends: a discharge due on a Saturday or Sunday goes ahead with
+    probability ``share``; otherwise the patient waits in the bed until Monday at
+    ``resume_hour`` (a delayed discharge with the reason ``weekend``)."""
+
+    share: float = 0.67
+    resume_hour: float = 10.0
+
+
+@dataclass
 class HospitalConfig:
     """General and acute beds, length of stay and discharge."""
 
@@ -181,6 +191,7 @@ class HospitalConfig:
     los_frailty_multiplier: dict[str, float] = field(default_factory=dict)
     los_cv: float = 1.0
     discharge_shares: dict[str, dict[str, float]] = field(default_factory=dict)
+    weekend_discharge: WeekendDischargeConfig = field(default_factory=WeekendDischargeConfig)
 
 
 @dataclass

@@ -2,24 +2,26 @@
 
 Step-down places (and virtual-ward beds, :mod:`.mnp`) are shared between patients leaving
 hospital (step-down) and people referred from the community (step-up); the lead provider's
-priority rule orders the queue.
+priority rule orders the queue. Every resource is a :mod:`sim.engine` class: places are
+:class:`~sim.engine.PriorityServers`, UCR teams a :class:`~sim.engine.Rota` (working hours),
+the proactive caseload a :class:`~sim.engine.Caseload` per neighbourhood.
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import simpy
 
-from sim.engine.monitor import Level
+from sim.engine import Caseload, Level, PriorityServers, Request, Rota
 from sim.models.care import schema as s
 from sim.models.care.apportion import apportion
 from sim.models.care.demand import D
-from sim.models.care.resources import FifoServers, Pool
-from sim.models.care.services.hospital import HOURS, lognormal
+from sim.models.care.services.hospital import lognormal
 from sim.models.care.tallies import DelayTally
 
 if TYPE_CHECKING:
@@ -36,6 +38,20 @@ def queue_key(rule: str, from_hospital: bool, need: float) -> tuple[float, ...]:
     if rule == "step_up_first":
         return (1.0 if from_hospital else 0.0,)
     return (-need,)
+
+
+# Need is frailty (0-3) plus a tenth of the number of conditions; ten times it is a whole
+# number, so ``NEED_TOP - 10 * need`` orders the queue as ``-need`` does, as a class >= 0.
+NEED_TOP = 10_000
+
+
+def queue_priority(rule: str, from_hospital: bool, frailty: int, ltc: int) -> int:
+    """:func:`queue_key` as the whole-number priority class of an engine queue (0 first)."""
+    if rule == "step_down_first":
+        return 0 if from_hospital else 1
+    if rule == "step_up_first":
+        return 1 if from_hospital else 0
+    return max(0, NEED_TOP - (10 * frailty + ltc))
 
 
 class StayService:
@@ -56,65 +72,48 @@ class StayService:
         self.w = world
         self.name = name
         self.cfg = getattr(world.params.model, name)
-        self.pools = [Pool(c[capacity_key], world.marks) for c in world.params.area_capacity]
+        self.pools = [
+            PriorityServers(
+                world.env, c[capacity_key], warm_up=world.warm_up, level=Level(world.marks)
+            )
+            for c in world.params.area_capacity
+        ]
         self.rules = [lead.priority_rule for lead in world.params.area_leads]
         self.holding: dict[int, tuple[int, int]] = {}  # person -> (area, token) in service
         self.started = 0
         self.ended = 0
 
-    def request(
-        self,
-        person: int,
-        now: float,
-        draws: list[float],
-        from_hospital: bool,
-        on_start: Callable[[float], None] | None,
-    ) -> tuple[Pool, list[Any]]:
+    def ask(self, person: int, from_hospital: bool) -> Request:
         """Queue for a place; step-up requests give up after ``max_wait_step_up_days``."""
         w = self.w
-        area = w.area_of[person]
-        need = float(w.pop.frailty[person]) + 0.1 * float(w.pop.ltc[person])
-        key = queue_key(self.rules[area], from_hospital, need)
-        pool = self.pools[area]
+        area = int(w.area_of[person])
+        priority = queue_priority(
+            self.rules[area], from_hospital, int(w.pop.frailty[person]), int(w.pop.ltc[person])
+        )
+        window = None if from_hospital else self.cfg.max_wait_step_up_days
+        return self.pools[area].request(priority, window=window)
 
-        def start(t: float) -> None:
-            self._start(person, area, t, draws)
-            if on_start is not None:
-                on_start(t)
-
-        entry = pool.request(now, start, key)
-        if entry[0] and not from_hospital:
-            w.at(now + self.cfg.max_wait_step_up_days, self._give_up, person, pool, entry, draws)
-        return pool, entry
-
-    def _give_up(self, person: int, pool: Pool, entry: list[Any], draws: list[float]) -> None:
-        w = self.w
-        if pool.withdraw(entry):
-            w.hospital.ed_arrival(person, w.env.now, 1, draws, ambulance=True)
-
-    def _start(self, person: int, area: int, now: float, draws: list[float]) -> None:
+    def stay(self, person: int, place: Request, draws: list[float]) -> Generator[Any, Any, None]:
+        """Hold the granted ``place`` for the length of stay (the caller frees it after)."""
         w = self.w
         if person in self.holding:  # already in this service: keep one place only
-            self.pools[area].release(now)
+            place.resource.release(place)
             return
         self.started += 1
-        self.holding[person] = (area, self.started)
-        w.log.add(now, person, f"{self.name}_start", self.name)
+        token = self.started
+        area = int(w.area_of[person])
+        self.holding[person] = (area, token)
+        w.log.add(w.env.now, person, f"{self.name}_start", self.name)
         stay = lognormal(self.cfg.stay_mean_days, self.cfg.stay_cv, draws[D["z_stay"]])
-        w.at(now + stay, self.end, person, self.started)
-
-    def end(self, person: int, token: int | None = None) -> None:
-        """Leave the service (at the end of the stay, or on death with ``token=None``)."""
-        held = self.holding.get(person)
-        if held is None or (token is not None and held[1] != token):
-            return
-        area = self.holding.pop(person)[0]
-        now = self.w.env.now
-        self.ended += 1
-        # Log the end before freeing the place: the release may at once start the next
-        # request in the queue, which can be this same person's (a second referral).
-        self.w.log.add(now, person, f"{self.name}_end", self.name)
-        self.pools[area].release(now)
+        try:
+            yield w.env.timeout(stay)
+        finally:  # the end of the stay, or death (an interrupt)
+            self.holding.pop(person, None)
+            self.ended += 1
+            # Log the end before freeing the place: the release may start the next request
+            # in the queue, which can be this same person's (a second referral).
+            w.log.add(w.env.now, person, f"{self.name}_end", self.name)
+            place.resource.release(place)
 
 
 class Ucr:
@@ -122,23 +121,46 @@ class Ucr:
 
     Each area has its whole teams and, when its budget buys a fraction of a team, one
     part-time team (shared with neighbouring places) that works that fraction of each day's
-    hours from opening time. A referral goes to whichever can start first.
+    hours from opening time: two :class:`~sim.engine.Rota`. A referral goes to whichever
+    starts first (:func:`sim.models.care.pathway.ucr_visit`).
     """
 
     def __init__(self, world: World) -> None:
         self.w = world
         self.cfg = world.params.model.ucr
         c = self.cfg
-        self.teams: list[list[FifoServers]] = []
+        self.teams: list[list[Rota]] = []
+        window = c.max_wait_hours / 24.0
         for cap in world.params.area_capacity:
             teams = min(cap["ucr_teams"], 10_000.0)
             whole = int(math.floor(teams))
-            pools = [FifoServers(whole, c.open_hour, c.close_hour)]
+            level = Level(world.marks)  # teams busy in the area, whole and part-time
+            rotas = [
+                Rota(
+                    world.env,
+                    whole,
+                    window,
+                    open_hour=c.open_hour,
+                    close_hour=c.close_hour,
+                    warm_up=world.warm_up,
+                    level=level,
+                )
+            ]
             part = teams - whole
             if part > 0:
                 close = c.open_hour + part * (c.close_hour - c.open_hour)
-                pools.append(FifoServers(1, c.open_hour, close))
-            self.teams.append(pools)
+                rotas.append(
+                    Rota(
+                        world.env,
+                        1,
+                        window,
+                        open_hour=c.open_hour,
+                        close_hour=close,
+                        warm_up=world.warm_up,
+                        level=level,
+                    )
+                )
+            self.teams.append(rotas)
         self.min_age = s.AGE_BANDS.index(self.cfg.min_age_band)
         self.response_times = DelayTally(world.warm_up, within=2 / 24)  # the 2-hour standard
         self.escalated = 0
@@ -153,53 +175,10 @@ class Ucr:
             pop.age[person] >= self.min_age or pop.frailty[person] > 0 or pop.care_home[person]
         )
 
-    def respond(self, person: int, now: float, draws: list[float], acuity: int) -> bool:
-        """Try to respond; False if no team can arrive within ``max_wait_hours``."""
-        w = self.w
-        pools = self.teams[w.area_of[person]]
-        travel = self.cfg.travel_hours_mean * draws[D["e_travel"]] * HOURS
-        teams = min(pools, key=lambda pool: pool.earliest_start(now))
-        start = teams.earliest_start(now)
-        if start + travel - now > self.cfg.max_wait_hours * HOURS:
-            self.escalated += 1
-            w.log.add(now, person, "ucr_escalated", "ucr")
-            return False
-        visit = self.cfg.visit_hours_mean * draws[D["e_visit"]] * HOURS
-        teams.take(now, travel + visit)
-        arrive = start + travel
-        self.response_times.add(now, arrive - now)
-        w.at(arrive, self._arrive, person, draws, acuity, visit)
-        return True
-
-    def _arrive(self, person: int, draws: list[float], acuity: int, visit: float) -> None:
-        w = self.w
-        now = w.env.now
-        if now >= w.pop.death_time[person] or w.in_hospital[person]:
-            return
-        w.log.add(now, person, "ucr_response", "ucr")
-        if draws[D["u_avert"]] < self.cfg.avert_share:
-            if draws[D["u_step_up"]] < self.cfg.step_up_share:
-                w.log.add(now, person, "referral", "virtual_ward")
-                # An urgent step-up is arranged by phone within the visit, so the boundary's
-                # delay (set for planned referrals) does not apply; its loss does.
-                area = int(w.area_of[person])
-                _, lost = w.handoffs.draw("ucr", "virtual_ward", 0.0, draws[D["u_handoff"]], area)
-                if lost:
-                    w.log.add(now, person, "referral_lost", "virtual_ward")
-                    return
-                # Requested when the visit ends, not now with a future time: a place granted
-                # "in the future" would be counted before it is held, and would outlive a
-                # death during the visit.
-                w.at(now + visit, self._step_up, person, draws)
-            return
-        w.at(now + visit, w.hospital.ed_arrival, person, now + visit, acuity, draws, True)
-
-    def _step_up(self, person: int, draws: list[float]) -> None:
-        w = self.w
-        now = w.env.now
-        if now >= w.pop.death_time[person] or w.in_hospital[person]:
-            return
-        w.mnp.virtual_ward.request(person, now, draws, False, None)
+    def escalate(self, person: int, now: float) -> None:
+        """No team could arrive within ``max_wait_hours``: the crisis goes to ED."""
+        self.escalated += 1
+        self.w.log.add(now, person, "ucr_escalated", "ucr")
 
 
 class Proactive:
@@ -224,9 +203,12 @@ class Proactive:
             split = apportion(cap["proactive_places"], nb_pop[nbs])
             for j, c in zip(nbs.tolist(), split, strict=True):
                 self.capacity[j] = c
-        self.in_use = [0] * n_nb
-        self.level = Level(world.marks)
+        self.level = Level(world.marks)  # shared by every neighbourhood's caseload
+        self.places = [
+            Caseload(world.env, c, warm_up=world.warm_up, level=self.level) for c in self.capacity
+        ]
         self.enrolled: dict[int, int] = {}
+        self._held: dict[int, Request] = {}
         self.engaged = _engaged_practices(world)
         # Coverage depends on the analytics money per head of the person's own area.
         pairs = zip(p.area_budget, p.area_population, strict=True)
@@ -286,13 +268,18 @@ class Proactive:
             w.log.add(now + delay, person, "referral_lost", "proactive_care")
             return
         self.referral_delays.add(now, delay)
-        w.at(now + delay, self.referred[int(w.pop.neighbourhood[person])].append, person)
+        w.spawn(person, self._referral(person, delay))
+
+    def _referral(self, person: int, delay: float) -> Generator[simpy.Event, Any, None]:
+        """The referral crosses the handoff and joins the neighbourhood's list."""
+        yield self.w.env.timeout(delay)
+        self.referred[int(self.w.pop.neighbourhood[person])].append(person)
 
     def fill(self, now: float) -> None:
         """Enrol people into free places (daily, in working hours)."""
         w = self.w
-        for j, cap in enumerate(self.capacity):
-            while self.in_use[j] < cap:
+        for j, places in enumerate(self.places):
+            while places.busy < places.servers:
                 queue = self.referred[j] if self.referred[j] else self.found[j]
                 if not queue:
                     break
@@ -304,22 +291,29 @@ class Proactive:
                     or not w.pop.on_list[person]
                 ):
                     continue
+                place = places.enrol()  # granted at once: a place is free
                 self.enrolled[person] = j
-                self.in_use[j] += 1
+                self._held[person] = place
                 self.enrolments += 1
-                self.level.add(now, 1)
                 w.log.add(now, person, "proactive_enrolment", "proactive_care")
-                review = w.params.model.proactive.review_days
-                w.at(now + review, self.leave, person)
+                w.spawn(person, self._episode(person, place))
+
+    def _episode(self, person: int, place: Request) -> Generator[simpy.Event, Any, None]:
+        """An episode of proactive care: the place is held until the review ends (unless the
+        person leaves before, :meth:`leave`)."""
+        with place:
+            yield self.w.env.timeout(self.w.params.model.proactive.review_days)
+            if self._held.get(person) is place:  # not already left (and re-enrolled)
+                self.leave(person)
 
     def leave(self, person: int) -> None:
         """Leave the caseload (review ended, death, or moved to end-of-life care)."""
         j = self.enrolled.pop(person, None)
         if j is None:
             return
+        place = self._held.pop(person)
         now = self.w.env.now
-        self.in_use[j] -= 1
-        self.level.add(now, -1)
+        self.places[j].discharge(place)
         self.w.log.add(now, person, "proactive_exit", "proactive_care")
 
 

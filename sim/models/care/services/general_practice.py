@@ -250,18 +250,13 @@ class GeneralPractice:
     def _to_ed(
         self, who: np.ndarray, times: np.ndarray, rng: np.random.Generator, acuity: int
     ) -> None:
+        from sim.models.care.pathway import sent_to_ed
+
         w = self.w
         draws = draw_matrix(rng, who.size)
         for k in range(who.size):
-            w.at(
-                float(times[k]),
-                w.hospital.ed_arrival,
-                int(who[k]),
-                float(times[k]),
-                acuity,
-                draws[k].tolist(),
-                False,
-            )
+            person = int(who[k])
+            w.spawn(person, sent_to_ed(w, person, float(times[k]), acuity, draws[k].tolist()))
 
     def _overflow(self, d: int, who: np.ndarray, u: np.ndarray) -> None:
         """Same-day need the practice could not meet goes elsewhere by configured shares."""

@@ -1,23 +1,26 @@
 """The acute trust: ED (type 1) and UTC (type 3), G&A beds, length of stay and discharge.
 
-A patient who is medically fit but waits for a handoff or for onward care keeps the bed;
-that wait is a delayed discharge.
+The resources (ED clinicians, beds) are :mod:`sim.engine` classes and the patient's steps
+through them are the generators of :mod:`sim.models.care.pathway`; this module holds the
+resources, the draws each step reads (admission, length of stay, destination) and the
+bookkeeping of a stay. A patient who is medically fit but waits for a handoff, for onward
+care or for Monday keeps the bed; that wait is a delayed discharge.
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.engine.monitor import Level
+from sim.engine import Level, Servers
+from sim.models.care import calendar as cal
 from sim.models.care import schema as s
 from sim.models.care.acuity import Acuity
 from sim.models.care.after_discharge import HOME, LOST, SLOW
 from sim.models.care.apportion import apportion
 from sim.models.care.demand import D
-from sim.models.care.resources import FifoServers, Pool
 from sim.models.care.tallies import StayTally, VisitTally
 
 if TYPE_CHECKING:
@@ -40,7 +43,6 @@ class Episode:
         "area",
         "start",
         "stage",
-        "entry",
         "terminal",
         "draws",
         "ed_arrival",
@@ -57,9 +59,7 @@ class Episode:
         self.terminal = terminal
         self.ed_arrival = ed_arrival
         self.start = math.nan
-        self.stage = "waiting"  # waiting -> bed -> delayed -> done
-        # The bed-queue entry while boarding, then the onward-care handle while delayed.
-        self.entry: Any = None
+        self.stage = "waiting"  # waiting -> bed -> (delayed | weekend) -> done
         self.fit = math.nan  # when medically fit (the bed wait after it is a delay)
         self.dest = "home"
 
@@ -89,12 +89,27 @@ class Hospital:
             for b in self.beds_total
         ]
         pairs = zip(self.beds_total, self.reserved, strict=True)
-        self.beds = [Pool(b - r, world.marks) for b, r in pairs]
+        env = world.env
+        self.beds = [
+            Servers(env, b - r, warm_up=world.warm_up, level=Level(world.marks)) for b, r in pairs
+        ]
         # Every area's ED is open, so each has at least one clinician.
         clinicians = apportion(p.capacity["ed_clinicians"], shares)
-        self.ed = [FifoServers(max(1, int(n))) for n in clinicians]
+        self.ed = [
+            Servers(env, max(1, int(n)), warm_up=world.warm_up, level=Level(world.marks))
+            for n in clinicians
+        ]
         self.boarding = [Level(world.marks) for _ in shares]
         self.delayed = [Level(world.marks) for _ in shares]
+        # The part of the delay spent waiting for Monday (reason ``weekend``).
+        self.weekend_delayed = [Level(world.marks) for _ in shares]
+        wk = m.hospital.weekend_discharge
+        self.weekend_share = wk.share
+        self.weekend_resume_day = wk.resume_hour / 24.0
+        # Day 0's weekday, so the weekend test is integer arithmetic (the calendar's own
+        # vectorised test costs a date parse per call).
+        self.weekday0 = cal.from_params(p).start.weekday()
+        self.weekend_u = world.streams.generator("discharge/weekend")
         self.admit_crisis = np.array([m.ed.admit_crisis[b] for b in s.AGE_BANDS])
         self.admit_frail = np.array([m.ed.admit_frailty_multiplier[f] for f in s.FRAILTY])
         self.los_mean = np.array([m.hospital.los_mean_days[b] for b in s.AGE_BANDS])
@@ -121,70 +136,72 @@ class Hospital:
         self.visits.add_type3(t, t + stay)
         self.w.log.add_many(t, person, "utc_arrival", "utc")
 
-    def ed_arrival(
-        self, person: int, now: float, acuity: int, draws: list[float], ambulance: bool
-    ) -> None:
-        """A type 1 attendance: clinician queue, assessment, then home or a bed."""
+    # ------------------------------------------------------------------ the episode's draws
+    def p_admit(self, person: int, acuity: int) -> float:
+        """Probability that an ED attendance of this acuity ends in admission."""
         w = self.w
-        if w.in_hospital[person] or now >= w.pop.death_time[person]:
-            return
-        area = int(w.area_of[person])
-        w.log.add(now, person, "ed_arrival", "ed")
-        if ambulance:
-            w.log.add(now, person, "ambulance_conveyance", "ambulance")
-        treat = (
-            lognormal(
-                self.ed_cfg.treatment_hours_mean, self.ed_cfg.treatment_cv, draws[D["z_treat"]]
-            )
-            * HOURS
-        )
-        start = self.ed[area].take(now, treat)
-        decided = start + treat
         if acuity == Acuity.TERMINAL:
-            p_admit = w.params.model.eol.terminal_admit_share
-        elif acuity == Acuity.CRISIS:
+            return w.params.model.eol.terminal_admit_share
+        if acuity == Acuity.CRISIS:
             age, fr = w.pop.age[person], w.pop.frailty[person]
-            p_admit = min(1.0, self.admit_crisis[age] * self.admit_frail[fr])
-        else:
-            p_admit = self.ed_cfg.admit_minor
-        if draws[D["u_admit"]] < p_admit:
-            w.in_hospital[person] = True
-            ep = Episode(person, area, draws, acuity == Acuity.TERMINAL, now)
-            self.episode_of[person] = ep
-            w.at(decided, self._board, ep)
-        else:
-            self.visits.add_type1(now, decided, False)
-            w.log.add(decided, person, "ed_departure", "ed")
+            return min(1.0, self.admit_crisis[age] * self.admit_frail[fr])
+        return self.ed_cfg.admit_minor
 
-    def _board(self, ep: Episode) -> None:
-        if ep.stage != "waiting":
-            return
-        now = self.w.env.now
-        self.boarding[ep.area].add(now, 1)
-        entry = self.beds[ep.area].request(now, lambda t: self._admit(ep, t, True))
-        if entry[0]:  # still waiting (a request granted at once has already moved on)
-            ep.entry = entry
-
-    def direct_admission(
-        self, person: int, now: float, draws: list[float], terminal: bool = False
-    ) -> None:
-        """Admission without an ED attendance (GP or ambulance direct to an assessment unit)."""
+    def length_of_stay(self, ep: Episode) -> float:
+        """Days from admission to medically fit."""
         w = self.w
-        if w.in_hospital[person] or now >= w.pop.death_time[person]:
-            return
-        w.in_hospital[person] = True
-        ep = Episode(person, int(w.area_of[person]), draws, terminal, math.nan)
-        self.episode_of[person] = ep
-        entry = self.beds[ep.area].request(now, lambda t: self._admit(ep, t, False))
-        if entry[0]:
-            ep.entry = entry
+        age, fr = w.pop.age[ep.person], w.pop.frailty[ep.person]
+        mean = self.los_mean[age] * self.los_frail[fr]
+        return lognormal(mean, self.h_cfg.los_cv, ep.draws[D["z_los"]])
 
-    # ------------------------------------------------------------------ beds
-    def _admit(self, ep: Episode, now: float, from_ed: bool) -> None:
+    def destination(self, ep: Episode) -> str:
+        """Where a medically fit patient goes: home, ``eol``, or onward care by age."""
+        w = self.w
+        person = ep.person
+        if w.pop.care_home[person]:
+            return "home"  # back to their own care home
+        if w.mnp.question.identified[person] and not w.eol_enrolled[person]:
+            # Picked out by the surprise question (at the crisis that brought them in, or
+            # before): no foresight, so some are false positives.
+            return "eol"
+        i = int(
+            np.searchsorted(
+                self.dest_cdf[int(w.pop.age[person])], ep.draws[D["u_dest"]], side="right"
+            )
+        )
+        return ("home", "step_down", "virtual_ward", "care_home")[min(i, 3)]
+
+    def weekend_resume(self, now: float) -> float | None:
+        """When a discharge due ``now`` happens if it slips to Monday morning, or None if it
+        goes ahead now (a weekday, or a weekend discharge that the ward makes)."""
+        day = math.floor(now)
+        weekday = (self.weekday0 + day) % 7  # 0 = Monday ... 6 = Sunday
+        if weekday < 5 or self.weekend_u.random() < self.weekend_share:
+            return None
+        return max(now, day + (7 - weekday) + self.weekend_resume_day)
+
+    # ------------------------------------------------------------------ bookkeeping
+    def open_episode(
+        self, person: int, draws: list[float], terminal: bool, ed_arrival: float
+    ) -> Episode:
+        """The patient is to be admitted: in hospital from now (ED or direct)."""
+        w = self.w
+        w.in_hospital[person] = True
+        ep = Episode(person, int(w.area_of[person]), draws, terminal, ed_arrival)
+        self.episode_of[person] = ep
+        return ep
+
+    def close_episode(self, ep: Episode) -> None:
+        """The episode is over (discharge or death): the person is no longer in hospital."""
+        ep.stage = "done"
+        self.w.in_hospital[ep.person] = False
+        self.episode_of.pop(ep.person, None)
+
+    def admitted(self, ep: Episode, now: float, from_ed: bool) -> None:
+        """The bed is granted: the emergency admission."""
         w = self.w
         ep.stage = "bed"
         ep.start = now
-        ep.entry = None
         self.stays.start()
         if from_ed:
             self.boarding[ep.area].add(now, -1)
@@ -192,74 +209,9 @@ class Hospital:
             w.log.add(now, ep.person, "ed_departure", "ed")
         w.log.add(now, ep.person, "emergency_admission", "hospital")
         w.after.admission(ep.person, now)
-        if ep.terminal:
-            return  # stays until death
-        age, fr = w.pop.age[ep.person], w.pop.frailty[ep.person]
-        mean = self.los_mean[age] * self.los_frail[fr]
-        los = lognormal(mean, self.h_cfg.los_cv, ep.draws[D["z_los"]])
-        w.at(now + los, self._fit, ep)
-
-    def _fit(self, ep: Episode) -> None:
-        if ep.stage != "bed":
-            return
-        w = self.w
-        now = w.env.now
-        person = ep.person
-        w.log.add(now, person, "medically_fit", "hospital")
-        ep.fit = now
-        if w.pop.care_home[person]:
-            dest = "home"  # back to their own care home
-        elif w.mnp.question.identified[person] and not w.eol_enrolled[person]:
-            # Picked out by the surprise question (at the crisis that brought them in, or
-            # before): no foresight, so some are false positives.
-            dest = "eol"
-        else:
-            i = int(
-                np.searchsorted(
-                    self.dest_cdf[int(w.pop.age[person])], ep.draws[D["u_dest"]], side="right"
-                )
-            )
-            dest = ("home", "step_down", "virtual_ward", "care_home")[min(i, 3)]
-        ep.dest = dest
-        if dest == "home":
-            self.discharge(ep, now)
-            return
-        ep.stage = "delayed"
-        self.delayed[ep.area].add(now, 1)
-        delay, lost = w.handoffs.draw(
-            "hospital", dest, ep.draws[D["e_handoff"]], ep.draws[D["u_handoff"]], ep.area
-        )
-        w.log.add(now, person, "referral", dest)
-        w.at(now + delay, self._handed_off, ep, dest, lost)
-
-    def _handed_off(self, ep: Episode, dest: str, lost: bool) -> None:
-        if ep.stage != "delayed":
-            return
-        now = self.w.env.now
-        if lost:
-            self.w.log.add(now, ep.person, "referral_lost", dest)
-            self.discharge(ep, now, lost=True)
-            return
-        if dest == "eol":
-            # Identification is uncertain, so the bed is held for the handoff only, not for a
-            # place: the request joins the community waiting list and the patient goes home
-            # (a held bed would wait for places that false positives also fill).
-            self.w.mnp.eol_request(ep.person, None)
-            self.discharge(ep, now)
-            return
-        handle = self.w.onward_request(
-            ep.person,
-            dest,
-            now,
-            ep.draws,
-            from_hospital=True,
-            on_start=lambda t: self.discharge(ep, t),
-        )
-        if ep.stage == "delayed":
-            ep.entry = handle
 
     def discharge(self, ep: Episode, now: float, lost: bool = False) -> None:
-        """The patient leaves the bed (alive).
+        """The patient leaves the bed alive (the caller's ``with`` block frees it).
 
         ``lost``: the onward referral was lost, so the patient went home without the care
         they were referred for. What happened to the referral, and how long the patient waited
@@ -276,34 +228,20 @@ class Hospital:
         w.after.discharge(ep.person, now, outcome, onward)
         if ep.stage == "delayed":
             self.delayed[ep.area].add(now, -1)
-        ep.stage = "done"
-        ep.entry = None
-        self.beds[ep.area].release(now)
         self.stays.end(ep.person, ep.start, now, died=False)
-        w.in_hospital[ep.person] = False
-        self.episode_of.pop(ep.person, None)
+        self.close_episode(ep)
         w.log.add(now, ep.person, "discharge", "hospital")
 
-    def on_death(self, person: int, now: float) -> bool:
-        """Handle a death; True if the person died in hospital (bed or waiting in ED)."""
-        ep = self.episode_of.pop(person, None)
-        if ep is None:
-            return False
-        w = self.w
+    def died(self, ep: Episode, now: float) -> None:
+        """Death in hospital: in a bed, or in ED waiting for one (``ep.stage`` says which)."""
+        if ep.stage == "done":
+            return
         if ep.stage == "waiting":
-            if ep.entry is not None:
-                self.beds[ep.area].withdraw(ep.entry)
-                if not math.isnan(ep.ed_arrival):
-                    self.boarding[ep.area].add(now, -1)
             if not math.isnan(ep.ed_arrival):
+                self.boarding[ep.area].add(now, -1)
                 self.visits.add_type1(ep.ed_arrival, now, True)
         else:
             if ep.stage == "delayed":
                 self.delayed[ep.area].add(now, -1)
-                if ep.entry is not None:
-                    w.onward_withdraw(ep.entry)
-            self.beds[ep.area].release(now)
-            self.stays.end(person, ep.start, now, died=True)
-        ep.stage = "done"
-        w.in_hospital[person] = False
-        return True
+            self.stays.end(ep.person, ep.start, now, died=True)
+        self.close_episode(ep)

@@ -1,19 +1,24 @@
 """MNP services and the end of life: virtual ward, end-of-life care at home, care-home places,
-deaths and place of death."""
+deaths and place of death.
+
+End-of-life care is a process per person (:meth:`Mnp.eol_care`: the wait for a place, then
+reviews until death or exit); care-home places are :class:`~sim.engine.Caseload` places held
+from moving in until death; a death interrupts every process of the person
+(``World.interrupt``), whose ``with`` blocks free what they hold."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import simpy
 
+from sim.engine import Caseload, Level, Request
 from sim.models.care.apportion import apportion
 from sim.models.care.identification import SurpriseQuestion
 from sim.models.care.population import mortality_per_year
-from sim.models.care.resources import Pool
 from sim.models.care.schema import AGE_BANDS, FRAILTY
 from sim.models.care.services.community import StayService
 from sim.rng import generator
@@ -40,7 +45,11 @@ class Mnp:
         self.w = world
         p = world.params
         self.virtual_ward = StayService(world, "virtual_ward", "virtual_ward_beds")
-        self.eol = [Pool(c["eol_places"], world.marks) for c in p.area_capacity]
+        env = world.env
+        self.eol = [
+            Caseload(env, c["eol_places"], warm_up=world.warm_up, level=Level(world.marks))
+            for c in p.area_capacity
+        ]
         pop = world.pop
         residents = np.bincount(world.area_of[pop.care_home], minlength=len(world.area_shares))
         override = p.capacity["care_home_beds"]
@@ -52,10 +61,15 @@ class Mnp:
                 if override >= 0
                 else math.ceil(residents[j] * (1 + p.model.care_home_vacancy_share))
             )
-            pool = Pool(max(cap, float(residents[j])), world.marks)
-            pool.in_use = int(residents[j])
-            pool.level.add(0.0, int(residents[j]))
+            pool = Caseload(
+                env, max(cap, float(residents[j])), warm_up=world.warm_up, level=Level(world.marks)
+            )
             self.care_homes.append(pool)
+        # The starting residents hold their places from time 0 until they die.
+        self.resident: dict[int, Request] = {
+            person: self.care_homes[int(world.area_of[person])].enrol()
+            for person in np.flatnonzero(pop.care_home).tolist()
+        }
         # Community admissions keep each area's care-home population at its starting level
         # (see conf/model/care.yaml, care_home_refill_days). Draws are keyed by person and
         # the candidates ranked by one permutation, so scenarios share them (CRN).
@@ -116,7 +130,7 @@ class Mnp:
     def contact(self, person: int, now: float) -> None:
         """An urgent contact: the surprise question, and a GP referral if it picks them out."""
         if self.question.at_contact(person, now):
-            self.w.env.process(self.gp_referral(person))
+            self.w.spawn(person, self.gp_referral(person))
 
     def register_reviews(self) -> Generator[simpy.Event, Any, None]:
         """Each day, the practices review the people whose turn it is (each person once every
@@ -137,7 +151,7 @@ class Mnp:
             if today.size:
                 u = w.streams.generator(f"eol/register/{d}").random(today.size)
                 for person in self.question.review(today, float(d), u).tolist():
-                    w.env.process(self.gp_referral(person))
+                    w.spawn(person, self.gp_referral(person))
             yield w.env.timeout(1.0)
 
     def gp_referral(self, person: int) -> Generator[simpy.Event, Any, None]:
@@ -153,74 +167,70 @@ class Mnp:
             w.log.add(w.env.now, person, "referral_lost", "eol")
             return
         if person not in self.places:
-            self.eol_request(person, None)
-
-    def caseload_reviews(self, person: int) -> Generator[simpy.Event, Any, None]:
-        """While on the caseload, the question is asked again at each review; people it no
-        longer picks out (mostly false positives) leave, and their place is freed."""
-        w = self.w
-        every = w.params.model.eol.caseload_review_days
-        while True:
-            yield w.env.timeout(every)
-            if not w.eol_enrolled[person] or person in self.places:
-                return
-            if not self.question.ask(person, w.env.now):
-                self._leave_eol(person)
-                return
-
-    def _leave_eol(self, person: int) -> None:
-        w = self.w
-        now = w.env.now
-        self.eol[self.eol_area.pop(person)].release(now)
-        w.eol_enrolled[person] = False
-        self.question.identified[person] = False
-        w.log.add(now, person, "eol_exit", "eol")
+            yield from self.eol_care(person)
 
     # ------------------------------------------------------------------ EoL care
-    def eol_request(
-        self, person: int, on_start: Callable[[float], None] | None
-    ) -> tuple[Pool, list[Any]] | None:
-        """Queue for a place on the end-of-life caseload (held until death)."""
+    def refer_eol(self, person: int) -> None:
+        """A referral for end-of-life care reached the team: start the person's care."""
+        self.w.spawn(person, self.eol_care(person))
+
+    def eol_care(self, person: int) -> Generator[simpy.Event, Any, None]:
+        """End-of-life care: wait for a place on the caseload, then hold it until death,
+        asked the surprise question again at each review; people it no longer picks out
+        (mostly false positives) leave, and their place is freed."""
         w = self.w
-        now = w.env.now
-        if w.eol_enrolled[person] or now >= w.pop.death_time[person]:
-            if on_start is not None:
-                on_start(now)
-            return None
+        if w.eol_enrolled[person] or w.env.now >= w.pop.death_time[person]:
+            return
         area = int(w.area_of[person])
-        pool = self.eol[area]
-
-        def start(t: float) -> None:
+        every = w.params.model.eol.caseload_review_days
+        with self.eol[area].enrol() as place:
+            yield place
             if w.eol_enrolled[person]:
-                pool.release(t)
-            else:
-                w.eol_enrolled[person] = True
-                self.eol_area[person] = area
-                w.log.add(t, person, "eol_enrolment", "eol")
-                w.community.proactive.leave(person)
-                w.env.process(self.caseload_reviews(person))
-            if on_start is not None:
-                on_start(t)
-
-        return pool, pool.request(now, start)
+                return  # another referral got there first: one place only
+            w.eol_enrolled[person] = True
+            self.eol_area[person] = area
+            w.log.add(w.env.now, person, "eol_enrolment", "eol")
+            w.community.proactive.leave(person)
+            try:
+                while True:
+                    yield w.env.timeout(every)
+                    if not self.question.ask(person, w.env.now):
+                        break
+            except simpy.Interrupt:
+                self.eol_area.pop(person, None)  # died on the caseload
+                raise
+            self.eol_area.pop(person, None)
+            w.eol_enrolled[person] = False
+            self.question.identified[person] = False
+            w.log.add(w.env.now, person, "eol_exit", "eol")
 
     # ------------------------------------------------------------------ care homes
-    def care_home_request(
-        self, person: int, on_start: Callable[[float], None]
-    ) -> tuple[Pool, list[Any]]:
-        """Queue for a care-home vacancy (held until death)."""
+    def care_home_ask(self, person: int) -> Request:
+        """Queue for a care-home vacancy in the person's area."""
+        return self.care_homes[int(self.w.area_of[person])].enrol()
+
+    def move_in(self, person: int, place: Request, now: float) -> None:
+        """The vacancy is granted: the person is a resident, holding it until death."""
         w = self.w
-        pool = self.care_homes[int(w.area_of[person])]
+        if person in self.resident:  # two requests granted: keep one place only
+            self.care_homes[int(w.area_of[person])].discharge(place)
+            return
+        self.resident[person] = place
+        w.pop.care_home[person] = True
+        self.new_care_home[person] = now
+        self._care_home_hazard(person, now)
+        w.log.add(now, person, "care_home_admission", "care_home")
+        w.community.proactive.leave(person)
 
-        def start(t: float) -> None:
-            w.pop.care_home[person] = True
-            self.new_care_home[person] = t
-            self._care_home_hazard(person, t)
-            w.log.add(t, person, "care_home_admission", "care_home")
-            w.community.proactive.leave(person)
-            on_start(t)
-
-        return pool, pool.request(w.env.now, start)
+    def _move_from_community(self, person: int) -> Generator[simpy.Event, Any, None]:
+        """A move into a care home from the community, when a vacancy is granted."""
+        place = self.care_home_ask(person)
+        try:
+            yield place
+        except simpy.Interrupt:
+            place.cancel()
+            raise
+        self.move_in(person, place, self.w.env.now)
 
     def _care_home_hazard(self, person: int, now: float) -> None:
         """From entry on, die at a care-home resident's rate, as the starting residents do.
@@ -267,7 +277,7 @@ class Mnp:
         w = self.w
         now = w.env.now
         pool = self.care_homes[area]
-        if pool.in_use >= self.care_home_target[area] or pool.queue:
+        if pool.busy >= self.care_home_target[area] or pool.waiting:
             return
         queue, k = self.community_queue[area], self.community_next[area]
         while k < len(queue):
@@ -277,7 +287,7 @@ class Mnp:
                 w.pop.death_time[person] > now and w.pop.on_list[person]
             ):
                 self.community_next[area] = k
-                self.care_home_request(person, lambda _t: None)
+                w.spawn(person, self._move_from_community(person))
                 return
         self.community_next[area] = k
 
@@ -288,23 +298,25 @@ class Mnp:
             return  # already died: the death was brought forward (see _care_home_hazard)
         w = self.w
         now = w.env.now
-        in_hospital = w.hospital.on_death(person, now)
+        # In a bed, or in ED waiting for one: the hospital episode closes when its process
+        # receives the interrupt below (at this same time).
+        in_hospital = bool(w.in_hospital[person])
         place = "hospital" if in_hospital else self._place(person)
         self.places[person] = place
         setting = {"hospital": "hospital", "care_home": "care_home"}.get(
             place, "eol" if w.eol_enrolled[person] else "general_practice"
         )
         w.log.add(now, person, "death", setting, place)
-        if w.eol_enrolled[person]:
-            self.eol[self.eol_area.pop(person)].release(now)
-        if w.pop.care_home[person]:
+        held = self.resident.pop(person, None)
+        if held is not None:
             area = int(w.area_of[person])
-            self.care_homes[area].release(now)
+            self.care_homes[area].discharge(held)
             if math.isfinite(self.refill_days):
                 w.at(now + self.refill_days * self.refill_u[person], self._refill, area)
         w.community.proactive.leave(person)
-        w.community.step_down.end(person)
-        self.virtual_ward.end(person)
+        # Every process of the person (hospital stay, onward care, EoL care, a UCR visit,
+        # a wait for a place) ends here, freeing what it holds.
+        w.interrupt(person)
 
     def _place(self, person: int) -> str:
         """Place of death for someone not in hospital, from their setting and EoL care."""
