@@ -9,8 +9,9 @@ import pytest
 
 from sim.config.compose import compose_params
 from sim.errors import ConfigError
-from sim.models.care.after_discharge import HOME, LOST, SLOW, AfterDischarge, max_ratio
+from sim.models.care.after_discharge import HOME, LOST, SLOW, AfterDischarge
 from sim.models.care.schema import AfterDischargeConfig
+from sim.rng import Streams
 
 CFG = AfterDischargeConfig(
     crisis_rate_ratio=3.0,
@@ -26,7 +27,7 @@ CFG = AfterDischargeConfig(
 def _state() -> AfterDischarge:
     # Warm-up 10, horizon 100: the cohort is discharges on days 10 to 70. Persons 0-2 are in
     # the least deprived quintile, 3-4 in the most deprived.
-    return AfterDischarge(CFG, 5, 10.0, 100.0, np.array([0, 0, 0, 4, 4]))
+    return AfterDischarge(CFG, 5, 10.0, 100.0, np.array([0, 0, 0, 4, 4]), Streams(7, 0))
 
 
 def test_readmissions_are_counted_on_a_hand_made_trace():
@@ -68,16 +69,58 @@ def test_the_risk_ratio_decays_from_its_peak_and_reads_only_the_past():
     a.discharge(2, 50.0, SLOW, False)
     assert a.ratio(1, 50.0) == pytest.approx(4.5), a.ratio(1, 50.0)
     assert a.ratio(2, 50.0) == pytest.approx(3.75), a.ratio(2, 50.0)
-    assert max_ratio(CFG) == pytest.approx(4.5), max_ratio(CFG)
 
 
 def test_a_headroom_below_the_largest_ratio_is_refused():
-    """params.py refuses a thinning bound the post-discharge ratio could exceed, naming the
-    key and the smallest allowed value."""
+    """params.py refuses a thinning bound the continuity multiplier could exceed (1.19 at
+    continuity 0), naming the key and the smallest allowed value."""
     with pytest.raises(ConfigError) as err:
-        compose_params(["model=care", "place=neighbourhood_50k", "model.urgent.headroom=2.0"])
+        compose_params(
+            [
+                "model=care",
+                "place=neighbourhood_50k",
+                "lead_provider.continuity=0.0",
+                "model.urgent.headroom=1.1",
+            ]
+        )
     text = str(err.value)
     assert "model.urgent.headroom" in text and "at least" in text, text
+
+
+def test_the_excess_candidates_follow_the_decaying_excess():
+    """The excess crises drawn at a discharge are a Poisson process with intensity
+    rate x (peak - 1) x exp(-decay x s) over the window: over 4,000 discharges the mean count
+    is the integral (within 4 standard errors) and the share in the first half-life is
+    (1 - 1/2) / (1 - 2^-(90/13)) of them; the same person, discharge and seed give the same
+    draws, whatever else happened."""
+    n = 4000
+    a = AfterDischarge(CFG, n, 0.0, 1000.0, np.zeros(n, dtype=np.int64), Streams(11, 0))
+    counts, early = [], 0
+    for p in range(n):
+        a.discharge(p, 0.0, HOME, False)
+        times, draws = a.excess(p, 0.0, 36.5)  # 0.1 a day
+        assert len(times) == len(draws), (len(times), draws.shape)
+        assert all(0.0 <= t <= CFG.window_days for t in times), times
+        counts.append(len(times))
+        early += sum(t < CFG.half_life_days for t in times)
+    decay = math.log(2) / CFG.half_life_days
+    tail = 1 - math.exp(-decay * CFG.window_days)
+    mean = 0.1 * (CFG.crisis_rate_ratio - 1) * tail / decay
+    got = float(np.mean(counts))
+    assert abs(got - mean) < 4 * math.sqrt(mean / n), (got, mean)
+    share = early / sum(counts)
+    expected = 0.5 / tail
+    assert abs(share - expected) < 4 * math.sqrt(expected * (1 - expected) / sum(counts)), (
+        share,
+        expected,
+    )
+    b = AfterDischarge(CFG, n, 0.0, 1000.0, np.zeros(n, dtype=np.int64), Streams(11, 0))
+    b.discharge(17, 5.0, HOME, False)
+    again, _ = b.excess(17, 5.0, 36.5)
+    a2 = AfterDischarge(CFG, n, 0.0, 1000.0, np.zeros(n, dtype=np.int64), Streams(11, 0))
+    a2.discharge(17, 0.0, HOME, False)
+    ref, _ = a2.excess(17, 0.0, 36.5)
+    assert [t - 5.0 for t in again] == pytest.approx(ref), (again, ref)
 
 
 def test_more_referral_loss_gives_more_readmissions(run_care):

@@ -3,9 +3,17 @@
 After an emergency discharge a person's crisis rate is raised by a factor that starts at
 ``peak`` and decays exponentially (``half_life_days``) to 1, ending at ``window_days``. The
 peak depends only on the person's past: the discharge time and what happened to the onward
-referral (lost, or a long wait in the bed for onward care). The model applies the factor in
-the thinning of candidate crises (``World.urgent_event``), so ``urgent.headroom`` must bound
-it (``params.py`` refuses a configuration where it cannot).
+referral (lost, or a long wait in the bed for onward care).
+
+The excess is its own stream of candidate crises, drawn at the discharge
+(:meth:`AfterDischarge.excess`): a Poisson number with the excess's integral as mean, at
+times from its decaying shape. Their sum with the usual candidates is the raised rate exactly
+(superposition of Poisson processes). Before, the usual candidates were drawn at the largest
+ratio any discharge could apply (``urgent.headroom`` 5.5) and thinned back down, so four in
+five candidates of every person were drawn and walked to be thrown away. The draws of a
+person's k-th discharge come from a stream named by the person and k, so scenarios share them
+(common random numbers) whatever happened to anyone else. Unlike the old ratio, a second
+discharge adds its excess to what is left of the first instead of replacing it.
 
 A 30-day readmission is an emergency admission (the bed granted) within ``READMISSION_DAYS``
 of the person's previous emergency discharge alive. The cohort is the emergency discharges
@@ -19,7 +27,13 @@ import math
 
 import numpy as np
 
+from sim.models.care.demand import draw_matrix
 from sim.models.care.schema import AfterDischargeConfig
+from sim.rng import Streams, generator
+
+# Uniforms for the count of excess crises of each person's first discharges, drawn up front
+# (one vectorised draw); later discharges draw theirs from a stream of their own.
+COUNT_SLOTS = 2
 
 READMISSION_DAYS = 30.0
 
@@ -51,12 +65,6 @@ def peak_ratio(cfg: AfterDischargeConfig, outcome: int, onward: bool) -> float:
     return ratio
 
 
-def max_ratio(cfg: AfterDischargeConfig) -> float:
-    """The largest factor any discharge can apply (for the thinning bound)."""
-    worst = max(1.0, cfg.lost_referral_ratio, cfg.slow_wait_ratio)
-    return max(1.0, cfg.crisis_rate_ratio * worst * max(1.0, cfg.onward_care_ratio))
-
-
 class AfterDischarge:
     """Post-discharge risk state of every person and the readmission counts.
 
@@ -79,8 +87,12 @@ class AfterDischarge:
         warm_up: float,
         horizon: float,
         quintile: np.ndarray,
+        streams: Streams,
     ) -> None:
         self.cfg = cfg
+        self.streams = streams
+        self.count_u = streams.generator("after/count").random((size, COUNT_SLOTS))
+        self.count = np.zeros(size, dtype=np.int32)  # discharges so far, per person
         self.warm_up = warm_up
         self.cohort_end = horizon - READMISSION_DAYS
         self.quintile = quintile
@@ -95,11 +107,53 @@ class AfterDischarge:
         self.discharges_after_lost = 0
 
     def ratio(self, person: int, now: float) -> float:
-        """The person's crisis-rate ratio at ``now`` (1 outside the window)."""
+        """The person's crisis-rate ratio at ``now`` from their last discharge (1 outside the
+        window); the excess candidates of :meth:`excess` follow ``ratio - 1``."""
         since = now - self.discharged[person]
         if not since < self.cfg.window_days:  # also False for NaN (never discharged)
             return 1.0
         return 1.0 + (self.peak[person] - 1.0) * math.exp(-self.decay * since)
+
+    def excess(
+        self, person: int, now: float, rate_per_year: float
+    ) -> tuple[list[float], np.ndarray]:
+        """Candidate crises of the excess after the discharge just recorded at ``now``.
+
+        Parameters
+        ----------
+        person
+            Who was discharged (call after :meth:`discharge`).
+        now
+            The discharge time.
+        rate_per_year
+            The person's usual crisis rate now (the excess is a multiple of it).
+
+        Returns
+        -------
+        times, draws
+            Absolute times (sorted) and one row of :data:`~sim.models.care.demand.DRAWS`
+            per candidate.
+        """
+        k = int(self.count[person])
+        self.count[person] = k + 1
+        extra = self.peak[person] - 1.0
+        if extra <= 0.0 or rate_per_year <= 0.0:
+            return [], _NO_DRAWS
+        tail = -math.expm1(-self.decay * self.cfg.window_days)  # share of the excess in window
+        mean = rate_per_year / 365.0 * extra * tail / self.decay
+        if k < COUNT_SLOTS:
+            u = float(self.count_u[person, k])
+        else:
+            u = float(self._rng(person, k, "count").random())
+        n = _poisson_inverse(u, mean)
+        if n == 0:
+            return [], _NO_DRAWS
+        rng = self._rng(person, k, "crises")
+        since = -np.log1p(-rng.random(n) * tail) / self.decay  # inverse of the decaying shape
+        return sorted((now + since).tolist()), draw_matrix(rng, n)
+
+    def _rng(self, person: int, k: int, what: str) -> np.random.Generator:
+        return generator(self.streams.seed, self.streams.replication, f"after/{what}/{person}/{k}")
 
     def discharge(self, person: int, now: float, outcome: int, onward: bool) -> None:
         """An emergency discharge alive: set the risk state and open a readmission window."""
@@ -130,3 +184,17 @@ class AfterDischarge:
         else:
             num, den = int(self.readmissions[quintile]), int(self.discharges[quintile])
         return num / den if den else math.nan
+
+
+_NO_DRAWS = np.zeros((0, 0))
+
+
+def _poisson_inverse(u: float, mean: float) -> int:
+    """The Poisson(``mean``) count whose CDF first reaches ``u`` (inverse transform)."""
+    p = math.exp(-mean)
+    cdf, n = p, 0
+    while u > cdf and p > 0.0:
+        n += 1
+        p *= mean / n
+        cdf += p
+    return n

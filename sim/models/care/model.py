@@ -36,6 +36,9 @@ from sim.models.care.services.mnp import Mnp
 from sim.models.care.tallies import EventTally
 from sim.rng import Streams
 
+# Plain ints for the candidate walk (an IntEnum member lookup costs a call per candidate).
+CRISIS, MINOR = int(Acuity.CRISIS), int(Acuity.MINOR)
+
 
 class Community:
     """The SNP services of every area."""
@@ -104,7 +107,9 @@ class World:
             run.warm_up,
             run.horizon,
             self.pop.quintile,
+            self.streams,
         )
+        self.headroom = params.model.urgent.headroom
         self.crisis_rate = demand.crisis_rate_per_year(params, self.pop)
         self.hospital = hosp.Hospital(self)
         self.community = Community(self)
@@ -190,11 +195,26 @@ class World:
         if n and times[0] < horizon:
             env.timeout(times[0]).callbacks.append(step)
 
+    def discharged(self, person: int, now: float, outcome: int, onward: bool) -> None:
+        """An emergency discharge alive: the person's raised risk from now on.
+
+        The excess crises of :meth:`AfterDischarge.excess` are scheduled as candidates like
+        the usual ones (thinned by what the person's care is at the time, not by the excess).
+        """
+        self.after.discharge(person, now, outcome, onward)
+        times, rows = self.after.excess(person, now, float(self.crisis_rate[person]))
+        for t, row in zip(times, rows, strict=True):
+            if t >= self.horizon:
+                break
+            self.env.timeout(t - now).callbacks.append(
+                lambda _e, t=t, row=row: self.urgent_event(person, t, CRISIS, row)
+            )
+
     def urgent_event(self, person: int, now: float, kind: int, row: np.ndarray) -> None:
         """One candidate crisis, terminal deterioration or minor attendance."""
         if now >= self.pop.death_time[person] or self.in_hospital[person]:
             return
-        if kind == Acuity.MINOR:
+        if kind == MINOR:
             self.spawn(person, pathway.urgent_episode(self, person, kind, row.tolist()))
             return
         factor = 1.0
@@ -202,12 +222,8 @@ class World:
             factor *= self.params.model.proactive.crisis_rate_ratio
         if self.eol_enrolled[person]:
             factor *= self.params.model.eol.enrolled_crisis_rate_ratio
-        if kind == Acuity.CRISIS:
-            factor *= (
-                self.continuity_multiplier[self.area_of[person]]
-                * self.after.ratio(person, now)
-                / self.params.model.urgent.headroom
-            )
+        if kind == CRISIS:
+            factor *= self.continuity_multiplier[self.area_of[person]] / self.headroom
         if row[D["u_accept"]] >= factor:
             return
         draws = row.tolist()  # only for the candidates that go ahead

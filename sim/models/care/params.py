@@ -20,7 +20,6 @@ from sim.config import checks
 from sim.config.annotations import as_declared_floats, item_annotation, without_none
 from sim.errors import ConfigError
 from sim.models.care import schema as s
-from sim.models.care.after_discharge import max_ratio
 from sim.models.care.apportion import apportion
 from sim.models.care.calendar import parse_date
 from sim.paths import conf_dir
@@ -438,8 +437,8 @@ def _check_headroom(m: s.CareModelConfig, leads: tuple[s.LeadProviderSchema, ...
     """Refuse a thinning bound that a crisis's acceptance factor could exceed.
 
     Thinning keeps a candidate crisis with probability factor / headroom, so the largest
-    factor (the worst area's continuity multiplier times the largest post-discharge ratio)
-    must not exceed ``model.urgent.headroom``.
+    factor (the worst area's continuity multiplier; the post-discharge excess is a stream of
+    its own, sim/models/care/after_discharge.py) must not exceed ``model.urgent.headroom``.
     """
     u = m.urgent
     ref = m.general_practice.continuity_reference
@@ -447,14 +446,12 @@ def _check_headroom(m: s.CareModelConfig, leads: tuple[s.LeadProviderSchema, ...
         max(0.0, 1.0 + u.continuity_effect_per_0_2_upc / 0.2 * (lead.continuity - ref))
         for lead in leads
     )
-    bound = max_ratio(m.after_discharge) * worst
+    bound = worst
     if bound > u.headroom:
         raise ConfigError(
             "model.urgent.headroom",
             u.headroom,
-            f"must be at least {bound:.3g}: the largest post-discharge crisis-rate ratio "
-            f"({max_ratio(m.after_discharge):.3g}, model.after_discharge) times the largest "
-            f"continuity multiplier of any area ({worst:.3g})",
+            f"must be at least {bound:.3g}, the largest continuity multiplier of any area",
         )
 
 

@@ -108,12 +108,13 @@ class EventTally:
         self.hospital_deaths_admitted_last_month = 0
         self.other_deaths = 0
         self.other_deaths_hospital_use_last_month = 0
-        # Each living person's latest A&E attendance.
-        self._attended: dict[int, float] = {}
+        # Each person's latest A&E attendance (-inf: none yet).
+        self._attended = np.full(death_time.size, -np.inf)
         # Each living person's admission times over the last year: bounded by the population
         # times the admissions a person can have in a year.
         self._recent: dict[int, list[float]] = {}
-        self._identified: set[int] = set()
+        # Identified for end-of-life care at some time before now.
+        self._identified = np.zeros(death_time.size, dtype=bool)
 
     def add(
         self,
@@ -151,36 +152,44 @@ class EventTally:
     def _join_admissions_to_deaths(
         self, t: np.ndarray, person: np.ndarray, e: np.ndarray, place: np.ndarray
     ) -> None:
-        rows = np.flatnonzero(
-            (e == _ADMISSION) | (e == _DEATH) | np.isin(e, _IDENTIFIED) | np.isin(e, _ATTEND)
-        )
+        # Attendances and identifications are frequent (every UTC visit is one) and need no
+        # order within a batch (nobody attends or is identified after their death), so they
+        # are kept vectorised; only admissions and deaths, a few per cent of events, are
+        # walked in order.
+        attend = np.isin(e, _ATTEND)
+        if attend.any():
+            np.maximum.at(self._attended, person[attend], t[attend])
+        ident = np.isin(e, _IDENTIFIED)
+        if ident.any():
+            self._identified[person[ident]] = True
+        rows = np.flatnonzero((e == _ADMISSION) | (e == _DEATH))
+        if not rows.size:
+            return
         recent = self._recent
-        for i in rows.tolist():
-            p = int(person[i])
-            now = float(t[i])
-            if e[i] in _ATTEND:
-                self._attended[p] = now
-                continue
-            if e[i] == _ADMISSION:
+        admission = int(_ADMISSION)
+        hospital = int(_HOSPITAL)
+        for p, now, ev, pl in zip(
+            person[rows].tolist(),
+            t[rows].tolist(),
+            e[rows].tolist(),
+            place[rows].tolist(),
+            strict=True,
+        ):
+            if ev == admission:
                 times = recent.setdefault(p, [])
                 times.append(now)
                 while times[0] < now - LAST_YEAR_DAYS:
                     del times[0]
                 continue
-            if e[i] != _DEATH:
-                self._identified.add(p)
-                continue
             times = recent.pop(p, [])
-            identified = p in self._identified
-            self._identified.discard(p)
-            attended = self._attended.pop(p, -np.inf)
             if now < self.warm_up:
                 continue
             self.deaths.append((p, now))
-            self.deaths_identified += identified
-            died = self._death_time[p]
+            self.deaths_identified += bool(self._identified[p])
+            attended = float(self._attended[p])
+            died = float(self._death_time[p])
             admitted = any(died - LAST_MONTH_DAYS <= x <= died for x in times)
-            if place[i] == _HOSPITAL:
+            if pl == hospital:
                 self.hospital_deaths += 1
                 self.hospital_deaths_admitted_last_month += admitted
             else:

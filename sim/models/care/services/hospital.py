@@ -225,7 +225,7 @@ class Hospital:
         else:
             outcome = HOME
         onward = not lost and ep.dest in ("step_down", "virtual_ward")
-        w.after.discharge(ep.person, now, outcome, onward)
+        w.discharged(ep.person, now, outcome, onward)
         if ep.stage == "delayed":
             self.delayed[ep.area].add(now, -1)
         self.stays.end(ep.person, ep.start, now, died=False)
