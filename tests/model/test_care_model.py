@@ -13,6 +13,7 @@ UNLIMITED_ONWARD = (
     "+place.capacity_overrides.virtual_ward_beds=inf",
     "+place.capacity_overrides.eol_places=inf",
     "+place.capacity_overrides.care_home_beds=inf",
+    "model.social_care.p1_packages_per_1000=inf",
     "lead_provider.handoffs.same_organisation.delay_days_mean=0",
     "lead_provider.handoffs.alliance.delay_days_mean=0",
     "lead_provider.handoffs.separate.delay_days_mean=0",

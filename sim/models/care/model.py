@@ -26,11 +26,11 @@ from sim.models.care.demand import D
 from sim.models.care.handoffs import Handoffs
 from sim.models.care.params import CareParams
 from sim.models.care.records import EventLog, event_table
-from sim.models.care.resources import Pool
 from sim.models.care.services import hospital as hosp
 from sim.models.care.services.community import Proactive, StayService, Ucr
 from sim.models.care.services.general_practice import GeneralPractice
 from sim.models.care.services.mnp import Mnp
+from sim.models.care.services.social_care import SocialCare
 from sim.models.care.tallies import EventTally
 from sim.rng import Streams
 
@@ -105,6 +105,7 @@ class World:
         )
         self.crisis_rate = demand.crisis_rate_per_year(params, self.pop)
         self.hospital = hosp.Hospital(self)
+        self.social_care = SocialCare(self)
         self.community = Community(self)
         self.mnp = Mnp(self)
         self.gp = GeneralPractice(self, self.days)
@@ -139,7 +140,7 @@ class World:
         draws: list[float],
         from_hospital: bool,
         on_start: Callable[[float], None],
-    ) -> tuple[Pool, list[Any]] | None:
+    ) -> tuple[Any, Any] | None:
         """Ask the onward service ``dest`` for a place; ``on_start`` runs when it starts."""
         if dest == "step_down":
             return self.community.step_down.request(person, now, draws, from_hospital, on_start)
@@ -147,9 +148,11 @@ class World:
             return self.mnp.virtual_ward.request(person, now, draws, from_hospital, on_start)
         if dest == "eol":
             return self.mnp.eol_request(person, on_start)
+        if dest == "social_care":
+            return self.social_care.request(person, now, draws, on_start)
         return self.mnp.care_home_request(person, on_start)
 
-    def onward_withdraw(self, handle: tuple[Pool, list[Any]] | None) -> None:
+    def onward_withdraw(self, handle: tuple[Any, Any] | None) -> None:
         """Withdraw a waiting onward request (the patient died)."""
         if handle is not None:
             handle[0].withdraw(handle[1])

@@ -143,6 +143,8 @@ def build(data: dict[str, Any]) -> CareParams:
         # The envelope is the commissioner's, so it is the same per head in every area and
         # for every arrangement; the arrangement only decides how it is spent.
         cap, budget = purchase(model, area_lead, lead.budget.envelope_per_head_gbp, pop, key)
+        # The local authority's packages are not bought from the NHS envelope.
+        cap["p1_packages"] = packages(model.social_care.p1_packages_per_1000, pop)
         area_cap.append(cap)
         budgets.append(budget)
     _apply_overrides(place, capacity, area_cap, [x / population for x in area_pop])
@@ -177,7 +179,9 @@ def _structured(schema: type, data: dict[str, Any], prefix: str) -> Any:
 
 
 # Delays for which .inf means "never".
-MAY_BE_INFINITE = frozenset({"model.care_home_refill_days"})
+MAY_BE_INFINITE = frozenset(
+    {"model.care_home_refill_days", "model.social_care.p1_packages_per_1000"}
+)
 
 
 def _all_finite_nonneg(obj: Any, key: str, allow_inf: bool = False, expected: Any = None) -> None:
@@ -331,14 +335,7 @@ def _check_model(m: s.CareModelConfig) -> None:
     _bands("model.hospital.los_mean_days", h.los_mean_days)
     _bands("model.hospital.los_frailty_multiplier", h.los_frailty_multiplier, s.FRAILTY)
     checks.positive("model.hospital.los_cv", h.los_cv)
-    _bands("model.hospital.discharge_shares", h.discharge_shares)
-    for band, row in h.discharge_shares.items():
-        _bands(
-            f"model.hospital.discharge_shares.{band}",
-            row,
-            ("home", "step_down", "virtual_ward", "care_home"),
-        )
-        checks.distribution(f"model.hospital.discharge_shares.{band}", row)
+    _check_social_care(m.social_care)
     for svc in ("step_down", "virtual_ward"):
         checks.positive(f"model.{svc}.stay_mean_days", getattr(m, svc).stay_mean_days)
         checks.positive(f"model.{svc}.stay_cv", getattr(m, svc).stay_cv)
@@ -400,6 +397,37 @@ def _check_model(m: s.CareModelConfig) -> None:
         raise ConfigError(
             "model.costs.unit", sorted(m.costs.unit), "is missing " + ", ".join(missing)
         )
+
+
+def _check_social_care(c: s.SocialCareConfig, k: str = "model.social_care") -> None:
+    """Pathway shares by age band, frailty multipliers that keep every row a distribution,
+    and the local authority's pathway 1 packages."""
+    _bands(f"{k}.pathway_shares", c.pathway_shares)
+    for band, row in c.pathway_shares.items():
+        _bands(f"{k}.pathway_shares.{band}", row, s.PATHWAYS)
+        checks.distribution(f"{k}.pathway_shares.{band}", row)
+    _bands(f"{k}.frailty_support_multiplier", c.frailty_support_multiplier, s.FRAILTY)
+    for band, row in c.pathway_shares.items():
+        supported = 1.0 - row["p0"]
+        for frailty, x in c.frailty_support_multiplier.items():
+            if supported * x > 1.0 + 1e-9:
+                raise ConfigError(
+                    f"{k}.frailty_support_multiplier.{frailty}",
+                    x,
+                    f"times the supported share of age band {band} ({supported:.3g}) must be "
+                    f"at most 1, so at most {1.0 / supported:.3g}",
+                )
+    checks.probability(f"{k}.p1_virtual_ward_share", c.p1_virtual_ward_share)
+    checks.nonneg_or_inf(f"{k}.p1_packages_per_1000", c.p1_packages_per_1000)
+    checks.positive(f"{k}.p1_package_days_mean", c.p1_package_days_mean)
+    checks.positive(f"{k}.p1_package_cv", c.p1_package_cv)
+
+
+def packages(per_1000: float, population: int) -> float:
+    """Whole pathway 1 packages an area of ``population`` has (``math.inf`` stays)."""
+    if math.isinf(per_1000):
+        return math.inf
+    return float(math.floor(per_1000 * population / 1000.0 + 1e-9))
 
 
 def _check_headroom(m: s.CareModelConfig, leads: tuple[s.LeadProviderSchema, ...]) -> None:
@@ -578,7 +606,7 @@ def _apply_overrides(
 
     An override is a place total, split across areas by population.
     """
-    for cap_key in s.BOUGHT.values():
+    for cap_key in (*s.BOUGHT.values(), "p1_packages"):
         cap[cap_key] = sum(a[cap_key] for a in area_cap)
     for key, value in place.capacity_overrides.items():
         if key not in s.CAPACITY_KEYS:

@@ -45,6 +45,8 @@ class Event(IntEnum):
     DEATH = 25
     EOL_EXIT = 26  # left the end-of-life caseload alive (the review no longer picks them out)
     EOL_IDENTIFIED = 27  # the surprise question picked the person out at a contact
+    SOCIAL_CARE_START = 28  # a pathway 1 package (reablement or home care) starts
+    SOCIAL_CARE_END = 29
 
 
 EVENTS = tuple(e.name.lower() for e in Event)

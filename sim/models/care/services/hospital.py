@@ -18,7 +18,7 @@ from sim.models.care.after_discharge import HOME, LOST, SLOW
 from sim.models.care.apportion import apportion
 from sim.models.care.demand import D
 from sim.models.care.resources import FifoServers, Pool
-from sim.models.care.tallies import StayTally, VisitTally
+from sim.models.care.tallies import DelayReasons, StayTally, VisitTally
 
 if TYPE_CHECKING:
     from sim.models.care.model import World
@@ -46,6 +46,7 @@ class Episode:
         "ed_arrival",
         "fit",
         "dest",
+        "reason",
     )
 
     def __init__(
@@ -62,6 +63,7 @@ class Episode:
         self.entry: Any = None
         self.fit = math.nan  # when medically fit (the bed wait after it is a delay)
         self.dest = "home"
+        self.reason = "handoff"  # why a delayed patient is still in the bed (DELAY_REASONS)
 
 
 class Hospital:
@@ -95,19 +97,11 @@ class Hospital:
         self.ed = [FifoServers(max(1, int(n))) for n in clinicians]
         self.boarding = [Level(world.marks) for _ in shares]
         self.delayed = [Level(world.marks) for _ in shares]
+        self.reasons = DelayReasons(world.marks, len(shares))
         self.admit_crisis = np.array([m.ed.admit_crisis[b] for b in s.AGE_BANDS])
         self.admit_frail = np.array([m.ed.admit_frailty_multiplier[f] for f in s.FRAILTY])
         self.los_mean = np.array([m.hospital.los_mean_days[b] for b in s.AGE_BANDS])
         self.los_frail = np.array([m.hospital.los_frailty_multiplier[f] for f in s.FRAILTY])
-        self.dest_cdf = {
-            i: np.cumsum(
-                [
-                    m.hospital.discharge_shares[b][d]
-                    for d in ("home", "step_down", "virtual_ward", "care_home")
-                ]
-            )
-            for i, b in enumerate(s.AGE_BANDS)
-        }
         self.episode_of: dict[int, Episode] = {}
         self.stays = StayTally(world.warm_up, world.pop.age >= s.AGE_BANDS.index("75-84"))
         self.visits = VisitTally(world.warm_up, world.horizon, world.days)
@@ -214,18 +208,16 @@ class Hospital:
             # before): no foresight, so some are false positives.
             dest = "eol"
         else:
-            i = int(
-                np.searchsorted(
-                    self.dest_cdf[int(w.pop.age[person])], ep.draws[D["u_dest"]], side="right"
-                )
-            )
-            dest = ("home", "step_down", "virtual_ward", "care_home")[min(i, 3)]
+            # The discharge-to-assess pathway (services/social_care.py).
+            dest = w.social_care.pathway(person, ep.draws[D["u_dest"]])
         ep.dest = dest
         if dest == "home":
             self.discharge(ep, now)
             return
         ep.stage = "delayed"
         self.delayed[ep.area].add(now, 1)
+        ep.reason = "handoff"
+        self.reasons.enter(ep.area, "handoff", now)
         delay, lost = w.handoffs.draw(
             "hospital", dest, ep.draws[D["e_handoff"]], ep.draws[D["u_handoff"]], ep.area
         )
@@ -247,6 +239,10 @@ class Hospital:
             self.w.mnp.eol_request(ep.person, None)
             self.discharge(ep, now)
             return
+        # Handed off: from now on the patient waits for the pathway's capacity.
+        reason = self.w.social_care.waits_for(dest)
+        self.reasons.move(ep.area, ep.reason, reason, now)
+        ep.reason = reason
         handle = self.w.onward_request(
             ep.person,
             dest,
@@ -276,6 +272,7 @@ class Hospital:
         w.after.discharge(ep.person, now, outcome, onward)
         if ep.stage == "delayed":
             self.delayed[ep.area].add(now, -1)
+            self.reasons.leave(ep.area, ep.reason, now)
         ep.stage = "done"
         ep.entry = None
         self.beds[ep.area].release(now)
@@ -300,6 +297,7 @@ class Hospital:
         else:
             if ep.stage == "delayed":
                 self.delayed[ep.area].add(now, -1)
+                self.reasons.leave(ep.area, ep.reason, now)
                 if ep.entry is not None:
                     w.onward_withdraw(ep.entry)
             self.beds[ep.area].release(now)

@@ -304,6 +304,7 @@ class Mnp:
         w.community.proactive.leave(person)
         w.community.step_down.end(person)
         self.virtual_ward.end(person)
+        w.social_care.end(person)
 
     def _place(self, person: int) -> str:
         """Place of death for someone not in hospital, from their setting and EoL care."""
