@@ -15,6 +15,7 @@ REASONS = s.DELAY_REASONS
 # Every pathway's capacity unlimited: only the handoff can keep a fit patient in a bed.
 UNLIMITED_CAPACITY = (
     "model.social_care.p1_packages_per_1000=inf",
+    "model.social_care.p3_brokerage_slots_per_100k=inf",
     "+place.capacity_overrides.step_down_places=inf",
     "+place.capacity_overrides.virtual_ward_beds=inf",
     "+place.capacity_overrides.care_home_beds=inf",

@@ -150,6 +150,8 @@ class World:
             return self.mnp.eol_request(person, on_start)
         if dest == "social_care":
             return self.social_care.request(person, now, draws, on_start)
+        if dest == "care_home" and from_hospital:
+            return self.social_care.care_home(person, now, draws, on_start)
         return self.mnp.care_home_request(person, on_start)
 
     def onward_withdraw(self, handle: tuple[Any, Any] | None) -> None:

@@ -144,7 +144,9 @@ def build(data: dict[str, Any]) -> CareParams:
         # for every arrangement; the arrangement only decides how it is spent.
         cap, budget = purchase(model, area_lead, lead.budget.envelope_per_head_gbp, pop, key)
         # The local authority's packages are not bought from the NHS envelope.
-        cap["p1_packages"] = packages(model.social_care.p1_packages_per_1000, pop)
+        sc = model.social_care
+        cap["p1_packages"] = whole(sc.p1_packages_per_1000 / 1e3, pop)
+        cap["p3_brokerage_slots"] = whole(sc.p3_brokerage_slots_per_100k / 1e5, pop)
         area_cap.append(cap)
         budgets.append(budget)
     _apply_overrides(place, capacity, area_cap, [x / population for x in area_pop])
@@ -180,7 +182,11 @@ def _structured(schema: type, data: dict[str, Any], prefix: str) -> Any:
 
 # Delays for which .inf means "never".
 MAY_BE_INFINITE = frozenset(
-    {"model.care_home_refill_days", "model.social_care.p1_packages_per_1000"}
+    {
+        "model.care_home_refill_days",
+        "model.social_care.p1_packages_per_1000",
+        "model.social_care.p3_brokerage_slots_per_100k",
+    }
 )
 
 
@@ -421,13 +427,18 @@ def _check_social_care(c: s.SocialCareConfig, k: str = "model.social_care") -> N
     checks.nonneg_or_inf(f"{k}.p1_packages_per_1000", c.p1_packages_per_1000)
     checks.positive(f"{k}.p1_package_days_mean", c.p1_package_days_mean)
     checks.positive(f"{k}.p1_package_cv", c.p1_package_cv)
+    checks.nonneg_or_inf(f"{k}.p3_brokerage_slots_per_100k", c.p3_brokerage_slots_per_100k)
+    checks.nonneg(f"{k}.p3_brokerage_days_mean", c.p3_brokerage_days_mean)
 
 
-def packages(per_1000: float, population: int) -> float:
-    """Whole pathway 1 packages an area of ``population`` has (``math.inf`` stays)."""
-    if math.isinf(per_1000):
+def whole(per_person: float, population: int) -> float:
+    """Places an area of ``population`` has at ``per_person``, to the nearest whole number
+    (``math.inf`` stays). The local authority's capacity is not bought from the NHS
+    envelope, so it is rounded to the nearest place, not down: a neighbourhood of 50,000 at
+    1.5 places keeps 2, not 1."""
+    if math.isinf(per_person):
         return math.inf
-    return float(math.floor(per_1000 * population / 1000.0 + 1e-9))
+    return float(math.floor(per_person * population + 0.5))
 
 
 def _check_headroom(m: s.CareModelConfig, leads: tuple[s.LeadProviderSchema, ...]) -> None:
@@ -606,7 +617,7 @@ def _apply_overrides(
 
     An override is a place total, split across areas by population.
     """
-    for cap_key in (*s.BOUGHT.values(), "p1_packages"):
+    for cap_key in (*s.BOUGHT.values(), "p1_packages", "p3_brokerage_slots"):
         cap[cap_key] = sum(a[cap_key] for a in area_cap)
     for key, value in place.capacity_overrides.items():
         if key not in s.CAPACITY_KEYS:

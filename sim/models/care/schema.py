@@ -53,6 +53,7 @@ CAPACITY_KEYS = (
     "eol_places",
     "care_home_beds",
     "p1_packages",  # the local authority's discharge (pathway 1) packages, place total
+    "p3_brokerage_slots",  # care-home placements the local authority can arrange at once
 )
 # Discharge-to-assess pathways at medically fit (docs/model.md, "Discharge to assess").
 PATHWAYS = ("p0", "p1", "p2", "p3")
@@ -207,6 +208,8 @@ class SocialCareConfig:
     p1_packages_per_1000: float = 1.0
     p1_package_days_mean: float = 42.0
     p1_package_cv: float = 0.5
+    p3_brokerage_slots_per_100k: float = 1.0
+    p3_brokerage_days_mean: float = 3.0
 
 
 @dataclass

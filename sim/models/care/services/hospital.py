@@ -254,6 +254,13 @@ class Hospital:
         if ep.stage == "delayed":
             ep.entry = handle
 
+    def set_reason(self, person: int, reason: str, now: float) -> None:
+        """The reason a delayed patient is still in the bed changes (onward care's stages)."""
+        ep = self.episode_of.get(person)
+        if ep is not None and ep.stage == "delayed":
+            self.reasons.move(ep.area, ep.reason, reason, now)
+            ep.reason = reason
+
     def discharge(self, ep: Episode, now: float, lost: bool = False) -> None:
         """The patient leaves the bed (alive).
 

@@ -8,7 +8,11 @@ The pathways follow the national discharge-to-assess model [src:dhsc-discharge-2
   packages per area, each held for a drawn time), or for ``p1_virtual_ward_share`` of them
   the health-funded virtual ward;
 - ``p2`` bedded intermediate care: the step-down places the SNP budget buys;
-- ``p3`` a care home: the care-home places of :mod:`.mnp`.
+- ``p3`` a care home: the local authority's brokerage arranges the placement (a finite number
+  in hand at once per area, each taking a drawn time), then the patient takes a care-home
+  vacancy of :mod:`.mnp`. The wait for a brokerage slot and for a vacancy count as waiting for
+  pathway 3 capacity; the brokerage's own work counts with the handoff (it is the process of
+  moving the patient between organisations, which unlimited capacity would not remove).
 
 A medically fit patient on pathways 1-3 keeps the bed first while the referral crosses to the
 next organisation (the handoff) and then while they wait for their pathway's capacity; each
@@ -28,7 +32,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.engine.servers import GRANTED, WAITING, Caseload, Request
+from sim.engine.servers import GRANTED, WAITING, Caseload, Request, Servers
 from sim.models.care import schema as s
 from sim.models.care.demand import D
 from sim.models.care.services.hospital import lognormal
@@ -79,6 +83,10 @@ class SocialCare:
             Caseload(world.env, c["p1_packages"], warm_up=world.warm_up)
             for c in world.params.area_capacity
         ]
+        self.brokerage = [
+            Servers(world.env, c["p3_brokerage_slots"], warm_up=world.warm_up)
+            for c in world.params.area_capacity
+        ]
         # person -> (area, the place held, token): one package at a time per person.
         self.holding: dict[int, tuple[int, Request, int]] = {}
         self.started = 0
@@ -124,11 +132,34 @@ class SocialCare:
         req.callbacks.append(lambda ev: start(self.w.env.now) if ev.value else None)
         return self, req
 
-    def withdraw(self, req: Request) -> bool:
+    def withdraw(self, handle: Request | Placement) -> bool:
         """Leave the waiting list (the patient died waiting); True if still waiting."""
-        waiting = req.state == WAITING
-        req.cancel()
+        if isinstance(handle, Placement):
+            return handle.withdraw()
+        waiting = handle.state == WAITING
+        handle.cancel()
         return waiting
+
+    # ------------------------------------------------------------------ care homes
+    def care_home(
+        self, person: int, now: float, draws: list[float], on_start: Callable[[float], None]
+    ) -> tuple[SocialCare, Placement]:
+        """Arrange a care-home placement (pathway 3): a brokerage slot, its work, a vacancy.
+
+        While the patient waits in the bed, the hospital's delay reason follows the stage
+        (``Hospital.set_reason``): ``p3`` for a slot, ``handoff`` during the work, ``p3`` for
+        the vacancy.
+        """
+        area = int(self.w.area_of[person])
+        placement = Placement(self, person, area, draws, on_start)
+        placement.req = self.brokerage[area].request()
+        if placement.req.state == GRANTED:
+            placement.arrange(now)
+        else:
+            placement.req.callbacks.append(
+                lambda ev: placement.arrange(self.w.env.now) if ev.value else None
+            )
+        return self, placement
 
     def _start(self, person: int, area: int, req: Request, now: float, d: list[float]) -> None:
         self.started += 1
@@ -156,3 +187,66 @@ class SocialCare:
         """Packages in the place (``math.inf`` if any area is unlimited)."""
         total = sum(c.servers for c in self.packages)
         return math.inf if math.isinf(total) else float(total)
+
+
+class Placement:
+    """One care-home placement being arranged for a patient waiting in a bed."""
+
+    __slots__ = ("sc", "person", "area", "draws", "on_start", "req", "home", "stage")
+
+    def __init__(
+        self,
+        sc: SocialCare,
+        person: int,
+        area: int,
+        draws: list[float],
+        on_start: Callable[[float], None],
+    ) -> None:
+        self.sc = sc
+        self.person = person
+        self.area = area
+        self.draws = draws
+        self.on_start = on_start
+        self.req: Request | None = None
+        self.home: tuple[object, list[object]] | None = None
+        self.stage = "slot"  # slot -> work -> vacancy -> done (or withdrawn)
+
+    def arrange(self, now: float) -> None:
+        """A brokerage slot is free: the work of arranging the placement starts."""
+        if self.stage != "slot":
+            return
+        self.stage = "work"
+        w = self.sc.w
+        w.hospital.set_reason(self.person, "handoff", now)
+        cfg = self.sc.cfg
+        days = lognormal(cfg.p3_brokerage_days_mean, 0.5, self.draws[D["z_stay"]])
+        w.at(now + days, self.arranged)
+
+    def arranged(self) -> None:
+        """The placement is arranged: free the slot and wait for a vacancy."""
+        if self.stage != "work":
+            return
+        w = self.sc.w
+        now = w.env.now
+        self.sc.brokerage[self.area].release(self.req)
+        self.stage = "vacancy"
+        w.hospital.set_reason(self.person, "p3", now)
+
+        def start(t: float) -> None:
+            self.stage = "done"
+            self.on_start(t)
+
+        self.home = w.mnp.care_home_request(self.person, start)
+
+    def withdraw(self) -> bool:
+        """The patient died: give back whatever the placement holds or waits for."""
+        stage, self.stage = self.stage, "withdrawn"
+        if stage == "slot" and self.req is not None:
+            self.req.cancel()
+            return True
+        if stage == "work" and self.req is not None:
+            self.sc.brokerage[self.area].release(self.req)
+            return True
+        if stage == "vacancy" and self.home is not None:
+            return bool(self.home[0].withdraw(self.home[1]))  # type: ignore[attr-defined]
+        return False
