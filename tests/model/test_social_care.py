@@ -145,3 +145,13 @@ def test_pathway_shares_that_do_not_sum_to_one_are_refused(compose_cfg):
         validate(cfg)
     assert err.value.key.startswith("model.social_care.pathway_shares.85+"), str(err.value)
     assert "\n" not in str(err.value), str(err.value)
+
+
+def test_fewer_brokerage_slots_raise_the_care_home_wait(run_care):
+    """With the council's care-home brokerage unlimited, pathway 3 patients wait only for a
+    vacancy; with one placement in hand at a time they also queue for the brokerage, so the
+    bed days waiting for pathway 3 capacity rise."""
+    free = run_care(*YEAR, "model.social_care.p3_brokerage_slots_per_100k=inf").metrics
+    one = run_care(*YEAR, "+place.capacity_overrides.p3_brokerage_slots=1").metrics
+    f, o = _days(free), _days(one)
+    assert o["p3"] > f["p3"] + 1.0, (f, o)

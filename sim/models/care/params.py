@@ -146,7 +146,8 @@ def build(data: dict[str, Any]) -> CareParams:
         # The local authority's packages are not bought from the NHS envelope.
         sc = model.social_care
         cap["p1_packages"] = whole(sc.p1_packages_per_1000 / 1e3, pop)
-        cap["p3_brokerage_slots"] = whole(sc.p3_brokerage_slots_per_100k / 1e5, pop)
+        # Brokerage may be a fraction (a part-time slot; services/social_care.py).
+        cap["p3_brokerage_slots"] = sc.p3_brokerage_slots_per_100k * pop / 1e5
         area_cap.append(cap)
         budgets.append(budget)
     _apply_overrides(place, capacity, area_cap, [x / population for x in area_pop])

@@ -83,10 +83,16 @@ class SocialCare:
             Caseload(world.env, c["p1_packages"], warm_up=world.warm_up)
             for c in world.params.area_capacity
         ]
-        self.brokerage = [
-            Servers(world.env, c["p3_brokerage_slots"], warm_up=world.warm_up)
-            for c in world.params.area_capacity
-        ]
+        # An area's brokerage may be a fraction of slots (1.4 at 50,000): it is run as the
+        # next whole number of slots, each working that much slower, so its throughput (slots
+        # / days per placement) is exact and a small area is not left with too few slots.
+        self.brokerage: list[Servers] = []
+        self.brokerage_pace: list[float] = []
+        for c in world.params.area_capacity:
+            slots = c["p3_brokerage_slots"]
+            whole = slots if math.isinf(slots) else float(math.ceil(slots - 1e-9))
+            self.brokerage.append(Servers(world.env, whole, warm_up=world.warm_up))
+            self.brokerage_pace.append(1.0 if math.isinf(slots) or slots <= 0 else whole / slots)
         # person -> (area, the place held, token): one package at a time per person.
         self.holding: dict[int, tuple[int, Request, int]] = {}
         self.started = 0
@@ -219,7 +225,8 @@ class Placement:
         w = self.sc.w
         w.hospital.set_reason(self.person, "handoff", now)
         cfg = self.sc.cfg
-        days = lognormal(cfg.p3_brokerage_days_mean, 0.5, self.draws[D["z_stay"]])
+        pace = self.sc.brokerage_pace[self.area]
+        days = lognormal(cfg.p3_brokerage_days_mean, 0.5, self.draws[D["z_stay"]]) * pace
         w.at(now + days, self.arranged)
 
     def arranged(self) -> None:
