@@ -414,16 +414,18 @@ def _check_social_care(c: s.SocialCareConfig, k: str = "model.social_care") -> N
         _bands(f"{k}.pathway_shares.{band}", row, s.PATHWAYS)
         checks.distribution(f"{k}.pathway_shares.{band}", row)
     _bands(f"{k}.frailty_support_multiplier", c.frailty_support_multiplier, s.FRAILTY)
-    for band, row in c.pathway_shares.items():
-        supported = 1.0 - row["p0"]
-        for frailty, x in c.frailty_support_multiplier.items():
-            if supported * x > 1.0 + 1e-9:
-                raise ConfigError(
-                    f"{k}.frailty_support_multiplier.{frailty}",
-                    x,
-                    f"times the supported share of age band {band} ({supported:.3g}) must be "
-                    f"at most 1, so at most {1.0 / supported:.3g}",
-                )
+    # The band with the largest share on pathways 1-3 bounds every multiplier.
+    band, supported = max(
+        ((b, 1.0 - row["p0"]) for b, row in c.pathway_shares.items()), key=lambda x: x[1]
+    )
+    for frailty, x in c.frailty_support_multiplier.items():
+        if supported * x > 1.0 + 1e-9:
+            raise ConfigError(
+                f"{k}.frailty_support_multiplier.{frailty}",
+                x,
+                f"times the share on pathways 1-3 of age band {band} ({supported:.3g}) must be "
+                f"at most 1, so at most {1.0 / supported:.3g}",
+            )
     checks.probability(f"{k}.p1_virtual_ward_share", c.p1_virtual_ward_share)
     checks.nonneg_or_inf(f"{k}.p1_packages_per_1000", c.p1_packages_per_1000)
     checks.positive(f"{k}.p1_package_days_mean", c.p1_package_days_mean)
