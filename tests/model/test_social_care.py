@@ -155,3 +155,23 @@ def test_fewer_brokerage_slots_raise_the_care_home_wait(run_care):
     one = run_care(*YEAR, "+place.capacity_overrides.p3_brokerage_slots=1").metrics
     f, o = _days(free), _days(one)
     assert o["p3"] > f["p3"] + 1.0, (f, o)
+
+
+def test_each_area_has_its_own_council_capacity():
+    """On a place of several boroughs each area gets packages for its own population (to the
+    nearest whole package) and brokerage in proportion to it; a place-total override is split
+    across the areas by population and adds up to the total."""
+    from sim.config.compose import compose_params
+
+    params = compose_params(["model=care", "place=sel_1_9m"]).model
+    sc = params.model.social_care
+    for pop, cap in zip(params.area_population, params.area_capacity, strict=True):
+        nearest = math.floor(sc.p1_packages_per_1000 * pop / 1000 + 0.5)  # half up
+        assert cap["p1_packages"] == nearest, (pop, cap["p1_packages"], nearest)
+        assert math.isclose(cap["p3_brokerage_slots"], sc.p3_brokerage_slots_per_100k * pop / 1e5)
+    assert params.capacity["p1_packages"] == sum(c["p1_packages"] for c in params.area_capacity)
+    split = compose_params(
+        ["model=care", "place=sel_1_9m", "+place.capacity_overrides.p1_packages=1000"]
+    ).model
+    parts = [c["p1_packages"] for c in split.area_capacity]
+    assert sum(parts) == 1000 and split.capacity["p1_packages"] == 1000, parts
