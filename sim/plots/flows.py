@@ -48,6 +48,7 @@ ONWARD_EVENTS: dict[str, str] = {
     "virtual_ward_start": "Virtual ward",
     "care_home_admission": "Care home",
     "eol_enrolment": "End-of-life care",
+    "social_care_start": "Home with social care",  # a council package (discharge pathway 1)
 }
 
 

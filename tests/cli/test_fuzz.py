@@ -187,7 +187,8 @@ KIND_PATTERNS: tuple[tuple[str, str], ...] = (
     ("model.ed.admit_crisis.*", "prob"),
     ("model.ed.admit_minor", "prob"),
     ("model.hospital.elective_bed_share", "prob"),
-    ("model.hospital.discharge_shares.*", "prob"),
+    ("model.social_care.pathway_shares.*", "prob"),
+    ("model.social_care.p1_virtual_ward_share", "prob"),
     ("model.eol.*_share", "prob"),
     ("model.eol.terminal_event_share.*", "prob"),
     ("model.eol.place_*", "prob"),
@@ -436,7 +437,7 @@ def rule_cases() -> list[Any]:
         _rule(c, "model.general_practice.outcome_shares.resolved", 0.5),
         _rule(c, "model.general_practice.overflow_shares.nhs111", 0.9),
         _rule(c, "model.general_practice.overflow_shares.self_care", DELETE, shown="nhs111"),
-        _rule(c, "model.hospital.discharge_shares.85+.home", 0.5),
+        _rule(c, "model.social_care.pathway_shares.85+.p0", 0.5),
         _rule(c, "model.eol.place_at_home.home", 0.9),
         _rule(c, "model.eol.place_in_care_home", {"care_home": 1.0}, shown="care_home"),
         _rule(c, "model.hospital.los_mean_days.90+", 9.0, key="model.hospital.los_mean_days"),
@@ -621,7 +622,7 @@ VALID: tuple[tuple[str, str, Any], ...] = (
     ("care", "place.capacity_overrides.step_down_places", INF),
     ("care@sel_1_9m", "place.areas.bexley.neighbourhoods", 1),
     # A whole number in a row of rows (was refused as the wrong type; 0.0 was accepted).
-    ("care", "model.hospital.discharge_shares.0-17.care_home", 0),
+    ("care", "model.social_care.pathway_shares.0-17.p3", 0),
 )
 
 

@@ -13,6 +13,9 @@ UNLIMITED_ONWARD = (
     "+place.capacity_overrides.virtual_ward_beds=inf",
     "+place.capacity_overrides.eol_places=inf",
     "+place.capacity_overrides.care_home_beds=inf",
+    "model.social_care.p1_packages_per_1000=inf",
+    "model.social_care.p3_brokerage_slots_per_100k=inf",
+    "model.social_care.p3_brokerage_days_mean=0",
     "lead_provider.handoffs.same_organisation.delay_days_mean=0",
     "lead_provider.handoffs.alliance.delay_days_mean=0",
     "lead_provider.handoffs.separate.delay_days_mean=0",
@@ -92,10 +95,11 @@ def test_weekend_discharges_wait_for_monday(run_care):
     with no weekend discharges it is positive and all of the delayed beds; with every weekend
     discharge made it is zero."""
     m = run_care(*UNLIMITED_ONWARD, "model.hospital.weekend_discharge.share=0").metrics
-    weekend, delayed = m["delayed_discharge_weekend_beds_mean"], m["delayed_discharge_beds_mean"]
+    weekend = m["delayed_discharge_bed_days_weekend_per_1000"]
+    delayed = m["delayed_discharge_bed_days_per_1000"]
     assert weekend > 0, f"no weekend delay with no weekend discharges: {weekend}"
     assert weekend == pytest.approx(delayed, rel=1e-9), (weekend, delayed)
-    off = run_care(*UNLIMITED_ONWARD).metrics["delayed_discharge_weekend_beds_mean"]
+    off = run_care(*UNLIMITED_ONWARD).metrics["delayed_discharge_bed_days_weekend_per_1000"]
     assert off == 0.0, f"weekend delays with every weekend discharge made: {off}"
 
 

@@ -122,11 +122,14 @@ def care_configs(draw: st.DrawFn) -> dict[str, Any]:
     model["virtual_ward"]["stay_mean_days"] = draw(st.floats(min_value=1.0, max_value=30.0))
     model["proactive"]["review_days"] = draw(st.floats(min_value=10.0, max_value=365.0))
     model["care_home_refill_days"] = draw(st.sampled_from((0.0, 28.0, 200.0, math.inf)))
-    rows = model["hospital"]["discharge_shares"]
+    rows = model["social_care"]["pathway_shares"]
     for band in rows:
-        rows[band] = dict(
-            zip(("home", "step_down", "virtual_ward", "care_home"), draw(shares(4)), strict=True)
-        )
+        rows[band] = dict(zip(("p0", "p1", "p2", "p3"), draw(shares(4)), strict=True))
+    # Multipliers of at most 1 keep every (age, frailty) row a distribution whatever the draw.
+    model["social_care"]["frailty_support_multiplier"] = {
+        f: draw(st.floats(min_value=0.0, max_value=1.0)) for f in s.FRAILTY
+    }
+    model["social_care"]["p1_packages_per_1000"] = draw(st.sampled_from((0.0, 0.5, 2.0, math.inf)))
 
     # -------------------------------------------------------------------- lead provider
     lead = cfg["lead_provider"]

@@ -18,6 +18,7 @@ from sim.config.params import validate
 from sim.errors import ConfigError
 from sim.models import MODELS
 from sim.models.care.apportion import apportion
+from sim.models.care.schema import DELAY_REASONS
 
 # Time series whose daily means are places held in a capacity-limited service.
 OCCUPANCY = {
@@ -92,6 +93,12 @@ def test_care_model_invariants(cfg):
     held, entries, exits, still = stays(events, "eol_enrolment", ("death", "eol_exit"), horizon)
     assert entries == exits + still, ("eol", entries, exits, still)
     assert close(float(ts["eol_caseload"].sum()), held, horizon), (ts["eol_caseload"].sum(), held)
+    held, entries, exits, still = stays(events, "social_care_start", ("social_care_end",), horizon)
+    assert entries == exits + still, ("social_care", entries, exits, still)
+    # Delayed beds by reason add up to all delayed beds (services/social_care.py).
+    reasons = sum(m[f"delayed_discharge_bed_days_{r}_per_1000"] for r in DELAY_REASONS)
+    total = m["delayed_discharge_bed_days_per_1000"]
+    assert math.isclose(reasons, total, rel_tol=1e-9, abs_tol=1e-9), (reasons, total)
 
     # ---- every event inside the run, in time order
     t = events["time_days"].to_numpy()

@@ -85,6 +85,42 @@ TARGETS: tuple[Target, ...] = (
         "0.20-0.23 ±20%",
         "[src:nhsconfed-sitrep-2023] (grade B)",
     ),
+    # The split of delayed beds by reason (docs/model.md, "Discharge to assess"). The two
+    # sources disagree (the Government's split counts all delayed patients and puts 36% on
+    # other reasons; NHS England's June 2023 reasons count stays of 14 days or more, 18%), so
+    # each band spans both, a few points either side.
+    Target(
+        "8b",
+        "delayed_discharge_handoff_share",
+        0.15,
+        0.40,
+        "18-36% (handoff, assessment, process)",
+        "[src:hoc-library-delays-2023] (grade B); [src:pa-discharge-reasons-2023] (grade C)",
+    ),
+    Target(
+        "8c",
+        "delayed_discharge_p1_share",
+        0.20,
+        0.34,
+        "24-30% (care at home)",
+        "[src:hoc-library-delays-2023] (grade B); [src:pa-discharge-reasons-2023] (grade C)",
+    ),
+    Target(
+        "8d",
+        "delayed_discharge_p2_share",
+        0.17,
+        0.33,
+        "24-26% (intermediate care, rehabilitation bed)",
+        "[src:hoc-library-delays-2023] (grade B); [src:pa-discharge-reasons-2023] (grade C)",
+    ),
+    Target(
+        "8e",
+        "delayed_discharge_p3_share",
+        0.13,
+        0.30,
+        "16-27% (care-home place)",
+        "[src:hoc-library-delays-2023] (grade B); [src:pa-discharge-reasons-2023] (grade C)",
+    ),
     Target("9", "deaths_per_1000", 8.74, 9.87, "9.2-9.4 ±5%", "[src:ons-deaths-2024] (grade A)"),
     Target(
         "10",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sim.models.care.schema import BUDGET_SERVICES, SERVICES
+from sim.models.care.schema import BUDGET_SERVICES, DELAY_REASONS, SERVICES
 from sim.models.kpi import Better, Kpi, KpiSet, Part, humanise
 
 PER_1000 = "per 1,000 people per year"
@@ -35,6 +35,7 @@ SETTINGS: dict[str, str] = {
     "eol": "End-of-life care",
     "care_home": "Care homes",
     "analytics": "Population-health analytics",
+    "social_care": "Social care (reablement and home care)",
     "governance": "Governance and coordination",
     "gp_neighbourhood_payments": "Neighbourhood payments to practices",
 }
@@ -70,7 +71,24 @@ def _one_of(names: Iterable[str]) -> str:
     return "(?:" + "|".join(sorted(names, key=len, reverse=True)) + ")"
 
 
-_ACTIVITY = [s for s in SERVICES if s not in BUDGET_SERVICES]
+# Social care is the local authority's, outside the NHS costs the model adds up.
+_ACTIVITY = [s for s in SERVICES if s not in BUDGET_SERVICES and s != "social_care"]
+
+# Why a medically fit patient is still in a bed (schema.DELAY_REASONS).
+REASONS: dict[str, str] = {
+    "handoff": "waiting for the referral to reach the next organisation",
+    "p1": "waiting for care at home (pathway 1: reablement, home care or virtual ward)",
+    "p2": "waiting for bedded intermediate care (pathway 2: step-down)",
+    "p3": "waiting for a care-home place (pathway 3)",
+    "weekend": "waiting for Monday (a discharge due at the weekend that slipped)",
+}
+
+
+def reason_words(name: str) -> str:
+    """Plain-English name of a delay reason."""
+    return REASONS.get(name, humanise(name))
+
+
 PARTS: dict[str, Part] = {
     "setting": Part(_one_of(SETTINGS), setting_words, "a care setting"),
     "activity_setting": Part(
@@ -80,6 +98,9 @@ PARTS: dict[str, Part] = {
         _one_of(BUDGET_SERVICES),
         setting_words,
         "a service bought from the envelope: " + ", ".join(BUDGET_SERVICES),
+    ),
+    "reason": Part(
+        _one_of(DELAY_REASONS), reason_words, "a delay reason: " + ", ".join(DELAY_REASONS)
     ),
     "organisation": Part(
         f"(?!{_one_of(SETTINGS)}$)[a-z0-9_]+",
@@ -221,16 +242,25 @@ ENTRIES: tuple[Kpi, ...] = (
         "Average delayed beds x 365 per 1,000 registered people: bed days a year held by "
         f"people ready to leave, {AFTER}.", "Level integrals of hospital.delayed", "lower",
         short="Delayed-discharge bed days", headline=3, by_area=True, group=URGENT),
+    Kpi("delayed_discharge_bed_days_{reason}_per_1000", "Bed days lost to delayed discharge, "
+        "{reason_lower}", "bed days per 1,000 people per year",
+        "Average beds held by medically fit patients {reason_lower} x 365 per 1,000 "
+        f"registered people, {AFTER}. The four reasons add up to all delayed-discharge bed "
+        "days: a delayed patient waits for the handoff, then for the pathway's capacity.",
+        "Level integrals of hospital.reasons", "lower", short="Delayed days: {reason_id}",
+        group=URGENT),
+    _share("delayed_discharge_{reason}_share", "Delayed beds {reason_lower}",
+           f"Average delayed beds for this reason / all average delayed beds, {AFTER}.",
+           "Level integrals of hospital.reasons and hospital.delayed",
+           short="Delay share: {reason_id}", group=URGENT),
+    Kpi("social_care_packages_mean", "Social-care packages running (average)", "packages",
+        f"Time-weighted mean number of the local authority's pathway 1 packages (reablement "
+        f"or home care) held, {AFTER}.", "Caseload busy_mean of social_care.packages",
+        group=COMMUNITY),
     _share("delayed_discharge_share_of_occupied", "Occupied beds held by people ready to leave",
            f"Average delayed beds / average occupied beds, {AFTER}.",
            "Level integrals of hospital.delayed and beds", better="lower",
            short="Delayed share of beds", group=URGENT),
-    Kpi("delayed_discharge_weekend_beds_mean", "Beds held waiting for Monday",
-        "beds",
-        "Average beds held by medically fit patients whose discharge fell at a weekend and "
-        f"slipped to Monday morning (reason 'weekend'), {AFTER}; part of the delayed beds.",
-        "Level integrals of hospital.weekend_delayed", "lower", short="Weekend delays",
-        group=URGENT),
     _share("readmission_30d_share", "Emergency readmissions within 30 days",
            "Emergency discharges alive from the end of the warm-up to 30 days before the "
            "horizon that were followed by an emergency admission (the bed granted) within 30 "

@@ -14,6 +14,7 @@ import pandas as pd
 from sim.engine.monitor import Level
 from sim.models.care import costs
 from sim.models.care.records import EVENT, PLACES, SETTING, Event
+from sim.models.care.schema import DELAY_REASONS
 
 if TYPE_CHECKING:
     from sim.models.care.demand import Candidates
@@ -134,7 +135,12 @@ def compute(world: World) -> dict[str, float]:
     m["delayed_discharge_beds_per_1000"] = delayed * 1000.0 / n_pop
     m["delayed_discharge_bed_days_per_1000"] = delayed * 365.0 * 1000.0 / n_pop
     m["delayed_discharge_share_of_occupied"] = _safe(delayed, occupied)
-    m["delayed_discharge_weekend_beds_mean"] = _mean(h.weekend_delayed, W, H)
+    # By reason: the handoff, then each pathway's capacity (they add up to ``delayed``).
+    for reason in DELAY_REASONS:
+        beds = h.reasons.mean(reason, W, H)
+        m[f"delayed_discharge_bed_days_{reason}_per_1000"] = beds * 365.0 * 1000.0 / n_pop
+        m[f"delayed_discharge_{reason}_share"] = _safe(beds, delayed)
+    m["social_care_packages_mean"] = world.social_care.packages_in_use_mean()
     m["ed_waiting_for_bed_mean"] = _mean(h.boarding, W, H)
     after = world.after
     m["readmission_30d_share"] = after.share()

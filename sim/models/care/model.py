@@ -33,6 +33,7 @@ from sim.models.care.services import hospital as hosp
 from sim.models.care.services.community import Proactive, StayService, Ucr
 from sim.models.care.services.general_practice import GeneralPractice
 from sim.models.care.services.mnp import Mnp
+from sim.models.care.services.social_care import SocialCare
 from sim.models.care.tallies import EventTally
 from sim.rng import Streams
 
@@ -112,6 +113,7 @@ class World:
         self.headroom = params.model.urgent.headroom
         self.crisis_rate = demand.crisis_rate_per_year(params, self.pop)
         self.hospital = hosp.Hospital(self)
+        self.social_care = SocialCare(self)
         self.community = Community(self)
         self.mnp = Mnp(self)
         self.gp = GeneralPractice(self, self.days)

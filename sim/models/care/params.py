@@ -142,6 +142,11 @@ def build(data: dict[str, Any]) -> CareParams:
         # The envelope is the commissioner's, so it is the same per head in every area and
         # for every arrangement; the arrangement only decides how it is spent.
         cap, budget = purchase(model, area_lead, lead.budget.envelope_per_head_gbp, pop, key)
+        # The local authority's packages are not bought from the NHS envelope.
+        sc = model.social_care
+        cap["p1_packages"] = whole(sc.p1_packages_per_1000 / 1e3, pop)
+        # Brokerage may be a fraction (a part-time slot; services/social_care.py).
+        cap["p3_brokerage_slots"] = sc.p3_brokerage_slots_per_100k * pop / 1e5
         area_cap.append(cap)
         budgets.append(budget)
     _apply_overrides(place, capacity, area_cap, [x / population for x in area_pop])
@@ -176,7 +181,13 @@ def _structured(schema: type, data: dict[str, Any], prefix: str) -> Any:
 
 
 # Delays for which .inf means "never".
-MAY_BE_INFINITE = frozenset({"model.care_home_refill_days"})
+MAY_BE_INFINITE = frozenset(
+    {
+        "model.care_home_refill_days",
+        "model.social_care.p1_packages_per_1000",
+        "model.social_care.p3_brokerage_slots_per_100k",
+    }
+)
 
 
 def _all_finite_nonneg(obj: Any, key: str, allow_inf: bool = False, expected: Any = None) -> None:
@@ -361,14 +372,7 @@ def _check_model(m: s.CareModelConfig) -> None:
         raise ConfigError(
             "model.hospital.weekend_discharge.resume_hour", hour, "must be an hour in [0, 24)"
         )
-    _bands("model.hospital.discharge_shares", h.discharge_shares)
-    for band, row in h.discharge_shares.items():
-        _bands(
-            f"model.hospital.discharge_shares.{band}",
-            row,
-            ("home", "step_down", "virtual_ward", "care_home"),
-        )
-        checks.distribution(f"model.hospital.discharge_shares.{band}", row)
+    _check_social_care(m.social_care)
     for svc in ("step_down", "virtual_ward"):
         checks.positive(f"model.{svc}.stay_mean_days", getattr(m, svc).stay_mean_days)
         checks.positive(f"model.{svc}.stay_cv", getattr(m, svc).stay_cv)
@@ -431,6 +435,44 @@ def _check_model(m: s.CareModelConfig) -> None:
         raise ConfigError(
             "model.costs.unit", sorted(m.costs.unit), "is missing " + ", ".join(missing)
         )
+
+
+def _check_social_care(c: s.SocialCareConfig, k: str = "model.social_care") -> None:
+    """Pathway shares by age band, frailty multipliers that keep every row a distribution,
+    and the local authority's pathway 1 packages."""
+    _bands(f"{k}.pathway_shares", c.pathway_shares)
+    for band, row in c.pathway_shares.items():
+        _bands(f"{k}.pathway_shares.{band}", row, s.PATHWAYS)
+        checks.distribution(f"{k}.pathway_shares.{band}", row)
+    _bands(f"{k}.frailty_support_multiplier", c.frailty_support_multiplier, s.FRAILTY)
+    # The band with the largest share on pathways 1-3 bounds every multiplier.
+    band, supported = max(
+        ((b, 1.0 - row["p0"]) for b, row in c.pathway_shares.items()), key=lambda x: x[1]
+    )
+    for frailty, x in c.frailty_support_multiplier.items():
+        if supported * x > 1.0 + 1e-9:
+            raise ConfigError(
+                f"{k}.frailty_support_multiplier.{frailty}",
+                x,
+                f"times the share on pathways 1-3 of age band {band} ({supported:.3g}) must be "
+                f"at most 1, so at most {1.0 / supported:.3g}",
+            )
+    checks.probability(f"{k}.p1_virtual_ward_share", c.p1_virtual_ward_share)
+    checks.nonneg_or_inf(f"{k}.p1_packages_per_1000", c.p1_packages_per_1000)
+    checks.positive(f"{k}.p1_package_days_mean", c.p1_package_days_mean)
+    checks.positive(f"{k}.p1_package_cv", c.p1_package_cv)
+    checks.nonneg_or_inf(f"{k}.p3_brokerage_slots_per_100k", c.p3_brokerage_slots_per_100k)
+    checks.nonneg(f"{k}.p3_brokerage_days_mean", c.p3_brokerage_days_mean)
+
+
+def whole(per_person: float, population: int) -> float:
+    """Places an area of ``population`` has at ``per_person``, to the nearest whole number
+    (``math.inf`` stays). The local authority's capacity is not bought from the NHS
+    envelope, so it is rounded to the nearest place, not down: a neighbourhood of 50,000 at
+    1.5 places keeps 2, not 1."""
+    if math.isinf(per_person):
+        return math.inf
+    return float(math.floor(per_person * population + 0.5))
 
 
 def _check_headroom(m: s.CareModelConfig, leads: tuple[s.LeadProviderSchema, ...]) -> None:
@@ -607,7 +649,7 @@ def _apply_overrides(
 
     An override is a place total, split across areas by population.
     """
-    for cap_key in s.BOUGHT.values():
+    for cap_key in (*s.BOUGHT.values(), "p1_packages", "p3_brokerage_slots"):
         cap[cap_key] = sum(a[cap_key] for a in area_cap)
     for key, value in place.capacity_overrides.items():
         if key not in s.CAPACITY_KEYS:

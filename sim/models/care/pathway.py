@@ -31,6 +31,7 @@ from sim.models.care.services.hospital import HOURS, Episode, lognormal
 if TYPE_CHECKING:
     from sim.models.care.model import World
     from sim.models.care.services.community import StayService
+    from sim.models.care.services.social_care import SocialCare
 
 Steps = Generator[simpy.Event, Any, Any]
 
@@ -216,12 +217,16 @@ def hospital_stay(w: World, ep: Episode) -> Steps:
 def discharge_route(w: World, ep: Episode) -> Steps:
     """From medically fit to leaving the bed: the whole discharge in one place.
 
-    The destination (home, or the surprise question's end-of-life referral, or the onward
-    care drawn for the patient's age), the handoff to the onward service (its delay and a
-    lost referral), the weekend (:func:`weekend`, checked when the patient would leave, or,
-    for onward care, before the place is asked for) and the wait for an onward place. Every
-    day in the bed after medical fitness is a delayed discharge. Returns the onward service
-    and the place granted (step-down or virtual ward) for :func:`hospital_stay`, or None.
+    The destination (home; the surprise question's end-of-life referral; or the patient's
+    discharge-to-assess pathway, :meth:`SocialCare.pathway`), the handoff to the onward
+    organisation (its delay and a lost referral), the weekend (:func:`weekend`, checked when
+    the patient would leave, or, for onward care, before the place is asked for) and the wait
+    for the pathway's capacity: a council package (pathway 1), a virtual-ward or step-down
+    place (pathways 1 and 2), or a care-home placement (pathway 3,
+    :func:`care_home_placement`). Every day in the bed after medical fitness is a delayed
+    discharge, counted under the reason the patient is waiting for at the time
+    (``Hospital.delay_start``, ``set_reason``). Returns the onward service and the place
+    granted (package, step-down or virtual ward) for :func:`hospital_stay`, or None.
     """
     env = w.env
     h = w.hospital
@@ -234,8 +239,7 @@ def discharge_route(w: World, ep: Episode) -> Steps:
         yield from weekend(w, ep)
         h.discharge(ep, env.now)
         return None
-    ep.stage = "delayed"
-    h.delayed[ep.area].add(now, 1)
+    h.delay_start(ep, "handoff", now)
     delay, lost = w.handoffs.draw(
         "hospital", dest, ep.draws[D["e_handoff"]], ep.draws[D["u_handoff"]], ep.area
     )
@@ -257,18 +261,23 @@ def discharge_route(w: World, ep: Episode) -> Steps:
     # The ward's side of the discharge happens before the onward place is asked for: a
     # place granted during a weekend wait would be held empty until Monday.
     yield from weekend(w, ep)
+    # Handed off: from now on the patient waits for their pathway's capacity.
+    h.set_reason(ep, w.social_care.waits_for(dest), env.now)
     if dest == "care_home":
-        place = w.mnp.care_home_ask(person)
-        try:
-            yield place
-        except simpy.Interrupt:
-            place.cancel()
-            raise
-        w.mnp.move_in(person, place, env.now)
+        yield from care_home_placement(w, ep)
         h.discharge(ep, env.now)
         return None
-    service = w.community.step_down if dest == "step_down" else w.mnp.virtual_ward
-    place = service.ask(person, from_hospital=True)
+    service: StayService | SocialCare
+    if dest == "social_care":
+        service = w.social_care
+        package = service.ask(person)
+        if package is None:  # readmitted during a package: home to it
+            h.discharge(ep, env.now)
+            return None
+        place = package
+    else:
+        service = w.community.step_down if dest == "step_down" else w.mnp.virtual_ward
+        place = service.ask(person, from_hospital=True)
     try:
         yield place
     except simpy.Interrupt:
@@ -276,6 +285,31 @@ def discharge_route(w: World, ep: Episode) -> Steps:
         raise
     h.discharge(ep, env.now)
     return service, place
+
+
+def care_home_placement(w: World, ep: Episode) -> Steps:
+    """Pathway 3: the council's brokerage arranges the placement, then a vacancy is taken.
+
+    Waiting for a brokerage slot and for a vacancy are waits for pathway 3 capacity; the
+    brokerage's own work is part of moving the patient between organisations, so it counts
+    with the handoff (unlimited capacity would not remove it).
+    """
+    env = w.env
+    h = w.hospital
+    person = ep.person
+    sc = w.social_care
+    with sc.brokerage[ep.area].request() as slot:
+        yield slot
+        h.set_reason(ep, "handoff", env.now)
+        yield env.timeout(sc.brokerage_days(ep.area, ep.draws))
+    h.set_reason(ep, "p3", env.now)
+    place = w.mnp.care_home_ask(person)
+    try:
+        yield place
+    except simpy.Interrupt:
+        place.cancel()
+        raise
+    w.mnp.move_in(person, place, env.now)
 
 
 def weekend(w: World, ep: Episode) -> Steps:
@@ -288,22 +322,24 @@ def weekend(w: World, ep: Episode) -> Steps:
     resume = h.weekend_resume(now)
     if resume is None:
         return
-    ep.stage = "weekend" if ep.stage == "bed" else ep.stage
-    area = ep.area
-    h.weekend_delayed[area].add(now, 1)
-    if ep.stage == "weekend":
-        h.delayed[area].add(now, 1)
+    before = ep.reason if ep.stage == "delayed" else None
+    if before is None:
+        h.delay_start(ep, "weekend", now)
+    else:
+        h.set_reason(ep, "weekend", now)
     try:
         yield env.timeout(resume - now)
     finally:
-        h.weekend_delayed[area].add(env.now, -1)
-        if ep.stage == "weekend":
-            h.delayed[area].add(env.now, -1)
+        if before is None:
+            h.delay_end(ep, env.now)
             ep.stage = "bed"
+        elif ep.stage == "delayed":
+            h.set_reason(ep, before, env.now)
 
 
 __all__ = [
     "DESTINATIONS",
+    "care_home_placement",
     "discharge_route",
     "ed_attendance",
     "hospital_stay",

@@ -48,6 +48,8 @@ class Event(IntEnum):
     EOL_IDENTIFIED = 27  # the surprise question picked the person out at a contact
     REGISTRATION = 28  # joined the list during the run (birth or move in)
     DEREGISTRATION = 29  # left the list alive (moved away)
+    SOCIAL_CARE_START = 30  # a pathway 1 package (reablement or home care) starts
+    SOCIAL_CARE_END = 31
 
 
 EVENTS = tuple(e.name.lower() for e in Event)

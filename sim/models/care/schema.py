@@ -31,6 +31,7 @@ SERVICES = (
     "eol",
     "care_home",
     "analytics",
+    "social_care",  # the local authority's reablement and home care (discharge pathway 1)
 )
 BUDGET_SERVICES = ("proactive_care", "ucr", "step_down", "virtual_ward", "eol", "analytics")
 # Capacity key bought by each budgeted service (analytics buys coverage, not places).
@@ -53,7 +54,14 @@ CAPACITY_KEYS = (
     "virtual_ward_beds",
     "eol_places",
     "care_home_beds",
+    "p1_packages",  # the local authority's discharge (pathway 1) packages, place total
+    "p3_brokerage_slots",  # care-home placements the local authority can arrange at once
 )
+# Discharge-to-assess pathways at medically fit (docs/model.md, "Discharge to assess").
+PATHWAYS = ("p0", "p1", "p2", "p3")
+# Why a medically fit patient is still in a bed: waiting for the referral to cross to the
+# next organisation, or for a pathway's capacity.
+DELAY_REASONS = ("handoff", "p1", "p2", "p3", "weekend")
 
 
 def _ages() -> dict[str, float]:
@@ -190,8 +198,31 @@ class HospitalConfig:
     los_mean_days: dict[str, float] = field(default_factory=_ages)
     los_frailty_multiplier: dict[str, float] = field(default_factory=dict)
     los_cv: float = 1.0
-    discharge_shares: dict[str, dict[str, float]] = field(default_factory=dict)
     weekend_discharge: WeekendDischargeConfig = field(default_factory=WeekendDischargeConfig)
+
+
+@dataclass
+class SocialCareConfig:
+    """Discharge to assess and local-authority social care (:mod:`.services.social_care`).
+
+    ``pathway_shares`` gives, by age band, the discharge pathway of a medically fit patient
+    of ``fit`` frailty: ``p0`` home without new support, ``p1`` home with reablement or home
+    care (or a virtual ward, health-funded, for ``p1_virtual_ward_share`` of them), ``p2``
+    bedded intermediate care (step-down places), ``p3`` a care home. The shares of pathways
+    1-3 are multiplied by ``frailty_support_multiplier`` of the patient's frailty, and
+    pathway 0 takes the rest. Pathway 1 packages are the local authority's, a finite number
+    per area (``p1_packages_per_1000`` of the area's people, ``.inf`` unlimited), each held
+    for a lognormal time (``p1_package_days_mean``, ``p1_package_cv``).
+    """
+
+    pathway_shares: dict[str, dict[str, float]] = field(default_factory=dict)
+    frailty_support_multiplier: dict[str, float] = field(default_factory=dict)
+    p1_virtual_ward_share: float = 0.0
+    p1_packages_per_1000: float = 1.0
+    p1_package_days_mean: float = 42.0
+    p1_package_cv: float = 0.5
+    p3_brokerage_slots_per_100k: float = 1.0
+    p3_brokerage_days_mean: float = 3.0
 
 
 @dataclass
@@ -308,6 +339,7 @@ class CareModelConfig:
     proactive: ProactiveConfig = field(default_factory=ProactiveConfig)
     ed: EdConfig = field(default_factory=EdConfig)
     hospital: HospitalConfig = field(default_factory=HospitalConfig)
+    social_care: SocialCareConfig = field(default_factory=SocialCareConfig)
     step_down: StayConfig = field(default_factory=StayConfig)
     virtual_ward: StayConfig = field(default_factory=StayConfig)
     eol: EndOfLifeConfig = field(default_factory=EndOfLifeConfig)

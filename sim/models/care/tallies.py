@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.engine.monitor import Level, Marks
 from sim.models.care import schema as s
 from sim.models.care.records import EVENT, EVENTS, PLACE, PLACES, Event
 
@@ -454,3 +455,40 @@ class DelayTally:
     def mean(self) -> float:
         """Mean delay (NaN if none)."""
         return self.total / self.count if self.count else float("nan")
+
+
+class DelayReasons:
+    """Beds held by medically fit patients, by the reason they are still there.
+
+    One :class:`~sim.engine.monitor.Level` per reason (``schema.DELAY_REASONS``) and area.
+    A delayed patient is under exactly one reason at a time (:meth:`enter`, :meth:`move`,
+    :meth:`leave`), so the reasons add up to all delayed beds at every moment.
+
+    Parameters
+    ----------
+    marks
+        The replication's marks (where the integrals are kept).
+    areas
+        Number of areas.
+    """
+
+    def __init__(self, marks: Marks, areas: int) -> None:
+        self.levels = {r: [Level(marks) for _ in range(areas)] for r in s.DELAY_REASONS}
+
+    def enter(self, area: int, reason: str, now: float) -> None:
+        """A patient starts waiting for ``reason``."""
+        self.levels[reason][area].add(now, 1)
+
+    def move(self, area: int, old: str, new: str, now: float) -> None:
+        """A waiting patient's reason changes (the handoff is made; now the capacity)."""
+        if old != new:
+            self.levels[old][area].add(now, -1)
+            self.levels[new][area].add(now, 1)
+
+    def leave(self, area: int, reason: str, now: float) -> None:
+        """A waiting patient leaves the bed (discharged or died)."""
+        self.levels[reason][area].add(now, -1)
+
+    def mean(self, reason: str, start: float, end: float) -> float:
+        """Time-weighted mean delayed beds for ``reason`` over ``[start, end]``, all areas."""
+        return float(sum(level.mean(start, end) for level in self.levels[reason]))

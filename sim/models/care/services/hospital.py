@@ -21,7 +21,7 @@ from sim.models.care.acuity import Acuity
 from sim.models.care.after_discharge import HOME, LOST, SLOW
 from sim.models.care.apportion import apportion
 from sim.models.care.demand import D
-from sim.models.care.tallies import StayTally, VisitTally
+from sim.models.care.tallies import DelayReasons, StayTally, VisitTally
 
 if TYPE_CHECKING:
     from sim.models.care.model import World
@@ -48,6 +48,7 @@ class Episode:
         "ed_arrival",
         "fit",
         "dest",
+        "reason",
     )
 
     def __init__(
@@ -62,6 +63,7 @@ class Episode:
         self.stage = "waiting"  # waiting -> bed -> (delayed | weekend) -> done
         self.fit = math.nan  # when medically fit (the bed wait after it is a delay)
         self.dest = "home"
+        self.reason = "handoff"  # why a delayed patient is still in the bed (DELAY_REASONS)
 
 
 class Hospital:
@@ -101,8 +103,6 @@ class Hospital:
         ]
         self.boarding = [Level(world.marks) for _ in shares]
         self.delayed = [Level(world.marks) for _ in shares]
-        # The part of the delay spent waiting for Monday (reason ``weekend``).
-        self.weekend_delayed = [Level(world.marks) for _ in shares]
         wk = m.hospital.weekend_discharge
         self.weekend_share = wk.share
         self.weekend_resume_day = wk.resume_hour / 24.0
@@ -110,19 +110,11 @@ class Hospital:
         # vectorised test costs a date parse per call).
         self.weekday0 = cal.from_params(p).start.weekday()
         self.weekend_u = world.streams.generator("discharge/weekend")
+        self.reasons = DelayReasons(world.marks, len(shares))
         self.admit_crisis = np.array([m.ed.admit_crisis[b] for b in s.AGE_BANDS])
         self.admit_frail = np.array([m.ed.admit_frailty_multiplier[f] for f in s.FRAILTY])
         self.los_mean = np.array([m.hospital.los_mean_days[b] for b in s.AGE_BANDS])
         self.los_frail = np.array([m.hospital.los_frailty_multiplier[f] for f in s.FRAILTY])
-        self.dest_cdf = {
-            i: np.cumsum(
-                [
-                    m.hospital.discharge_shares[b][d]
-                    for d in ("home", "step_down", "virtual_ward", "care_home")
-                ]
-            )
-            for i, b in enumerate(s.AGE_BANDS)
-        }
         self.episode_of: dict[int, Episode] = {}
         self.stays = StayTally(world.warm_up, world.pop.age >= s.AGE_BANDS.index("75-84"))
         self.visits = VisitTally(world.warm_up, world.horizon, world.days)
@@ -155,7 +147,8 @@ class Hospital:
         return lognormal(mean, self.h_cfg.los_cv, ep.draws[D["z_los"]])
 
     def destination(self, ep: Episode) -> str:
-        """Where a medically fit patient goes: home, ``eol``, or onward care by age."""
+        """Where a medically fit patient goes: home, ``eol``, or their discharge-to-assess
+        pathway's service."""
         w = self.w
         person = ep.person
         if w.pop.care_home[person]:
@@ -164,12 +157,8 @@ class Hospital:
             # Picked out by the surprise question (at the crisis that brought them in, or
             # before): no foresight, so some are false positives.
             return "eol"
-        i = int(
-            np.searchsorted(
-                self.dest_cdf[int(w.pop.age[person])], ep.draws[D["u_dest"]], side="right"
-            )
-        )
-        return ("home", "step_down", "virtual_ward", "care_home")[min(i, 3)]
+        # The discharge-to-assess pathway (services/social_care.py).
+        return w.social_care.pathway(person, ep.draws[D["u_dest"]])
 
     def weekend_resume(self, now: float) -> float | None:
         """When a discharge due ``now`` happens if it slips to Monday morning, or None if it
@@ -210,6 +199,26 @@ class Hospital:
         w.log.add(now, ep.person, "emergency_admission", "hospital")
         w.after.admission(ep.person, now)
 
+    def delay_start(self, ep: Episode, reason: str, now: float) -> None:
+        """A medically fit patient starts waiting in the bed, for ``reason``."""
+        ep.stage = "delayed"
+        ep.reason = reason
+        self.delayed[ep.area].add(now, 1)
+        self.reasons.enter(ep.area, reason, now)
+
+    def set_reason(self, ep: Episode, reason: str, now: float) -> None:
+        """The reason a delayed patient is still in the bed changes."""
+        if ep.stage == "delayed" and reason != ep.reason:
+            self.reasons.move(ep.area, ep.reason, reason, now)
+            ep.reason = reason
+
+    def delay_end(self, ep: Episode, now: float) -> None:
+        """The wait in the bed ends (the patient leaves, or dies)."""
+        if ep.stage == "delayed":
+            self.delayed[ep.area].add(now, -1)
+            self.reasons.leave(ep.area, ep.reason, now)
+            ep.stage = "bed"
+
     def discharge(self, ep: Episode, now: float, lost: bool = False) -> None:
         """The patient leaves the bed alive (the caller's ``with`` block frees it).
 
@@ -224,10 +233,9 @@ class Hospital:
             outcome = SLOW
         else:
             outcome = HOME
-        onward = not lost and ep.dest in ("step_down", "virtual_ward")
+        onward = not lost and ep.dest in ("step_down", "virtual_ward", "social_care")
         w.discharged(ep.person, now, outcome, onward)
-        if ep.stage == "delayed":
-            self.delayed[ep.area].add(now, -1)
+        self.delay_end(ep, now)
         self.stays.end(ep.person, ep.start, now, died=False)
         self.close_episode(ep)
         w.log.add(now, ep.person, "discharge", "hospital")
@@ -241,7 +249,6 @@ class Hospital:
                 self.boarding[ep.area].add(now, -1)
                 self.visits.add_type1(ep.ed_arrival, now, True)
         else:
-            if ep.stage == "delayed":
-                self.delayed[ep.area].add(now, -1)
+            self.delay_end(ep, now)
             self.stays.end(ep.person, ep.start, now, died=True)
         self.close_episode(ep)
