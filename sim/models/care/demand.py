@@ -167,7 +167,7 @@ def generate(
     rate = crisis_rate_per_year(params, pop)
     # Crises and minor need follow each person's life course: one Poisson process per spell
     # of constant age band, frailty and conditions, at that spell's rate.
-    seg = pop.segments
+    seg = pop.spells
     who = seg.person
     seg_start = np.minimum(seg.start, horizon)
     seg_end = np.clip(seg.end, seg_start, horizon)

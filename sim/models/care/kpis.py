@@ -6,7 +6,7 @@ Rates are annualised per 1,000 registered population at the start of the run.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -117,7 +117,7 @@ def compute(world: World) -> dict[str, float]:
     st = h.stays
     m["los_mean_days"] = _safe(st.los_days, st.ended)
     m["los_75plus_mean_days"] = _safe(st.los_days_old, st.ended_old)
-    beds = [p.level for p in h.beds]
+    beds = [_lv(p) for p in h.beds]
     reserved = float(sum(h.reserved))
     total_beds = float(sum(h.beds_total))
     occupied = _mean(beds, W, H) + reserved
@@ -137,9 +137,9 @@ def compute(world: World) -> dict[str, float]:
     m["delayed_discharge_share_of_occupied"] = _safe(delayed, occupied)
     # By reason: the handoff, then each pathway's capacity (they add up to ``delayed``).
     for reason in DELAY_REASONS:
-        beds = h.reasons.mean(reason, W, H)
-        m[f"delayed_discharge_bed_days_{reason}_per_1000"] = beds * 365.0 * 1000.0 / n_pop
-        m[f"delayed_discharge_{reason}_share"] = _safe(beds, delayed)
+        held = h.reasons.mean(reason, W, H)
+        m[f"delayed_discharge_bed_days_{reason}_per_1000"] = held * 365.0 * 1000.0 / n_pop
+        m[f"delayed_discharge_{reason}_share"] = _safe(held, delayed)
     m["social_care_packages_mean"] = world.social_care.packages_in_use_mean()
     m["ed_waiting_for_bed_mean"] = _mean(h.boarding, W, H)
     after = world.after
@@ -165,12 +165,12 @@ def compute(world: World) -> dict[str, float]:
         int(to_snp[Event.REFERRAL_LOST]), int(to_snp[Event.REFERRAL])
     )
     vw_pools = world.mnp.virtual_ward.pools
-    vw = _mean([p.level for p in vw_pools], W, H)
+    vw = _mean([_lv(p) for p in vw_pools], W, H)
     vw_beds = float(sum(p.servers for p in vw_pools))
     m["virtual_ward_patients_mean"] = vw
     m["virtual_ward_occupancy_mean"] = _safe(vw, vw_beds)
-    m["step_down_patients_mean"] = _mean([p.level for p in c.step_down.pools], W, H)
-    m["eol_caseload_mean"] = _mean([p.level for p in world.mnp.eol], W, H)
+    m["step_down_patients_mean"] = _mean([_lv(p) for p in c.step_down.pools], W, H)
+    m["eol_caseload_mean"] = _mean([_lv(p) for p in world.mnp.eol], W, H)
 
     # ------------------------------------------------------------ deaths
     n_deaths = count("death")
@@ -221,14 +221,14 @@ def compute(world: World) -> dict[str, float]:
         "utc": events.by_area("utc_arrival"),
         "ed": events.by_area("ed_arrival"),
         "ambulance": events.by_area("ambulance_conveyance"),
-        "bed_days": np.array([p_.level.mean(W, H) * (H - W) for p_ in h.beds]),
+        "bed_days": np.array([_lv(p_).mean(W, H) * (H - W) for p_ in h.beds]),
         "outpatients": events.by_area("outpatient_referral"),
         "care_home_days": np.zeros(n_areas),
     }
     for p_, s_ in world.mnp.new_care_home.items():
-        end, start = min(H, pop.death_time[p_]), max(W, s_)
-        if end > start:
-            act["care_home_days"][area[p_]] += end - start
+        stop, begin = min(H, pop.death_time[p_]), max(W, s_)
+        if stop > begin:
+            act["care_home_days"][area[p_]] += stop - begin
     unit = params.model.costs.unit
     by_setting: dict[str, float] = {}
     by_org: dict[str, float] = {}
@@ -264,7 +264,7 @@ def compute(world: World) -> dict[str, float]:
             tag = f"__area_{_slug(name)}"
             pop_k = max(int(area_pop[k]), 1)
             m[f"emergency_admissions_per_1000{tag}"] = adm[k] * 1000.0 / pop_k / years
-            occupied_k = h.beds[k].level.mean(W, H) + h.reserved[k]
+            occupied_k = _lv(h.beds[k]).mean(W, H) + h.reserved[k]
             m[f"bed_occupancy_mean{tag}"] = _safe(occupied_k, h.beds_total[k])
             m[f"delayed_discharge_bed_days_per_1000{tag}"] = (
                 h.delayed[k].mean(W, H) * 365.0 * 1000.0 / pop_k
@@ -286,21 +286,21 @@ def timeseries(world: World) -> pd.DataFrame:
     mnp = world.mnp
     data = {
         "time_days": np.arange(days, dtype=float),
-        "beds_occupied": _daily([p.level for p in h.beds], days) + float(sum(h.reserved)),
+        "beds_occupied": _daily([_lv(p) for p in h.beds], days) + float(sum(h.reserved)),
         "bed_capacity": np.full(days, float(sum(h.beds_total))),
         "delayed_discharge_beds": _daily(h.delayed, days),
         "ed_in_department": h.visits.type1_in_department,
         "ed_waiting_for_bed": _daily(h.boarding, days),
         "proactive_caseload": c.proactive.level.daily_means(days),
-        "step_down_patients": _daily([p.level for p in c.step_down.pools], days),
-        "virtual_ward_patients": _daily([p.level for p in mnp.virtual_ward.pools], days),
-        "eol_caseload": _daily([p.level for p in mnp.eol], days),
-        "care_home_residents": _daily([p.level for p in mnp.care_homes], days),
+        "step_down_patients": _daily([_lv(p) for p in c.step_down.pools], days),
+        "virtual_ward_patients": _daily([_lv(p) for p in mnp.virtual_ward.pools], days),
+        "eol_caseload": _daily([_lv(p) for p in mnp.eol], days),
+        "care_home_residents": _daily([_lv(p) for p in mnp.care_homes], days),
     }
     # The places each finite service has, beside its level, so the validity checks can see
     # a service pinned at capacity (column ``<series>_capacity``). Unlimited services
     # (capacity inf) get no column: they cannot be full.
-    finite = {
+    finite: dict[str, list[Any]] = {
         "step_down_patients": c.step_down.pools,
         "virtual_ward_patients": mnp.virtual_ward.pools,
         "eol_caseload": mnp.eol,
@@ -311,10 +311,10 @@ def timeseries(world: World) -> pd.DataFrame:
         if np.isfinite(places):
             data[f"{series}_capacity"] = np.full(days, places)
     # ED clinicians and UCR teams (engine resources with a busy Level): how full they are.
-    data["ed_clinicians_busy"] = _daily([r.level for r in h.ed], days)
+    data["ed_clinicians_busy"] = _daily([_lv(r) for r in h.ed], days)
     data["ed_clinicians_capacity"] = np.full(days, float(sum(r.servers for r in h.ed)))
     rotas = [r for area in c.ucr.teams for r in area]
-    data["ucr_teams_busy"] = _daily(list({id(r.level): r.level for r in rotas}.values()), days)
+    data["ucr_teams_busy"] = _daily(list({id(_lv(r)): _lv(r) for r in rotas}.values()), days)
     # Team-days a day: each team works its hours, so a rota full all its open hours has a
     # daily mean of busy teams equal to this.
     team_days = sum(r.servers * (r.close_at - r.open_at) for r in rotas)
@@ -377,3 +377,12 @@ def diagnostics(world: World, cands: Candidates) -> dict[str, float]:
             + n("ucr_response")
         ),
     }
+
+
+def _lv(resource: Any) -> Level:
+    """The busy :class:`Level` an engine resource keeps for the daily series (every care
+    resource is built with one)."""
+    level = resource.level
+    if level is None:
+        raise RuntimeError(f"{type(resource).__name__} was built without a level")
+    return cast(Level, level)

@@ -348,7 +348,7 @@ def run(world: World) -> Generator[simpy.Event, Any, None]:
     from sim.models.care.demand import crisis_rate  # demand imports this module's users
 
     pop = world.pop
-    seg = pop.segments
+    seg = pop.spells
     joined_order = np.argsort(pop.joined, kind="stable")
     joined_sorted = pop.joined[joined_order]
     leave_order = np.argsort(pop.leave_time, kind="stable")
@@ -432,7 +432,7 @@ def spell_at(
     With ``open_end`` the person's last spell that began by ``t`` counts even after it ended
     (a death or a move is recorded at the end of the last spell).
     """
-    seg = pop.segments
+    seg = pop.spells
     span = float(np.max(seg.end[np.isfinite(seg.end)], initial=0.0)) + 2.0
     order = np.lexsort((seg.start, seg.person))
     keys = seg.person[order] * span + seg.start[order]
@@ -448,16 +448,16 @@ def state_at(pop: Population, person: np.ndarray, t: np.ndarray) -> tuple[np.nda
     """Age band and frailty of each ``person`` at time ``t`` (for the event log); the
     current state where no spell began by ``t``."""
     k = spell_at(pop, person, t, open_end=True)
-    seg = pop.segments
+    seg = pop.spells
     age = np.where(k >= 0, seg.age[np.maximum(k, 0)], pop.age[person])
     frailty = np.where(k >= 0, seg.frailty[np.maximum(k, 0)], pop.frailty[person])
-    return age.astype(np.int8), frailty.astype(np.int8)
+    return np.asarray(age, dtype=np.int8), np.asarray(frailty, dtype=np.int8)
 
 
 def max_per_person(pop: Population, spell_rate: np.ndarray) -> np.ndarray:
     """Each person's largest rate over their spells (the bound for thinning)."""
     top = np.zeros(pop.size)
-    np.maximum.at(top, pop.segments.person, spell_rate)
+    np.maximum.at(top, pop.spells.person, spell_rate)
     return top
 
 

@@ -90,6 +90,13 @@ class Population:
     flows: lc.Flows = field(default_factory=lc.Flows)
 
     @property
+    def spells(self) -> lc.Segments:
+        """The life-course spells (set by :func:`generate`; an error before)."""
+        if self.segments is None:
+            raise RuntimeError("the population's life course has not been drawn")
+        return self.segments
+
+    @property
     def size(self) -> int:
         """Number of people (registered at the start and joining during the run)."""
         return int(self.age.size)

@@ -138,7 +138,7 @@ class GeneralPractice:
         rng = world.streams.generator("gp/demand")
         # Requests follow each person's life course (ageing, frailty, joining, moving away):
         # drawn at their highest rate over it, then thinned to the rate of the day's spell.
-        seg = pop.segments
+        seg = pop.spells
         spell_rate = demand_rate(world, seg.age, seg.frailty, seg.ltc)
         top = life_course.max_per_person(pop, spell_rate)
         counts = rng.poisson(top * days / 365.0)
