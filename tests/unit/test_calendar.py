@@ -143,12 +143,15 @@ def test_amplitude_zero_gives_the_candidates_of_the_model_without_a_calendar():
     0.585), which changes which terminal candidates exist (6,749 -> 6,676 candidates); and
     again when post-discharge risk raised ``urgent.headroom`` (1.25 -> 5.5) and re-tuned
     ``urgent.crisis_scale`` (1.45 -> 1.33): more crisis candidates are drawn, to be thinned
-    at event time (6,676 -> 19,155).
+    at event time (6,676 -> 19,155); and for the care model v2: the open population draws
+    crises over each person's life-course spells, illness trajectories replace the flat rise
+    before death, the post-discharge excess became its own stream so ``urgent.headroom``
+    fell back to 1.25, and ``urgent.crisis_scale`` was re-tuned to 1.20 (19,155 -> 6,594).
     """
     n, digest = _candidates_digest("model.calendar.crisis_seasonal_amplitude=0")
     assert (n, digest) == (
-        19155,
-        "38ba61d790ed27e4fff16cb5d2f7a7a940e3203b4f1b4aa8079c069813e81817",
+        6594,
+        "0a45486522753aa1859acd62b2836e7b3872a82ebc21a3bb28ce98e731dfbe27",
     ), (n, digest)
 
 

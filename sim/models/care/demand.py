@@ -57,6 +57,9 @@ class Candidates:
     time: np.ndarray
     kind: np.ndarray
     draws: np.ndarray
+    # Each person's trajectory code and the death times demand was drawn from (the illness).
+    trajectory: np.ndarray | None = None
+    illness_death: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.person.size)
@@ -185,7 +188,7 @@ def generate(
     ) -> tuple[np.ndarray, np.ndarray]:
         return _poisson_events(rng, r, a, b, hours, season, horizon)
 
-    p2, t2, _ = trajectories.extra_crises(
+    p2, t2, trajectory = trajectories.extra_crises(
         params, pop.age, pop.death_time, rate * u.headroom, streams, horizon, seasonal
     )
     dying = np.isfinite(pop.death_time)
@@ -221,7 +224,14 @@ def generate(
     person, time, kind = person[on], time[on], kind[on]
     draws = draw_matrix(streams.generator("crisis/draws"), person.size)
     order = np.argsort(time, kind="stable")
-    cands = Candidates(person[order], time[order], kind[order], draws[order])
+    cands = Candidates(
+        person[order],
+        time[order],
+        kind[order],
+        draws[order],
+        trajectory=trajectory,
+        illness_death=pop.death_time.copy(),
+    )
     utc = ~to_ed & (tm >= pop.joined[pm]) & (tm < pop.leave_time[pm])
     return cands, (pm[utc], tm[utc])
 

@@ -22,7 +22,7 @@ import simpy
 
 from sim.engine.monitor import Marks
 from sim.models.base import OutputParams, ReplicationResult, RunParams
-from sim.models.care import demand, life_course, pathway, population
+from sim.models.care import demand, life_course, pathway, population, trajectories
 from sim.models.care.acuity import Acuity
 from sim.models.care.after_discharge import AfterDischarge
 from sim.models.care.demand import D
@@ -111,6 +111,8 @@ class World:
             self.streams,
         )
         self.headroom = params.model.urgent.headroom
+        # Set once demand is drawn (_simulate): the trajectories the crises follow.
+        self.illness: trajectories.Illness | None = None
         self.crisis_rate = demand.crisis_rate_per_year(params, self.pop)
         self.hospital = hosp.Hospital(self)
         self.social_care = SocialCare(self)
@@ -204,7 +206,10 @@ class World:
         the usual ones (thinned by what the person's care is at the time, not by the excess).
         """
         self.after.discharge(person, now, outcome, onward)
-        times, rows = self.after.excess(person, now, float(self.crisis_rate[person]))
+        rate = float(self.crisis_rate[person])
+        if self.illness is not None:
+            rate *= self.illness.multiplier(person, now)
+        times, rows = self.after.excess(person, now, rate)
         for t, row in zip(times, rows, strict=True):
             if t >= self.horizon:
                 break
@@ -298,6 +303,8 @@ def _simulate(
     wall = time.perf_counter()
     world = World(params, run, replication, keep_log=output.event_log)
     cands, (utc_person, utc_time) = demand.generate(params, world.pop, world.streams, run.horizon)
+    if cands.trajectory is not None and cands.illness_death is not None:
+        world.illness = trajectories.Illness(params, cands.trajectory, cands.illness_death)
     world.hospital.utc_visits(
         utc_person,
         utc_time,

@@ -35,6 +35,7 @@ person the same trajectory and the same extra candidates (common random numbers)
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -106,6 +107,40 @@ def excess(params: CareParams, code: np.ndarray, tau: np.ndarray) -> np.ndarray:
     steep = np.where(tau <= TAIL * scale, a["peak"][c] * np.exp(-tau / scale), 0.0)
     out = np.where(tau >= 0, linear + steep, 0.0)
     return np.where(code == NONE, 0.0, out)
+
+
+class Illness:
+    """Each person's trajectory and the death time it leads to, fixed when demand is drawn.
+
+    The post-discharge excess (:meth:`sim.models.care.after_discharge.AfterDischarge.excess`)
+    multiplies the person's whole crisis rate at the discharge, the trajectory's rise
+    included, as the thinning did when post-discharge risk was a ratio on every candidate.
+    Like the trajectory's own candidates, this is the illness, not a service's decision, and
+    it reads this copy of the death times taken when demand was drawn, never the live ones
+    that the model's events follow (tests/model/test_no_foresight.py perturbs those).
+    """
+
+    def __init__(self, params: CareParams, code: np.ndarray, death_time: np.ndarray) -> None:
+        a = shape_arrays(params)
+        self.code = code.tolist()
+        self.death_time = death_time.copy()
+        self.plateau = a["plateau"].tolist()
+        self.span = np.maximum(a["span_days"], 1e-12).tolist()
+        self.peak = a["peak"].tolist()
+        self.scale = np.maximum(a["scale_days"], 1e-12).tolist()
+
+    def multiplier(self, person: int, now: float) -> float:
+        """1 plus the trajectory's excess (a multiple of the usual rate) at ``now``."""
+        c = self.code[person]
+        if c == NONE:
+            return 1.0
+        tau = float(self.death_time[person]) - now
+        if tau < 0.0:
+            return 1.0
+        out = self.plateau[c] * min(max(1.0 - tau / self.span[c], 0.0), 1.0)
+        if tau <= TAIL * self.scale[c]:
+            out += self.peak[c] * math.exp(-tau / self.scale[c])
+        return 1.0 + out
 
 
 def extra_crises(
