@@ -433,7 +433,6 @@ def rule_cases() -> list[Any]:
         _rule(c, "model.urgent.hour_weights", [0.0] * 24),
         _rule(c, "model.urgent.hour_weights", [1.0] * 23),
         _rule(c, "model.urgent.headroom", 0.99),
-        _rule(c, "model.urgent.headroom", 4.49),
         _rule(c, "model.general_practice.outcome_shares.resolved", 0.5),
         _rule(c, "model.general_practice.overflow_shares.nhs111", 0.9),
         _rule(c, "model.general_practice.overflow_shares.self_care", DELETE, shown="nhs111"),
@@ -615,8 +614,10 @@ VALID: tuple[tuple[str, str, Any], ...] = (
     ("jackson3", "model.nodes.c.capacity", 3),
     ("care", "model.ucr.referral_share", 1.0),
     ("care", "model.ucr.close_hour", 24.0),
-    # The thinning bound: the largest post-discharge ratio (4.5) x continuity 1 (status quo).
-    ("care", "model.urgent.headroom", 4.5),
+    # The thinning bound is the worst continuity multiplier (below 1 in the status quo), so
+    # the smallest headroom allowed, 1, is accepted (the post-discharge excess has its own
+    # stream; tests/model/test_consequences.py refuses a headroom below the bound).
+    ("care", "model.urgent.headroom", 1.0),
     ("care", "model.urgent.continuity_effect_per_0_2_upc", -1.0),
     ("care", "place.capacity_overrides.beds", 0.0),
     ("care", "place.capacity_overrides.step_down_places", INF),
