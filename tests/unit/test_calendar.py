@@ -146,12 +146,13 @@ def test_amplitude_zero_gives_the_candidates_of_the_model_without_a_calendar():
     at event time (6,676 -> 19,155); and for the care model v2: the open population draws
     crises over each person's life-course spells, illness trajectories replace the flat rise
     before death, the post-discharge excess became its own stream so ``urgent.headroom``
-    fell back to 1.25, and ``urgent.crisis_scale`` was re-tuned to 1.20 (19,155 -> 6,594).
+    fell back to 1.25, and ``urgent.crisis_scale`` and ``mortality.scale`` were re-tuned to 1.18
+    and 0.85 (19,155 -> 6,454).
     """
     n, digest = _candidates_digest("model.calendar.crisis_seasonal_amplitude=0")
     assert (n, digest) == (
-        6594,
-        "0a45486522753aa1859acd62b2836e7b3872a82ebc21a3bb28ce98e731dfbe27",
+        6454,
+        "f0b03211022d0f008af5b1dc5c378f386cddcc011f9ef86b5f6635e6301748d1",
     ), (n, digest)
 
 
