@@ -204,11 +204,9 @@ def generate(params: CareParams, streams: Streams, horizon: float) -> Population
 def mortality_per_year(
     params: CareParams, age: np.ndarray, frailty: np.ndarray, care_home: np.ndarray
 ) -> np.ndarray:
-    """Annual death hazard per person (age rate x eFI hazard ratio x care-home ratio)."""
-    mo = params.model.mortality
-    base = np.array([mo.per_1000_by_age[b] for b in s.AGE_BANDS])[age] / 1000.0
-    hr = np.array([mo.frailty_hazard_ratio[f] for f in s.FRAILTY])[frailty]
-    return base * hr * np.where(care_home, mo.care_home_hazard_ratio, 1.0) * mo.scale
+    """Annual death hazard per person (age rate x eFI hazard ratio x care-home ratio); the
+    same hazard the life course draws deaths from (:func:`.life_course.band_mortality`)."""
+    return lc.band_mortality(params, age, frailty, care_home)
 
 
 def draw_death_times(
