@@ -17,7 +17,10 @@ from sim.models.base import BASE_MB, Estimate
 # person-year. The demand grew when post-discharge risk raised urgent.headroom from 1.25 to
 # 5.5 (about three times as many crisis candidates, thinned at event time): a 50k year peaked
 # at 183 MB against an estimate of 181 MB, so the per-person-year cost was raised from 0.3 KB.
-KB_PER_PERSON = 0.3
+# 0.5 KB a person (0.3 before the care model v2): the open population's spells and joiners,
+# the post-discharge stream's two uniforms and the trajectories' copy of the death times are
+# per person; a 50k year then peaked at 193 MB against an estimate of 192 MB.
+KB_PER_PERSON = 0.5
 KB_PER_PERSON_YEAR = 0.6
 LOG_KB_PER_PERSON_YEAR = 1.2
 US_PER_PERSON_YEAR = 25.0  # 15 measured for mnp_250k after the change (docs/performance.md)
