@@ -8,10 +8,10 @@ Two measurements, each in a fresh interpreter so that peak memory is its own:
 * **The 10-year run.** RSS is sampled every 50 ms on a thread while the model runs, and the
   daily series are cut into years. For each series the yearly means and a least-squares
   trend (per cent of the first year's mean, per year) are reported beside the living
-  population, because the population is a closed cohort (docs/model.md): nobody is born or
-  moves in, so the living population falls and its highest-risk members die first. A
-  drift in a count that the falling population does not explain would show as a trend in
-  the per-1,000-living rate.
+  population. This was written when the population was a closed cohort, whose living
+  numbers fell as its highest-risk members died first; since issue 16 the population is
+  open (births, moves, ageing; docs/model.md), so the living population should stay level
+  and a trend in a count is drift. Not re-measured since that change.
 
 Writes benchmarks/results/soak.json and prints two tables.
 
