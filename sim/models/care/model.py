@@ -213,15 +213,7 @@ class World:
         for t, row in zip(times, rows, strict=True):
             if t >= self.horizon:
                 break
-            self.env.timeout(t - now).callbacks.append(self._candidate(person, t, row))
-
-    def _candidate(self, person: int, t: float, row: np.ndarray) -> Callable[[simpy.Event], None]:
-        """A callback offering one post-discharge candidate crisis at its time."""
-
-        def offer(_event: simpy.Event) -> None:
-            self.urgent_event(person, t, CRISIS, row)
-
-        return offer
+            self.at(t, self.urgent_event, person, t, CRISIS, row)
 
     def urgent_event(self, person: int, now: float, kind: int, row: np.ndarray) -> None:
         """One candidate crisis, terminal deterioration or minor attendance."""
