@@ -80,7 +80,10 @@ class World:
         areas = list(params.place.areas)
         area_of_nb = np.array([areas.index(a) for a in params.neighbourhood_areas])
         self.area_of = area_of_nb[self.pop.neighbourhood]
-        counts = np.bincount(self.area_of, minlength=len(areas))
+        # Capacity is split by the people registered at the start (the place's population),
+        # not by everyone the open population will ever register: joiners are drawn up front
+        # and would shift the split by their future mix.
+        counts = np.bincount(self.area_of[: self.pop.n_start], minlength=len(areas))
         self.area_shares = (counts / counts.sum()).tolist()
         # The start of each person's last phase of life: part of their illness (it raises
         # their crisis rate), read by services only through the surprise question's noisy
