@@ -47,9 +47,8 @@ class SurpriseQuestion:
         pop = world.pop
         self.sensitivity = cfg.sensitivity
         self.specificity = cfg.specificity
-        self.cohort = (pop.age >= s.AGE_BANDS.index(cfg.asked_min_age_band)) | (
-            pop.frailty >= s.FRAILTY.index(cfg.asked_min_frailty)
-        )
+        self._min_age = s.AGE_BANDS.index(cfg.asked_min_age_band)
+        self._min_frailty = s.FRAILTY.index(cfg.asked_min_frailty)
         self.identified = np.zeros(pop.size, dtype=bool)
         self.answers = np.zeros((2, 2), dtype=np.int64)
         # Each person's first few answers come from one matrix drawn up front (a generator
@@ -75,9 +74,26 @@ class SurpriseQuestion:
             self._streams[person] = rng
         return rng
 
+    def in_cohort(self, people: np.ndarray) -> np.ndarray:
+        """Whether each of ``people`` is in the cohort the question is asked of *now*: old
+        enough, frail enough or living in a care home. Read from the present state, so
+        people who age or become frail during the run join it (a cohort fixed at the start
+        shrank as it died, and identification fell by half over five years)."""
+        pop = self.w.pop
+        return (
+            (pop.age[people] >= self._min_age)
+            | (pop.frailty[people] >= self._min_frailty)
+            | pop.care_home[people]
+        )
+
     def asked(self, person: int) -> bool:
-        """In the cohort the question is asked of (care-home residence is read as it is now)."""
-        return bool(self.cohort[person] or self.w.pop.care_home[person])
+        """In the cohort the question is asked of, now (:meth:`in_cohort`)."""
+        pop = self.w.pop
+        return bool(
+            pop.age[person] >= self._min_age
+            or pop.frailty[person] >= self._min_frailty
+            or pop.care_home[person]
+        )
 
     def ask(self, person: int, now: float) -> bool:
         """The clinician's answer now: True if they would not be surprised by a death."""
@@ -110,7 +126,7 @@ class SurpriseQuestion:
             (w.pop.death_time[people] > now)
             & ~self.identified[people]
             & ~w.eol_enrolled[people]
-            & (self.cohort[people] | w.pop.care_home[people])
+            & self.in_cohort(people)
         )
         keep, draw = people[due], u[due]
         in_phase = w.phase_start[keep] <= now

@@ -78,15 +78,15 @@ class Mnp:
         self.refill_u = world.streams.generator("care_home/refill_delay").standard_exponential(
             pop.size
         )
+        # Everyone has a place in one random order (per area); a vacancy goes to the first
+        # person in it who is eligible when it arises (old and frail *then*, at home, alive
+        # and registered). Eligibility is read at the time: a list fixed at the start ran
+        # out as its people died, and the care homes emptied over five years.
         order = world.streams.generator("care_home/community_order").permutation(pop.size)
-        eligible = (
-            (pop.age[order] >= OLD_AGE) & (pop.frailty[order] >= FRAIL) & ~pop.care_home[order]
-        )
-        ranked = order[eligible]
-        self.community_queue = [
-            ranked[world.area_of[ranked] == j].tolist() for j in range(len(world.area_shares))
+        self.community_order = [
+            order[world.area_of[order] == j] for j in range(len(world.area_shares))
         ]
-        self.community_next = [0] * len(world.area_shares)
+        self.moving_in = np.zeros(pop.size, dtype=bool)  # chosen, waiting for the place
         self.eol_area: dict[int, int] = {}
         self.question = SurpriseQuestion(world)
         dying = np.flatnonzero(np.isfinite(pop.death_time))
@@ -140,13 +140,14 @@ class Mnp:
         every = w.params.model.eol.register_review_days
         if not np.isfinite(every):
             return
-        cohort = np.flatnonzero(self.question.cohort | w.pop.care_home)
-        offset = w.streams.generator("eol/register_day").random(w.pop.size)[cohort] * every
+        # Everyone has a review day; whether they are reviewed is decided on it, from who
+        # is on the list and in the asked cohort then (people age and become frail).
+        offset = w.streams.generator("eol/register_day").random(w.pop.size) * every
         order = np.argsort(offset, kind="stable")
-        cohort, offset = cohort[order], offset[order]
+        people, offset = order, offset[order]
         for d in range(w.days):
             lo, hi = d % every, d % every + 1.0
-            today = cohort[np.searchsorted(offset, lo) : np.searchsorted(offset, hi)]
+            today = people[np.searchsorted(offset, lo) : np.searchsorted(offset, hi)]
             today = today[w.pop.on_list[today]]
             if today.size:
                 u = w.streams.generator(f"eol/register/{d}").random(today.size)
@@ -279,17 +280,33 @@ class Mnp:
         pool = self.care_homes[area]
         if pool.busy >= self.care_home_target[area] or pool.waiting:
             return
-        queue, k = self.community_queue[area], self.community_next[area]
-        while k < len(queue):
-            person = queue[k]
-            k += 1
-            if not (w.pop.care_home[person] or w.in_hospital[person]) and (
-                w.pop.death_time[person] > now and w.pop.on_list[person]
-            ):
-                self.community_next[area] = k
-                w.spawn(person, self._move_from_community(person))
-                return
-        self.community_next[area] = k
+        person = self._first_eligible(area, now)
+        if person >= 0:
+            self.moving_in[person] = True
+            w.spawn(person, self._move_from_community(person))
+
+    def _first_eligible(self, area: int, now: float, chunk: int = 4096) -> int:
+        """The first person in the area's order who could move into a care home now, or -1.
+
+        Scanned a chunk at a time: about one person in thirty is old and frail, so the
+        first chunk nearly always holds one."""
+        w, pop = self.w, self.w.pop
+        ranked = self.community_order[area]
+        for lo in range(0, ranked.size, chunk):
+            who = ranked[lo : lo + chunk]
+            ok = (
+                (pop.age[who] >= OLD_AGE)
+                & (pop.frailty[who] >= FRAIL)
+                & ~pop.care_home[who]
+                & ~self.moving_in[who]
+                & ~w.in_hospital[who]
+                & pop.on_list[who]
+                & (pop.death_time[who] > now)
+            )
+            hit = np.flatnonzero(ok)
+            if hit.size:
+                return int(who[hit[0]])
+        return -1
 
     # ------------------------------------------------------------------ death
     def die(self, person: int) -> None:
