@@ -20,7 +20,9 @@ from sim.models import MODELS
 COLUMNS = ("deaths", "ed_arrivals", "emergency_admissions", "beds_occupied")
 
 
-def yearly(place: str, years: int, replication: int, warm_up: int = 0) -> np.ndarray:
+def yearly(
+    place: str, years: int, replication: int, warm_up: int = 0, overrides: tuple[str, ...] = ()
+) -> np.ndarray:
     """Per-year totals (mean for beds) of :data:`COLUMNS`, shape ``(years, 4)``."""
     params = compose_params(
         [
@@ -29,6 +31,7 @@ def yearly(place: str, years: int, replication: int, warm_up: int = 0) -> np.nda
             f"run.horizon={365 * years + warm_up}",
             f"run.warm_up={warm_up}",
             "output.timeseries=true",
+            *overrides,
         ]
     )
     r = MODELS["care"].simulate(params.model, params.run, params.output, replication)
@@ -54,9 +57,12 @@ def main() -> None:
     ap.add_argument("--years", type=int, default=5)
     ap.add_argument("--replications", type=int, default=2)
     ap.add_argument("--warm-up", type=int, default=0)
+    ap.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. lead_provider=trust")
     a = ap.parse_args()
     t = time.perf_counter()
-    runs = np.stack([yearly(a.place, a.years, k, a.warm_up) for k in range(a.replications)])
+    runs = np.stack(
+        [yearly(a.place, a.years, k, a.warm_up, tuple(a.overrides)) for k in range(a.replications)]
+    )
     mean = runs.mean(axis=0)
     print("year  " + "  ".join(f"{c:>22}" for c in COLUMNS))
     for y in range(a.years):

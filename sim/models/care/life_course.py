@@ -67,6 +67,55 @@ class Rates:
     births_per_year: float
     moves_out: np.ndarray
     frailty: np.ndarray
+    age_profile: np.ndarray
+
+
+def solve_band(
+    count: float, into: float, leave: float, width: float
+) -> tuple[float, float, float, float]:
+    """Steady state of one age band: people enter at its lower edge (``into`` a year, from
+    the band below or births), move in at ages uniform within it (``moves``, solved for) and
+    leave by death or moving away at ``leave`` per person-year; the rest reach the upper
+    edge. The density of ages ``x`` years into the band is then ``c1 + c2 exp(-leave x)``
+    with ``c1 = moves / (width leave)`` and ``c2 = into - c1``.
+
+    The moves in are what hold the band at ``count`` people. If the entries at the lower
+    edge alone would overfill it (England's old bands are growing: more people turn 75 and
+    85 each year than die or leave at those ages), moves in are 0 and ``leave`` is raised
+    until they do not: the extra is a derived move-out rate. The open top band (``width``
+    infinite) has no upper edge.
+
+    Returns
+    -------
+    moves, leave, c1, c2
+        Moves in per year, the leaving rate used, and the density's two coefficients
+        (per year of age); the flow out at the upper edge is ``c1 + c2 exp(-leave width)``.
+    """
+    if count <= 0:
+        return 0.0, leave, 0.0, into
+    if not np.isfinite(width):
+        moves = count * leave - into
+        if moves < 0:
+            return 0.0, into / count, 0.0, into
+        return moves, leave, 0.0, into
+
+    def held(h: float) -> float:  # people in the band with no moves in, at leaving rate h
+        return into * -np.expm1(-h * width) / h if h * width > 1e-12 else into * width
+
+    h = max(leave, 1e-9)
+    e = -np.expm1(-h * width)
+    uniform = 1.0 - e / (width * h)  # share of a uniform entry not yet counted by ``held``
+    moves = (count * h - into * e) / uniform
+    if moves < 0:
+        lo, hi = h, 2.0 * h
+        while held(hi) > count:
+            hi *= 2.0
+        for _ in range(100):  # bisection: ``held`` falls as h rises
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if held(mid) > count else (lo, mid)
+        return 0.0, 0.5 * (lo + hi), 0.0, into
+    c1 = moves / (width * h)
+    return moves, h, c1, into - c1
 
 
 @dataclass
@@ -100,9 +149,12 @@ def derive_rates(
 ) -> Rates:
     """Moves in and frailty transitions that keep this starting population stationary.
 
-    Band ``b`` holds ``N_b`` people, loses them to ageing out (``1 / width`` a year with ages
-    uniform within the band), death and moves out, and gains them by ageing in from band
-    ``b - 1``, births (band 0) and moves in; moves in are the balance. Within an old band,
+    Band ``b`` holds ``N_b`` people, loses them to ageing out, death and moves out, and
+    gains them by ageing in from band ``b - 1``, births (band 0) and moves in; moves in are
+    the balance, and ageing out follows from the band's steady-state age density
+    (:func:`solve_band`; ages uniform within a band overstated ageing from 75-84 into 85+
+    by about a quarter). Where ageing in alone overfills a band, moves out are raised
+    instead (:func:`solve_band`). Within an old band,
     each frailty level's count balances the same way, with transitions from the level below
     as an inflow; the transition rates out of fit, mild and moderate are solved in turn.
     Negative solutions (more inflow than outflow at the configured rates) are set to 0.
@@ -110,18 +162,30 @@ def derive_rates(
     lc = params.model.life_course
     n_total = float(age.size)
     width = np.diff(np.append(BAND_EDGES, np.inf))
-    ageing = np.where(np.isfinite(width), 1.0 / width, 0.0)
-    moves_out = np.array([lc.moves_out_per_1000_per_year[b] for b in s.AGE_BANDS]) / 1000.0
+    configured_out = np.array([lc.moves_out_per_1000_per_year[b] for b in s.AGE_BANDS]) / 1000.0
     mort = band_mortality(params, age, frailty, care_home)
     count = np.bincount(age, minlength=N_BANDS).astype(float)
     deaths = np.bincount(age, weights=mort, minlength=N_BANDS)
     # Care-home residents do not move away (their move is to the home).
     movers = np.bincount(age, weights=(~care_home).astype(float), minlength=N_BANDS)
     births = lc.births_per_1000_per_year / 1000.0 * n_total
-    inflow = count * ageing + deaths + movers * moves_out
-    inflow[1:] -= count[:-1] * ageing[:-1]
-    inflow[0] -= births
-    moves_in = np.maximum(inflow, 0.0)
+    # Band by band from the youngest: each band's flow out at its upper edge is the next
+    # band's entry at its lower edge.
+    moves_out = configured_out.copy()
+    moves_in = np.zeros(N_BANDS)
+    ageing = np.zeros(N_BANDS)  # per person-year, reaching the upper edge
+    profile = np.zeros((N_BANDS, 3))  # leave, c1, c2 of each band's age density
+    into = births
+    for b in range(N_BANDS):
+        leave = (deaths[b] + movers[b] * moves_out[b]) / count[b] if count[b] > 0 else 0.0
+        m_in, h, c1, c2 = solve_band(count[b], into, leave, float(width[b]))
+        if h > leave and movers[b] > 0:
+            moves_out[b] += (h - leave) * count[b] / movers[b]
+        moves_in[b] = m_in
+        profile[b] = (h, c1, c2)
+        flow_out = c1 + c2 * np.exp(-h * width[b]) if np.isfinite(width[b]) else 0.0
+        ageing[b] = flow_out / count[b] if count[b] > 0 else 0.0
+        into = flow_out
 
     frail_rates = np.zeros((N_BANDS, N_FRAIL))
     for b in range(OLD, N_BANDS):
@@ -147,7 +211,7 @@ def derive_rates(
             rate = max(flow, 0.0) / n_f[f] if n_f[f] > 0 else 0.0
             frail_rates[b, f] = rate
             carried = rate * n_f[f]
-    return Rates(moves_in, births, moves_out, frail_rates)
+    return Rates(moves_in, births, moves_out, frail_rates, profile)
 
 
 # ---------------------------------------------------------------------- joiners
@@ -216,11 +280,29 @@ def draw_joiners(
     )
 
 
-def draw_exact_age(params: CareParams, rng: np.random.Generator, band: np.ndarray) -> np.ndarray:
-    """Exact age in years, uniform within each person's band (85+ up to the oldest age)."""
+def draw_exact_age(
+    params: CareParams, rng: np.random.Generator, band: np.ndarray, rates: Rates
+) -> np.ndarray:
+    """Exact age in years within each person's band, from the band's steady-state age
+    density (:func:`solve_band`), by inverting its distribution function by bisection;
+    85+ is uniform up to the oldest age (its density is not needed: no band above it)."""
     top = np.append(BAND_EDGES[1:], params.model.life_course.oldest_age_years)
     lo = BAND_EDGES[band]
-    return lo + rng.random(band.size) * (top[band] - lo)
+    span = top[band] - lo
+    u = rng.random(band.size)
+    h, c1, c2 = (rates.age_profile[band, j] for j in range(3))
+
+    def mass(x: np.ndarray) -> np.ndarray:  # people per band count up to x years in
+        return c1 * x + c2 * -np.expm1(-h * x) / np.maximum(h, 1e-12)
+
+    closed = band < N_BANDS - 1
+    target = u * mass(span)
+    a, b = np.zeros(band.size), span.copy()
+    for _ in range(50):  # the density is positive, so ``mass`` rises with x
+        mid = 0.5 * (a + b)
+        below = mass(mid) < target
+        a, b = np.where(below, mid, a), np.where(below, b, mid)
+    return lo + np.where(closed, 0.5 * (a + b), u * span)
 
 
 # ---------------------------------------------------------------------- segments

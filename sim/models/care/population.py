@@ -169,8 +169,8 @@ def generate(params: CareParams, streams: Streams, horizon: float) -> Population
     ltc = rng.poisson(ltc_mean_age * dep_mult + frail_extra).astype(np.int8)
 
     # The life course: exact ages, joiners, then every person's spells, death and move.
-    age_years = lc.draw_exact_age(params, streams.generator("life/age"), age)
     rates = lc.derive_rates(params, age, frailty, care_home)
+    age_years = lc.draw_exact_age(params, streams.generator("life/age"), age, rates)
     j = lc.draw_joiners(params, streams, rates, horizon, area_of_nb[nb_of_practice])
     pop = Population(
         age=np.concatenate([age, (j.age_years >= lc.BAND_EDGES[:, None]).sum(0) - 1]).astype(
