@@ -239,3 +239,25 @@ def test_a_care_home_vacancy_goes_to_someone_eligible_now():
     assert other not in (first, -1)
     assert pop.age[other] >= mnp_module.OLD_AGE and pop.frailty[other] >= mnp_module.FRAIL
     assert not pop.care_home[other] and pop.on_list[other]
+
+
+def test_proactive_care_reviews_are_spread_and_the_still_eligible_return():
+    """People enrolled on day 0 are part-way through an episode, so their first reviews
+    spread over the first ``review_days`` (not all on one day); at a review someone who still
+    meets the rule rejoins the list and is enrolled again, so the caseload does not run dry."""
+    from sim.models import MODELS
+
+    params = _params("run.horizon=420", "output.event_log=true")
+    review = params.model.model.proactive.review_days
+    r = MODELS["care"].simulate(params.model, params.run, params.output, 0)
+    ev = r.tables["events"]
+    enrol = ev[ev["event"] == "proactive_enrolment"]
+    exits = ev[ev["event"] == "proactive_exit"]
+    day0 = set(enrol.loc[enrol["time_days"] == 0.0, "person_id"])
+    first_exit = exits[exits["person_id"].isin(day0)].groupby("person_id")["time_days"].min()
+    assert len(first_exit) > 50, len(first_exit)
+    # Uniform over (0, review): about a third fall in each third of the episode.
+    thirds = np.histogram(first_exit, bins=[0, review / 3, 2 * review / 3, review + 1])[0]
+    assert thirds.min() > 0.2 * thirds.sum(), thirds
+    again = enrol.groupby("person_id").size()
+    assert (again >= 2).sum() > 20, f"only {(again >= 2).sum()} people enrolled twice"

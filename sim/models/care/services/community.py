@@ -232,6 +232,12 @@ class Proactive:
         self.found = [deque(ids[pop.neighbourhood[ids] == j].tolist()) for j in range(n_nb)]
         self.referred: list[deque[int]] = [deque() for _ in range(n_nb)]
         self.enrolments = 0
+        # People enrolled when the run starts are part-way through an episode: in a steady
+        # state the time to their first review is uniform over an episode (a renewal
+        # process's residual time), not one day for all, which emptied and refilled the
+        # caseload together every ``review_days``. The i-th person enrolled at the start
+        # takes the i-th draw; the order is by risk, the same in every scenario (CRN).
+        self._first_reviews = world.streams.generator("proactive/first_review")
         # Handoff delay (days) of each GP referral that reached the team.
         self.referral_delays = DelayTally(world.warm_up)
 
@@ -296,15 +302,37 @@ class Proactive:
                 self._held[person] = place
                 self.enrolments += 1
                 w.log.add(now, person, "proactive_enrolment", "proactive_care")
-                w.spawn(person, self._episode(person, place))
+                days = self.w.params.model.proactive.review_days
+                if now == 0.0:
+                    days *= float(self._first_reviews.random())
+                w.spawn(person, self._episode(person, place, days))
 
-    def _episode(self, person: int, place: Request) -> Generator[simpy.Event, Any, None]:
-        """An episode of proactive care: the place is held until the review ends (unless the
-        person leaves before, :meth:`leave`)."""
+    def _episode(
+        self, person: int, place: Request, days: float
+    ) -> Generator[simpy.Event, Any, None]:
+        """An episode of proactive care: the place is held until the review, ``days`` on
+        (unless the person leaves before, :meth:`leave`). At the review, someone who still
+        meets the rule rejoins the end of their neighbourhood's list (:meth:`relist`)."""
         with place:
-            yield self.w.env.timeout(self.w.params.model.proactive.review_days)
+            yield self.w.env.timeout(days)
             if self._held.get(person) is place:  # not already left (and re-enrolled)
                 self.leave(person)
+                self.relist(person)
+
+    def relist(self, person: int) -> None:
+        """Put someone whose episode ended back at the end of their list if they still meet
+        the rule now (frail or multimorbid, at home, registered): proactive care for frail
+        people continues while they remain eligible (**assumption**, docs/model.md). With a
+        single episode and no return, the list of the prevalent frail ran dry within 18
+        months and the caseload fell below its places for good."""
+        pop = self.w.pop
+        cfg = self.w.params.model.proactive
+        meets = (
+            pop.frailty[person] >= s.FRAILTY.index(cfg.min_frailty)
+            or pop.ltc[person] >= cfg.min_ltc
+        )
+        if meets and pop.on_list[person] and not pop.care_home[person]:
+            self.found[int(pop.neighbourhood[person])].append(person)
 
     def leave(self, person: int) -> None:
         """Leave the caseload (review ended, death, or moved to end-of-life care)."""
