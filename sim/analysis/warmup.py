@@ -18,6 +18,12 @@ The truncation point is the start of batch ``d*`` that minimises MSER(d). As is 
 a minimum in the second half of the series is not trusted: the series has not settled (it
 drifts, or the run is too short) and the result is reported as *inconclusive*.
 
+One degenerate case is handled apart: a series that holds one level, its batch means within
+``LEVEL_WITHIN`` (0.5%) of their mean from some batch on (a caseload full every day, with a
+place free for a day now and then). MSER's statistic is then nearly flat and its minimum
+falls after the last small dip, anywhere in the run; such a series is settled from the first
+batch after which it holds the level (:func:`held_level_from`), if that is in the first half.
+
 The same module checks whether a run can have a steady state at all:
 a node with traffic intensity rho >= 1, an occupancy pinned at its capacity, or a queue that
 grows throughout the measured period. :func:`run_warnings` turns all of these into the
@@ -48,6 +54,9 @@ BATCH = 5
 WELCH_HALF_WIDTH = 3
 # Fewer batches than this after truncation cannot support a variance estimate.
 MIN_KEPT_BATCHES = 5
+# A series whose batch means all stay within this fraction of their mean has settled at
+# that level (see the module docstring).
+LEVEL_WITHIN = 0.005
 # Fewer time units than this after the warm-up is no measured period at all.
 MIN_MEASURED = 1.0
 TIME_COLUMNS = ("time_days", "time")
@@ -166,7 +175,41 @@ def mser5(series: np.ndarray, batch: int = BATCH, half_width: int = WELCH_HALF_W
         return MserResult(float("nan"), False, int(z.size), float("nan"))
     d = int(np.nanargmin(np.where(finite, mser, np.nan)))
     # Ties (a constant tail) resolve to the earliest d, which nanargmin already returns.
+    if d > z.size / 2:
+        held = held_level_from(z)
+        if held <= z.size / 2:
+            return MserResult(float(held * batch), True, int(z.size), float(mser[held]))
     return MserResult(float(d * batch), bool(d <= z.size / 2), int(z.size), float(mser[d]))
+
+
+def held_level_from(z: np.ndarray, within: float = LEVEL_WITHIN) -> int:
+    """The first batch from which every batch mean stays within ``within`` x their mean.
+
+    Parameters
+    ----------
+    z
+        Batch means.
+    within
+        Relative half-width of the band around the kept batches' mean (a range of twice it).
+
+    Returns
+    -------
+    int
+        That batch's index, or ``len(z)`` if even the last batches do not hold a level.
+    """
+    z = np.asarray(z, dtype=float)
+    k = z.size
+    if k == 0:
+        return 0
+    # Scan from the end: running max, min and mean of z[d:].
+    hi = np.maximum.accumulate(z[::-1])[::-1]
+    lo = np.minimum.accumulate(z[::-1])[::-1]
+    mean = np.cumsum(z[::-1])[::-1] / np.arange(k, 0, -1)
+    band = within * np.abs(mean)
+    held = (hi - mean <= band) & (mean - lo <= band)
+    # The band must hold for every suffix from d on: the first d after the last failure.
+    bad = np.flatnonzero(~held)
+    return int(bad[-1] + 1) if bad.size else 0
 
 
 # --------------------------------------------------------------------------- tables

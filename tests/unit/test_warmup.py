@@ -64,6 +64,30 @@ def test_mser_is_inconclusive_for_a_trend():
     assert not result.conclusive
 
 
+def test_a_series_that_holds_one_level_is_settled_despite_late_dips():
+    """A caseload that fills in 60 days and then stays full, with a place free for a day
+    twice late on (days 600 and 650): MSER alone puts its minimum after the last dip, in the
+    second half; the held-level rule settles it at the fill instead."""
+    y = np.full(730, 280.0)
+    y[:60] = np.linspace(100.0, 280.0, 60)
+    y[[600, 650]] = 279.0
+    z = warmup.batch_means(warmup.welch_moving_average(y, warmup.WELCH_HALF_WIDTH), 5)
+    plain = int(np.argmin(warmup.mser_statistic(z)))
+    assert plain > z.size / 2, plain  # the pathology the rule is for
+    result = warmup.mser5(y)
+    assert result.conclusive, result
+    assert 55 <= result.truncation_index <= 70, result
+
+
+def test_the_held_level_rule_does_not_pass_a_drift():
+    """A slow drift of 3% over the run never holds a 0.5% band for half of it: still
+    inconclusive, as is a real level shift late in the run."""
+    assert not warmup.mser5(np.linspace(100.0, 103.0, 730)).conclusive
+    late = np.concatenate([np.full(500, 100.0), np.full(230, 110.0)])
+    assert not warmup.mser5(late).conclusive
+    assert warmup.held_level_from(np.array([1.0, 2.0, 3.0, 10.0, 10.0, 10.01, 10.0])) == 3
+
+
 def test_analyse_compares_truncation_with_the_configured_warm_up():
     rng = np.random.default_rng(3)
     settled = np.concatenate([np.linspace(0, 10, 150), np.full(350, 10.0)])
