@@ -135,6 +135,12 @@ class World:
             )
             for lead in params.area_leads
         ]
+        # The thinning of crisis candidates, looked up once per candidate: continuity's
+        # multiplier over the headroom the candidates were drawn at (the same division as
+        # before, so the same floats), and the caseloads' rate ratios.
+        self._crisis_scale = [m / self.headroom for m in self.continuity_multiplier]
+        self._proactive_ratio = params.model.proactive.crisis_rate_ratio
+        self._eol_ratio = params.model.eol.enrolled_crisis_rate_ratio
         self.crises = 0
         self.scheduled = 0
         # The live processes of each person, so a death can interrupt them.
@@ -150,15 +156,28 @@ class World:
     def spawn(self, person: int, steps: Generator[simpy.Event, Any, Any]) -> simpy.Process:
         """Start a process of ``person`` (a pathway step, a caseload place) that their death
         will interrupt."""
-        proc = self.env.process(_until_interrupted(steps))
+        proc = self.env.process(_until_interrupted(self, person, steps))
         live = self.procs.get(person)
         if live is None:
             self.procs[person] = [proc]
         else:
-            live[:] = [p for p in live if p.is_alive]
             live.append(proc)
         self.scheduled += 1
         return proc
+
+    def _ended(self, person: int) -> None:
+        """The active process of ``person`` is ending: forget it, so that only live processes
+        are kept (a finished one kept until the person's next process or death held its
+        objects for the cyclic collector to walk: 75,000 of them at the end of a year)."""
+        live = self.procs.get(person)
+        if live is None:  # interrupted by the death, which took the list
+            return
+        proc = self.env.active_process  # None when an unfinished generator is collected
+        if len(live) == 1:
+            if live[0] is proc:
+                del self.procs[person]
+        elif proc in live:
+            live.remove(proc)
 
     def interrupt(self, person: int) -> None:
         """Interrupt every live process of ``person`` (their death)."""
@@ -179,22 +198,26 @@ class World:
 
         The walk queues for nothing, so it is a chain of timeouts with a callback rather than
         a process (a process resume per candidate cost a tenth of the run); each candidate
-        that survives the thinning starts its own process (:meth:`urgent_event`).
+        that survives the thinning starts its own process (:meth:`urgent_event`). The
+        thinning uniform is read from a list: most candidates end there, before their row
+        of draws is needed.
         """
         env = self.env
         times = cands.time.tolist()
         persons = cands.person.tolist()
         kinds = cands.kind.tolist()
         draws = cands.draws
+        accept = draws[:, D["u_accept"]].tolist() if len(draws) else []
         n = len(times)
         horizon = self.horizon
+        urgent_event = self.urgent_event
         k = 0
 
         def step(_event: simpy.Event | None) -> None:
             nonlocal k
             now = env.now
             while k < n and times[k] <= now:
-                self.urgent_event(persons[k], times[k], kinds[k], draws[k])
+                urgent_event(persons[k], times[k], kinds[k], accept[k], draws, k)
                 k += 1
             if k < n and times[k] < horizon:
                 env.timeout(times[k] - now).callbacks.append(step)
@@ -213,41 +236,52 @@ class World:
         if self.illness is not None:
             rate *= self.illness.multiplier(person, now)
         times, rows = self.after.excess(person, now, rate)
-        for t, row in zip(times, rows, strict=True):
+        if not times:
+            return
+        accept = rows[:, D["u_accept"]].tolist()
+        for k, t in enumerate(times):
             if t >= self.horizon:
                 break
-            self.at(t, self.urgent_event, person, t, CRISIS, row)
+            self.at(t, self.urgent_event, person, t, CRISIS, accept[k], rows, k)
 
-    def urgent_event(self, person: int, now: float, kind: int, row: np.ndarray) -> None:
-        """One candidate crisis, terminal deterioration or minor attendance."""
+    def urgent_event(
+        self, person: int, now: float, kind: int, accept: float, draws: np.ndarray, k: int
+    ) -> None:
+        """One candidate crisis, terminal deterioration or minor attendance: row ``k`` of
+        ``draws``, whose thinning uniform is ``accept``."""
         if now >= self.pop.death_time[person] or self.in_hospital[person]:
             return
         if kind == MINOR:
-            self.spawn(person, pathway.urgent_episode(self, person, kind, row.tolist()))
+            self.spawn(person, pathway.urgent_episode(self, person, kind, draws[k].tolist()))
             return
         factor = 1.0
-        if self.community.proactive.enrolled.get(person) is not None:
-            factor *= self.params.model.proactive.crisis_rate_ratio
+        if person in self.community.proactive.enrolled:
+            factor *= self._proactive_ratio
         if self.eol_enrolled[person]:
-            factor *= self.params.model.eol.enrolled_crisis_rate_ratio
+            factor *= self._eol_ratio
         if kind == CRISIS:
-            factor *= self.continuity_multiplier[self.area_of[person]] / self.headroom
-        if row[D["u_accept"]] >= factor:
+            factor *= self._crisis_scale[self.area_of[person]]
+        if accept >= factor:
             return
-        draws = row.tolist()  # only for the candidates that go ahead
+        row = draws[k].tolist()  # only for the candidates that go ahead
         self.crises += 1
         self.log.add(now, person, "crisis", "general_practice")
         self.mnp.contact(person, now)  # the surprise question, asked by whoever responds
         # The candidate's kind is its acuity (Acuity codes); the rest is the patient's story.
-        self.spawn(person, pathway.urgent_episode(self, person, kind, draws))
+        self.spawn(person, pathway.urgent_episode(self, person, kind, row))
 
 
-def _until_interrupted(steps: Generator[simpy.Event, Any, Any]) -> Generator[simpy.Event, Any, Any]:
-    """Run ``steps``; a death's interrupt that no step handled ends the process quietly."""
+def _until_interrupted(
+    world: World, person: int, steps: Generator[simpy.Event, Any, Any]
+) -> Generator[simpy.Event, Any, Any]:
+    """Run ``steps``; a death's interrupt that no step handled ends the process quietly.
+    Either way the process leaves ``world.procs``."""
     try:
         return (yield from steps)
     except simpy.Interrupt:
         return None
+    finally:
+        world._ended(person)
 
 
 def simulate(
