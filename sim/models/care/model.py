@@ -141,6 +141,13 @@ class World:
         self._crisis_scale = [m / self.headroom for m in self.continuity_multiplier]
         self._proactive_ratio = params.model.proactive.crisis_rate_ratio
         self._eol_ratio = params.model.eol.enrolled_crisis_rate_ratio
+        # The largest factor any state can give (see _may_go_ahead), by kind and area.
+        ratios = (1.0, self._proactive_ratio)
+        eol = (1.0, self._eol_ratio)
+        self._other_top = max(1.0 * a * b for a in ratios for b in eol)
+        self._crisis_top = [
+            max(1.0 * a * b * c for a in ratios for b in eol) for c in self._crisis_scale
+        ]
         self.crises = 0
         self.scheduled = 0
         # The live processes of each person, so a death can interrupt them.
@@ -203,11 +210,14 @@ class World:
         of draws is needed.
         """
         env = self.env
-        times = cands.time.tolist()
-        persons = cands.person.tolist()
-        kinds = cands.kind.tolist()
         draws = cands.draws
-        accept = draws[:, D["u_accept"]].tolist() if len(draws) else []
+        keep = self._may_go_ahead(cands)
+        rows = np.flatnonzero(keep)
+        times = cands.time[keep].tolist()
+        persons = cands.person[keep].tolist()
+        kinds = cands.kind[keep].tolist()
+        accept = draws[rows, D["u_accept"]].tolist() if rows.size else []
+        rows_k = rows.tolist()
         n = len(times)
         horizon = self.horizon
         urgent_event = self.urgent_event
@@ -217,13 +227,31 @@ class World:
             nonlocal k
             now = env.now
             while k < n and times[k] <= now:
-                urgent_event(persons[k], times[k], kinds[k], accept[k], draws, k)
+                urgent_event(persons[k], times[k], kinds[k], accept[k], draws, rows_k[k])
                 k += 1
             if k < n and times[k] < horizon:
                 env.timeout(times[k] - now).callbacks.append(step)
 
         if n and times[0] < horizon:
             env.timeout(times[0]).callbacks.append(step)
+
+    def _may_go_ahead(self, cands: demand.Candidates) -> np.ndarray:
+        """Whether each candidate could survive the thinning in some state of the person.
+
+        A candidate whose thinning uniform is at least the largest factor any state gives
+        (enrolled or not in proactive and end-of-life care; the area's continuity) is thinned
+        away whatever happens, with nothing recorded or drawn, so it is dropped before the
+        walk: no timeout and no call for it. The factors are multiplied in the order
+        :meth:`urgent_event` multiplies them, so the bound is exactly their largest value.
+        """
+        if not len(cands.time):
+            return np.zeros(0, dtype=bool)
+        top = np.where(
+            cands.kind == CRISIS,
+            np.asarray(self._crisis_top)[self.area_of[cands.person]],
+            np.where(cands.kind == MINOR, np.inf, self._other_top),
+        )
+        return cands.draws[:, D["u_accept"]] < top
 
     def discharged(self, person: int, now: float, outcome: int, onward: bool) -> None:
         """An emergency discharge alive: the person's raised risk from now on.
@@ -239,10 +267,12 @@ class World:
         if not times:
             return
         accept = rows[:, D["u_accept"]].tolist()
+        top = self._crisis_top[self.area_of[person]]
         for k, t in enumerate(times):
             if t >= self.horizon:
                 break
-            self.at(t, self.urgent_event, person, t, CRISIS, accept[k], rows, k)
+            if accept[k] < top:  # else thinned away in any state (_may_go_ahead)
+                self.at(t, self.urgent_event, person, t, CRISIS, accept[k], rows, k)
 
     def urgent_event(
         self, person: int, now: float, kind: int, accept: float, draws: np.ndarray, k: int

@@ -169,10 +169,10 @@ class EventTally:
         # order within a batch (nobody attends or is identified after their death), so they
         # are kept vectorised; only admissions and deaths, a few per cent of events, are
         # walked in order.
-        attend = np.isin(e, _ATTEND)
+        attend = (e == _ATTEND[0]) | (e == _ATTEND[1])
         if attend.any():
             np.maximum.at(self._attended, person[attend], t[attend])
-        ident = np.isin(e, _IDENTIFIED)
+        ident = (e == _IDENTIFIED[0]) | (e == _IDENTIFIED[1])
         if ident.any():
             self._identified[person[ident]] = True
         rows = np.flatnonzero((e == _ADMISSION) | (e == _DEATH))

@@ -250,8 +250,14 @@ class GeneralPractice:
         snp = np.flatnonzero(outcome == 1)
         if snp.size:
             ho = rng.random((snp.size, 2))
-            for i, k in enumerate(snp.tolist()):
-                w.community.proactive.refer(
+            # Only people proactive care would take are referred (Proactive.refer checks
+            # the same again); the others are passed over here, not one call each.
+            proactive = w.community.proactive
+            to = who[snp]
+            takes = proactive.eligible[to] & proactive.engaged[w.pop.practice[to]]
+            for i in np.flatnonzero(takes).tolist():
+                k = int(snp[i])
+                proactive.refer(
                     int(who[k]), float(times[k]), -math.log1p(-ho[i, 0]), float(ho[i, 1])
                 )
         op = np.flatnonzero(outcome == 2)
