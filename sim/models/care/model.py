@@ -163,7 +163,8 @@ class World:
     def spawn(self, person: int, steps: Generator[simpy.Event, Any, Any]) -> simpy.Process:
         """Start a process of ``person`` (a pathway step, a caseload place) that their death
         will interrupt."""
-        proc = self.env.process(_until_interrupted(self, person, steps))
+        proc = PatientProcess(self.env, steps, person)
+        proc.callbacks.append(self._ended)
         live = self.procs.get(person)
         if live is None:
             self.procs[person] = [proc]
@@ -172,14 +173,18 @@ class World:
         self.scheduled += 1
         return proc
 
-    def _ended(self, person: int) -> None:
-        """The active process of ``person`` is ending: forget it, so that only live processes
-        are kept (a finished one kept until the person's next process or death held its
-        objects for the cyclic collector to walk: 75,000 of them at the end of a year)."""
+    def _ended(self, proc: PatientProcess) -> None:
+        """A process of a person has ended: forget it, so that only live processes are kept
+        (a finished one kept until the person's next process or death held its objects for
+        the cyclic collector to walk: 75,000 of them at the end of a year). A death's
+        interrupt that no step handled ends the process quietly: its failure is defused
+        here, SimPy's documented way; any other exception still stops the run."""
+        if not proc.ok and isinstance(proc.value, simpy.Interrupt):
+            proc.defused = True
+        person = proc.person
         live = self.procs.get(person)
         if live is None:  # interrupted by the death, which took the list
             return
-        proc = self.env.active_process  # None when an unfinished generator is collected
         if len(live) == 1:
             if live[0] is proc:
                 del self.procs[person]
@@ -301,17 +306,16 @@ class World:
         self.spawn(person, pathway.urgent_episode(self, person, kind, row))
 
 
-def _until_interrupted(
-    world: World, person: int, steps: Generator[simpy.Event, Any, Any]
-) -> Generator[simpy.Event, Any, Any]:
-    """Run ``steps``; a death's interrupt that no step handled ends the process quietly.
-    Either way the process leaves ``world.procs``."""
-    try:
-        return (yield from steps)
-    except simpy.Interrupt:
-        return None
-    finally:
-        world._ended(person)
+class PatientProcess(simpy.Process):
+    """A SimPy process of one person, who is remembered so that its end can be recorded
+    (:meth:`World._ended`) without a wrapper generator around every pathway (a wrapper's
+    frame was resumed with every step of every patient)."""
+
+    def __init__(
+        self, env: simpy.Environment, steps: Generator[simpy.Event, Any, Any], person: int
+    ) -> None:
+        super().__init__(env, steps)
+        self.person = person
 
 
 def simulate(
