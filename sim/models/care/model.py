@@ -155,8 +155,18 @@ class World:
 
     # ------------------------------------------------------------------ helpers
     def at(self, t: float, fn: Callable[..., Any], *args: Any) -> None:
-        """Call ``fn(*args)`` at absolute time ``t`` (not before now)."""
-        ev = self.env.timeout(max(0.0, t - self.env.now))
+        """Call ``fn(*args)`` at absolute time ``t`` (not before now).
+
+        A call at or after the horizon is not scheduled at all: the run stops there before
+        any such event (``env.run(until=horizon)``), and deaths drawn beyond the horizon,
+        kept waiting in the event queue, made every push and pop of the run dearer (the
+        queue held about 12,000 events instead of 2,600).
+        """
+        now = self.env.now
+        delay = max(0.0, t - now)
+        if now + delay >= self.horizon:  # the time SimPy would schedule it at
+            return
+        ev = self.env.timeout(delay)
         ev.callbacks.append(lambda _e: fn(*args))
         self.scheduled += 1
 

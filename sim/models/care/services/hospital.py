@@ -46,8 +46,6 @@ class Lognormal:
     The same floating-point operations in the same order, so the same variates.
     """
 
-    __slots__ = ("sigma", "half_sigma2")
-
     def __init__(self, cv: float) -> None:
         sigma2 = math.log1p(cv * cv)
         self.sigma = math.sqrt(sigma2)
