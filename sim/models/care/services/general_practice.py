@@ -69,7 +69,9 @@ def book(free: np.ndarray, practice: np.ndarray, offset: np.ndarray) -> np.ndarr
     counts[:, window] = np.bincount(practice, minlength=n_pr)
     slot_key = np.repeat(np.arange(n_pr * width), counts.ravel())
     key = practice.astype(np.int64) * width + offset
-    order = np.argsort(key, kind="stable")
+    # A stable sort gives the same order whatever the dtype; on 16-bit keys numpy uses its
+    # linear-time radix sort (a quarter of the time on a day's requests).
+    order = np.argsort(key.astype(np.uint16) if n_pr * width < 2**16 else key, kind="stable")
     k = key[order]
     first = np.searchsorted(slot_key, k, side="left")
     i = np.arange(k.size)
@@ -221,7 +223,9 @@ class GeneralPractice:
                 # Each booked day's people in the order booked: a stable sort by day, split
                 # (a mask per day of the window cost a pass over the day's requests each).
                 who = person[rt[ok_b]]
-                by_day = np.argsort(booked, kind="stable")
+                by_day = np.argsort(
+                    booked.astype(np.uint16) if self.window < 2**16 else booked, kind="stable"
+                )
                 booked, who = booked[by_day], who[by_day]
                 cut = np.flatnonzero(np.diff(booked)) + 1
                 days = (d + 1 + booked[np.r_[0, cut]]).tolist()
