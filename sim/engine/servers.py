@@ -48,6 +48,7 @@ from sim.engine.monitor import Level
 
 # Request states (plain ints: compared on every event).
 WAITING, GRANTED, RELEASED, REFUSED, TIMED_OUT, WITHDRAWN = range(6)
+NAN = math.nan
 
 
 class Request(simpy.Event):
@@ -77,7 +78,7 @@ class Request(simpy.Event):
         self.resource = resource
         self.priority = priority
         self.arrived = now
-        self.started = float("nan")
+        self.started = NAN
         self.state = WAITING
 
     @property

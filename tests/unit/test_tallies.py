@@ -22,6 +22,7 @@ from sim.models.care.tallies import (
     EventTally,
     StayTally,
     VisitTally,
+    count_into,
     histogram_percentile,
 )
 
@@ -200,6 +201,39 @@ def test_appointment_tally_matches_the_appointment_table():
     n_usual = np.bincount(who[gp & usual], minlength=people)
     two = n_gp >= 2
     assert tally.continuity_upc() == pytest.approx((n_usual[two] / n_gp[two]).mean())
+
+
+def test_count_into_matches_np_add_at_for_small_and_large_batches():
+    """Counting a batch into a table gives what ``np.add.at`` gives, whether the batch is
+    small against the table (counted by ``np.add.at``) or large (by a bincount), repeats
+    included."""
+    rng = np.random.default_rng(5)
+    for n in (3, 40, 5000):
+        table = rng.integers(0, 9, (4, 25)).astype(np.int64)
+        expected = table.copy()
+        index = rng.integers(0, table.size, n)
+        np.add.at(expected.reshape(-1), index, 1)
+        count_into(table, index)
+        np.testing.assert_array_equal(table, expected, err_msg=f"batch of {n}")
+
+
+def test_appointments_per_person_are_exact_across_held_batches():
+    """Per-person GP appointment counts are the same when days are held and counted in
+    batches (more appointments than the holding limit) as counted one by one."""
+    rng = np.random.default_rng(8)
+    people = 30
+    tally = AppointmentTally(0.0, np.zeros(people, dtype=np.int64), 1)
+    n_gp = np.zeros(people, np.int64)
+    n_usual = np.zeros(people, np.int64)
+    for day in range(40):  # 40 x 2,000 appointments: past the limit of 65,536
+        who = rng.integers(0, people, 2000)
+        role = rng.integers(0, 3, who.size).astype(np.int8)
+        usual = (role == 0) & (rng.random(who.size) < 0.6)
+        tally.add(day, who, np.zeros(who.size, np.int16), role, usual)
+        np.add.at(n_gp, who[role == 0], 1)
+        np.add.at(n_usual, who[usual], 1)
+    np.testing.assert_array_equal(tally.with_gp, n_gp)
+    np.testing.assert_array_equal(tally.with_usual_gp, n_usual)
 
 
 def test_visit_tally_counts_and_time_in_department():

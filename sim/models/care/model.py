@@ -135,6 +135,19 @@ class World:
             )
             for lead in params.area_leads
         ]
+        # The thinning of crisis candidates, looked up once per candidate: continuity's
+        # multiplier over the headroom the candidates were drawn at (the same division as
+        # before, so the same floats), and the caseloads' rate ratios.
+        self._crisis_scale = [m / self.headroom for m in self.continuity_multiplier]
+        self._proactive_ratio = params.model.proactive.crisis_rate_ratio
+        self._eol_ratio = params.model.eol.enrolled_crisis_rate_ratio
+        # The largest factor any state can give (see _may_go_ahead), by kind and area.
+        ratios = (1.0, self._proactive_ratio)
+        eol = (1.0, self._eol_ratio)
+        self._other_top = max(1.0 * a * b for a in ratios for b in eol)
+        self._crisis_top = [
+            max(1.0 * a * b * c for a in ratios for b in eol) for c in self._crisis_scale
+        ]
         self.crises = 0
         self.scheduled = 0
         # The live processes of each person, so a death can interrupt them.
@@ -142,23 +155,51 @@ class World:
 
     # ------------------------------------------------------------------ helpers
     def at(self, t: float, fn: Callable[..., Any], *args: Any) -> None:
-        """Call ``fn(*args)`` at absolute time ``t`` (not before now)."""
-        ev = self.env.timeout(max(0.0, t - self.env.now))
+        """Call ``fn(*args)`` at absolute time ``t`` (not before now).
+
+        A call at or after the horizon is not scheduled at all: the run stops there before
+        any such event (``env.run(until=horizon)``), and deaths drawn beyond the horizon,
+        kept waiting in the event queue, made every push and pop of the run dearer (the
+        queue held about 12,000 events instead of 2,600).
+        """
+        now = self.env.now
+        delay = max(0.0, t - now)
+        if now + delay >= self.horizon:  # the time SimPy would schedule it at
+            return
+        ev = self.env.timeout(delay)
         ev.callbacks.append(lambda _e: fn(*args))
         self.scheduled += 1
 
     def spawn(self, person: int, steps: Generator[simpy.Event, Any, Any]) -> simpy.Process:
         """Start a process of ``person`` (a pathway step, a caseload place) that their death
         will interrupt."""
-        proc = self.env.process(_until_interrupted(steps))
+        proc = PatientProcess(self.env, steps, person)
+        proc.callbacks.append(self._ended)
         live = self.procs.get(person)
         if live is None:
             self.procs[person] = [proc]
         else:
-            live[:] = [p for p in live if p.is_alive]
             live.append(proc)
         self.scheduled += 1
         return proc
+
+    def _ended(self, proc: PatientProcess) -> None:
+        """A process of a person has ended: forget it, so that only live processes are kept
+        (a finished one kept until the person's next process or death held its objects for
+        the cyclic collector to walk: 75,000 of them at the end of a year). A death's
+        interrupt that no step handled ends the process quietly: its failure is defused
+        here, SimPy's documented way; any other exception still stops the run."""
+        if not proc.ok and isinstance(proc.value, simpy.Interrupt):
+            proc.defused = True
+        person = proc.person
+        live = self.procs.get(person)
+        if live is None:  # interrupted by the death, which took the list
+            return
+        if len(live) == 1:
+            if live[0] is proc:
+                del self.procs[person]
+        elif proc in live:
+            live.remove(proc)
 
     def interrupt(self, person: int) -> None:
         """Interrupt every live process of ``person`` (their death)."""
@@ -179,28 +220,53 @@ class World:
 
         The walk queues for nothing, so it is a chain of timeouts with a callback rather than
         a process (a process resume per candidate cost a tenth of the run); each candidate
-        that survives the thinning starts its own process (:meth:`urgent_event`).
+        that survives the thinning starts its own process (:meth:`urgent_event`). The
+        thinning uniform is read from a list: most candidates end there, before their row
+        of draws is needed.
         """
         env = self.env
-        times = cands.time.tolist()
-        persons = cands.person.tolist()
-        kinds = cands.kind.tolist()
         draws = cands.draws
+        keep = self._may_go_ahead(cands)
+        rows = np.flatnonzero(keep)
+        times = cands.time[keep].tolist()
+        persons = cands.person[keep].tolist()
+        kinds = cands.kind[keep].tolist()
+        accept = draws[rows, D["u_accept"]].tolist() if rows.size else []
+        rows_k = rows.tolist()
         n = len(times)
         horizon = self.horizon
+        urgent_event = self.urgent_event
         k = 0
 
         def step(_event: simpy.Event | None) -> None:
             nonlocal k
             now = env.now
             while k < n and times[k] <= now:
-                self.urgent_event(persons[k], times[k], kinds[k], draws[k])
+                urgent_event(persons[k], times[k], kinds[k], accept[k], draws, rows_k[k])
                 k += 1
             if k < n and times[k] < horizon:
                 env.timeout(times[k] - now).callbacks.append(step)
 
         if n and times[0] < horizon:
             env.timeout(times[0]).callbacks.append(step)
+
+    def _may_go_ahead(self, cands: demand.Candidates) -> np.ndarray:
+        """Whether each candidate could survive the thinning in some state of the person.
+
+        A candidate whose thinning uniform is at least the largest factor any state gives
+        (enrolled or not in proactive and end-of-life care; the area's continuity) is thinned
+        away whatever happens, with nothing recorded or drawn, so it is dropped before the
+        walk: no timeout and no call for it. The factors are multiplied in the order
+        :meth:`urgent_event` multiplies them, so the bound is exactly their largest value.
+        """
+        if not len(cands.time):
+            return np.zeros(0, dtype=bool)
+        top = np.where(
+            cands.kind == CRISIS,
+            np.asarray(self._crisis_top)[self.area_of[cands.person]],
+            np.where(cands.kind == MINOR, np.inf, self._other_top),
+        )
+        return cands.draws[:, D["u_accept"]] < top
 
     def discharged(self, person: int, now: float, outcome: int, onward: bool) -> None:
         """An emergency discharge alive: the person's raised risk from now on.
@@ -213,41 +279,53 @@ class World:
         if self.illness is not None:
             rate *= self.illness.multiplier(person, now)
         times, rows = self.after.excess(person, now, rate)
-        for t, row in zip(times, rows, strict=True):
+        if not times:
+            return
+        accept = rows[:, D["u_accept"]].tolist()
+        top = self._crisis_top[self.area_of[person]]
+        for k, t in enumerate(times):
             if t >= self.horizon:
                 break
-            self.at(t, self.urgent_event, person, t, CRISIS, row)
+            if accept[k] < top:  # else thinned away in any state (_may_go_ahead)
+                self.at(t, self.urgent_event, person, t, CRISIS, accept[k], rows, k)
 
-    def urgent_event(self, person: int, now: float, kind: int, row: np.ndarray) -> None:
-        """One candidate crisis, terminal deterioration or minor attendance."""
+    def urgent_event(
+        self, person: int, now: float, kind: int, accept: float, draws: np.ndarray, k: int
+    ) -> None:
+        """One candidate crisis, terminal deterioration or minor attendance: row ``k`` of
+        ``draws``, whose thinning uniform is ``accept``."""
         if now >= self.pop.death_time[person] or self.in_hospital[person]:
             return
         if kind == MINOR:
-            self.spawn(person, pathway.urgent_episode(self, person, kind, row.tolist()))
+            self.spawn(person, pathway.urgent_episode(self, person, kind, draws[k].tolist()))
             return
         factor = 1.0
-        if self.community.proactive.enrolled.get(person) is not None:
-            factor *= self.params.model.proactive.crisis_rate_ratio
+        if person in self.community.proactive.enrolled:
+            factor *= self._proactive_ratio
         if self.eol_enrolled[person]:
-            factor *= self.params.model.eol.enrolled_crisis_rate_ratio
+            factor *= self._eol_ratio
         if kind == CRISIS:
-            factor *= self.continuity_multiplier[self.area_of[person]] / self.headroom
-        if row[D["u_accept"]] >= factor:
+            factor *= self._crisis_scale[self.area_of[person]]
+        if accept >= factor:
             return
-        draws = row.tolist()  # only for the candidates that go ahead
+        row = draws[k].tolist()  # only for the candidates that go ahead
         self.crises += 1
         self.log.add(now, person, "crisis", "general_practice")
         self.mnp.contact(person, now)  # the surprise question, asked by whoever responds
         # The candidate's kind is its acuity (Acuity codes); the rest is the patient's story.
-        self.spawn(person, pathway.urgent_episode(self, person, kind, draws))
+        self.spawn(person, pathway.urgent_episode(self, person, kind, row))
 
 
-def _until_interrupted(steps: Generator[simpy.Event, Any, Any]) -> Generator[simpy.Event, Any, Any]:
-    """Run ``steps``; a death's interrupt that no step handled ends the process quietly."""
-    try:
-        return (yield from steps)
-    except simpy.Interrupt:
-        return None
+class PatientProcess(simpy.Process):
+    """A SimPy process of one person, who is remembered so that its end can be recorded
+    (:meth:`World._ended`) without a wrapper generator around every pathway (a wrapper's
+    frame was resumed with every step of every patient)."""
+
+    def __init__(
+        self, env: simpy.Environment, steps: Generator[simpy.Event, Any, Any], person: int
+    ) -> None:
+        super().__init__(env, steps)
+        self.person = person
 
 
 def simulate(

@@ -24,9 +24,18 @@ import simpy
 
 from sim.engine import Request
 from sim.engine.servers import GRANTED, WAITING
-from sim.models.care.acuity import Acuity
 from sim.models.care.demand import D
-from sim.models.care.services.hospital import HOURS, Episode, lognormal
+from sim.models.care.services.hospital import CRISIS, HOURS, MINOR, TERMINAL, Episode
+
+# Where each draw sits in a candidate's row (looked up once, not per patient).
+U_ROUTE, U_STEP_UP, U_AVERT, U_ADMIT, U_HANDOFF = (
+    D["u_route"],
+    D["u_step_up"],
+    D["u_avert"],
+    D["u_admit"],
+    D["u_handoff"],
+)
+E_TRAVEL, E_VISIT, E_HANDOFF, Z_TREAT = D["e_travel"], D["e_visit"], D["e_handoff"], D["z_treat"]
 
 if TYPE_CHECKING:
     from sim.models.care.model import World
@@ -43,13 +52,13 @@ DESTINATIONS = ("home", "step_down", "virtual_ward", "care_home")
 
 def urgent_episode(w: World, person: int, kind: int, draws: list[float]) -> Steps:
     """A crisis, terminal deterioration or minor attendance that got through the thinning."""
-    if kind == Acuity.MINOR:
-        yield from ed_attendance(w, person, Acuity.MINOR, draws, ambulance=False)
+    if kind == MINOR:
+        yield from ed_attendance(w, person, MINOR, draws, ambulance=False)
         return
     now = w.env.now
     ucr = w.community.ucr
-    u_route = draws[D["u_route"]]
-    share = w.params.model.ucr.referral_share
+    u_route = draws[U_ROUTE]
+    share = ucr.cfg.referral_share
     if ucr.eligible(person, now):
         if u_route < share:
             outcome = yield from ucr_visit(w, person, draws)
@@ -64,10 +73,10 @@ def urgent_episode(w: World, person: int, kind: int, draws: list[float]) -> Step
         # GP or ambulance straight to an assessment unit: no ED attendance.
         if w.in_hospital[person]:
             return
-        ep = w.hospital.open_episode(person, draws, kind == Acuity.TERMINAL, math.nan)
+        ep = w.hospital.open_episode(person, draws, kind == TERMINAL, math.nan)
         yield from hospital_stay(w, ep)
         return
-    ambulance = draws[D["u_step_up"]] < u.ambulance_share
+    ambulance = draws[U_STEP_UP] < u.ambulance_share
     yield from ed_attendance(w, person, kind, draws, ambulance=ambulance)
 
 
@@ -91,7 +100,7 @@ def ucr_visit(w: World, person: int, draws: list[float]) -> Steps:
     ucr = w.community.ucr
     cfg = ucr.cfg
     now = env.now
-    travel = cfg.travel_hours_mean * draws[D["e_travel"]] * HOURS
+    travel = cfg.travel_hours_mean * draws[E_TRAVEL] * HOURS
     window = cfg.max_wait_hours * HOURS - travel
     if window < 0:  # too far for any team to arrive in time
         ucr.escalate(person, now)
@@ -119,16 +128,16 @@ def ucr_visit(w: World, person: int, draws: list[float]) -> Steps:
         if w.in_hospital[person]:  # admitted by another route meanwhile
             return UCR_HOME
         w.log.add(env.now, person, "ucr_response", "ucr")
-        visit = cfg.visit_hours_mean * draws[D["e_visit"]] * HOURS
+        visit = cfg.visit_hours_mean * draws[E_VISIT] * HOURS
         outcome = UCR_ED
-        if draws[D["u_avert"]] < cfg.avert_share:
+        if draws[U_AVERT] < cfg.avert_share:
             outcome = UCR_HOME
-            if draws[D["u_step_up"]] < cfg.step_up_share:
+            if draws[U_STEP_UP] < cfg.step_up_share:
                 w.log.add(env.now, person, "referral", "virtual_ward")
                 # An urgent step-up is arranged by phone within the visit, so the boundary's
                 # delay (set for planned referrals) does not apply; its loss does.
                 area = int(w.area_of[person])
-                _, lost = w.handoffs.draw("ucr", "virtual_ward", 0.0, draws[D["u_handoff"]], area)
+                _, lost = w.handoffs.draw("ucr", "virtual_ward", 0.0, draws[U_HANDOFF], area)
                 if lost:
                     w.log.add(env.now, person, "referral_lost", "virtual_ward")
                 else:
@@ -149,7 +158,7 @@ def step_up(w: World, person: int, service: StayService, draws: list[float]) -> 
         if (yield place):
             yield from service.stay(person, place, draws)
             return
-    yield from ed_attendance(w, person, Acuity.CRISIS, draws, ambulance=True)
+    yield from ed_attendance(w, person, CRISIS, draws, ambulance=True)
 
 
 # ---------------------------------------------------------------------- ED and the bed
@@ -159,18 +168,17 @@ def ed_attendance(w: World, person: int, acuity: int, draws: list[float], ambula
         return
     env = w.env
     h = w.hospital
+    log = w.log
     arrival = env.now
-    area = int(w.area_of[person])
-    w.log.add(arrival, person, "ed_arrival", "ed")
+    log.add(arrival, person, "ed_arrival", "ed")
     if ambulance:
-        w.log.add(arrival, person, "ambulance_conveyance", "ambulance")
-    treat = (
-        lognormal(h.ed_cfg.treatment_hours_mean, h.ed_cfg.treatment_cv, draws[D["z_treat"]]) * HOURS
-    )
+        log.add(arrival, person, "ambulance_conveyance", "ambulance")
+    treat = h.treatment(h.treatment_mean, draws[Z_TREAT]) * HOURS
     # The decision is the patient's draw; it is read only once the assessment ends, but
     # a patient to be admitted counts as in hospital from arrival, as before the port.
-    admit = draws[D["u_admit"]] < h.p_admit(person, acuity)
-    ep = h.open_episode(person, draws, acuity == Acuity.TERMINAL, arrival) if admit else None
+    admit = draws[U_ADMIT] < h.p_admit(person, acuity)
+    ep = h.open_episode(person, draws, acuity == TERMINAL, arrival) if admit else None
+    area = ep.area if ep is not None else int(w.area_of[person])
     try:
         with h.ed[area].request() as clinician:
             yield clinician
@@ -181,8 +189,9 @@ def ed_attendance(w: World, person: int, acuity: int, draws: list[float], ambula
             h.close_episode(ep)
         raise
     if ep is None:
-        h.visits.add_type1(arrival, env.now, False)
-        w.log.add(env.now, person, "ed_departure", "ed")
+        now = env.now
+        h.visits.add_type1(arrival, now, False)
+        log.add(now, person, "ed_departure", "ed")
         return
     yield from hospital_stay(w, ep)
 
@@ -241,7 +250,7 @@ def discharge_route(w: World, ep: Episode) -> Steps:
         return None
     h.delay_start(ep, "handoff", now)
     delay, lost = w.handoffs.draw(
-        "hospital", dest, ep.draws[D["e_handoff"]], ep.draws[D["u_handoff"]], ep.area
+        "hospital", dest, ep.draws[E_HANDOFF], ep.draws[U_HANDOFF], ep.area
     )
     w.log.add(now, person, "referral", dest)
     yield env.timeout(delay)

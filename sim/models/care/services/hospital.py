@@ -27,12 +27,33 @@ if TYPE_CHECKING:
     from sim.models.care.model import World
 
 HOURS = 1.0 / 24.0
+Z_LOS, U_DEST = D["z_los"], D["u_dest"]
+
+
+# Acuity codes as plain ints: an IntEnum member costs an attribute lookup per comparison.
+MINOR, CRISIS, TERMINAL = int(Acuity.MINOR), int(Acuity.CRISIS), int(Acuity.TERMINAL)
 
 
 def lognormal(mean: float, cv: float, z: float) -> float:
     """A lognormal variate with the given mean and coefficient of variation from a normal z."""
     sigma2 = math.log1p(cv * cv)
     return mean * math.exp(math.sqrt(sigma2) * z - 0.5 * sigma2)
+
+
+class Lognormal:
+    """:func:`lognormal` for one coefficient of variation, its terms worked out once.
+
+    The same floating-point operations in the same order, so the same variates.
+    """
+
+    def __init__(self, cv: float) -> None:
+        sigma2 = math.log1p(cv * cv)
+        self.sigma = math.sqrt(sigma2)
+        self.half_sigma2 = 0.5 * sigma2
+
+    def __call__(self, mean: float, z: float) -> float:
+        """The variate with mean ``mean`` from the standard normal ``z``."""
+        return mean * math.exp(self.sigma * z - self.half_sigma2)
 
 
 class Episode:
@@ -115,6 +136,17 @@ class Hospital:
         self.admit_frail = np.array([m.ed.admit_frailty_multiplier[f] for f in s.FRAILTY])
         self.los_mean = np.array([m.hospital.los_mean_days[b] for b in s.AGE_BANDS])
         self.los_frail = np.array([m.hospital.los_frailty_multiplier[f] for f in s.FRAILTY])
+        # The same products as tables of Python floats by [age band][frailty], looked up once
+        # per patient instead of two array reads and a product.
+        self._p_admit_crisis = [
+            [min(1.0, float(a * f)) for f in self.admit_frail] for a in self.admit_crisis
+        ]
+        self._los_mean = [[float(a * f) for f in self.los_frail] for a in self.los_mean]
+        self._los = Lognormal(m.hospital.los_cv)
+        self.treatment = Lognormal(m.ed.treatment_cv)
+        self.treatment_mean = m.ed.treatment_hours_mean
+        self._terminal_admit = m.eol.terminal_admit_share
+        self._admit_minor = m.ed.admit_minor
         self.episode_of: dict[int, Episode] = {}
         self.stays = StayTally(world.warm_up, world.pop.age >= s.AGE_BANDS.index("75-84"))
         self.visits = VisitTally(world.warm_up, world.horizon, world.days)
@@ -131,20 +163,18 @@ class Hospital:
     # ------------------------------------------------------------------ the episode's draws
     def p_admit(self, person: int, acuity: int) -> float:
         """Probability that an ED attendance of this acuity ends in admission."""
-        w = self.w
-        if acuity == Acuity.TERMINAL:
-            return w.params.model.eol.terminal_admit_share
-        if acuity == Acuity.CRISIS:
-            age, fr = w.pop.age[person], w.pop.frailty[person]
-            return min(1.0, self.admit_crisis[age] * self.admit_frail[fr])
-        return self.ed_cfg.admit_minor
+        if acuity == TERMINAL:
+            return self._terminal_admit
+        if acuity == CRISIS:
+            pop = self.w.pop
+            return self._p_admit_crisis[pop.age[person]][pop.frailty[person]]
+        return self._admit_minor
 
     def length_of_stay(self, ep: Episode) -> float:
         """Days from admission to medically fit."""
-        w = self.w
-        age, fr = w.pop.age[ep.person], w.pop.frailty[ep.person]
-        mean = self.los_mean[age] * self.los_frail[fr]
-        return lognormal(mean, self.h_cfg.los_cv, ep.draws[D["z_los"]])
+        pop = self.w.pop
+        mean = self._los_mean[pop.age[ep.person]][pop.frailty[ep.person]]
+        return self._los(mean, ep.draws[Z_LOS])
 
     def destination(self, ep: Episode) -> str:
         """Where a medically fit patient goes: home, ``eol``, or their discharge-to-assess
@@ -158,7 +188,7 @@ class Hospital:
             # before): no foresight, so some are false positives.
             return "eol"
         # The discharge-to-assess pathway (services/social_care.py).
-        return w.social_care.pathway(person, ep.draws[D["u_dest"]])
+        return w.social_care.pathway(person, ep.draws[U_DEST])
 
     def weekend_resume(self, now: float) -> float | None:
         """When a discharge due ``now`` happens if it slips to Monday morning, or None if it

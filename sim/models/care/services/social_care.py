@@ -30,6 +30,7 @@ are :class:`~sim.engine.servers.Caseload` places, so capacity 0 (no package ever
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
@@ -82,6 +83,7 @@ class SocialCare:
         self.w = world
         self.cfg = world.params.model.social_care
         self.cdf = pathway_cdfs(self.cfg)
+        self._cdf: list[list[list[float]]] = self.cdf.tolist()
         self.packages = [
             Caseload(world.env, c["p1_packages"], warm_up=world.warm_up)
             for c in world.params.area_capacity
@@ -106,8 +108,8 @@ class SocialCare:
         """The service a medically fit patient is referred to (``home``: pathway 0), from a
         uniform ``u`` drawn for the episode; by the person's age band and frailty only."""
         pop = self.w.pop
-        cdf = self.cdf[int(pop.age[person]), int(pop.frailty[person])]
-        i = int(np.searchsorted(cdf, u, side="right"))
+        cdf = self._cdf[pop.age[person]][pop.frailty[person]]
+        i = bisect_right(cdf, u)  # as np.searchsorted(side="right"), without an array call
         return self.SERVICES[min(i, len(self.SERVICES) - 1)]
 
     @staticmethod
