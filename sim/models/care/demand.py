@@ -57,7 +57,8 @@ class Candidates:
     time: np.ndarray
     kind: np.ndarray
     draws: np.ndarray
-    # Each person's trajectory code and the death times demand was drawn from (the illness).
+    # Each person's trajectory code and the death times demand was drawn from (the illness):
+    # a copy that the run never changes (trajectories.Illness keeps it as it is).
     trajectory: np.ndarray | None = None
     illness_death: np.ndarray | None = None
 

@@ -431,9 +431,18 @@ def run(world: World) -> Generator[simpy.Event, Any, None]:
 
     pop = world.pop
     seg = pop.spells
-    joined_order = np.argsort(pop.joined, kind="stable")
-    joined_sorted = pop.joined[joined_order]
-    leave_order = np.argsort(pop.leave_time, kind="stable")
+    # Joiners are drawn sorted by join time and follow the starters (all at 0), so the list
+    # is in join order already and its stable argsort is the identity: not stored (it and a
+    # sorted copy cost 16 bytes a person for the whole run).
+    joined = pop.joined
+    in_order = bool(np.all(joined[1:] >= joined[:-1]))
+    joined_order = None if in_order else np.argsort(joined, kind="stable")
+    joined_sorted = joined if joined_order is None else joined[joined_order]
+    # Only due moves are ever taken from the queue, in the order of a stable sort of all
+    # (the same order restricted to finite times); most people never move.
+    due = np.flatnonzero(np.isfinite(pop.leave_time))
+    leave_order = due[np.argsort(pop.leave_time[due], kind="stable")]
+    del due
     leave_sorted = pop.leave_time[leave_order]
     k_seg = k_join = k_leave = 0
     pending: list[int] = []
@@ -459,7 +468,7 @@ def run(world: World) -> Generator[simpy.Event, Any, None]:
             k_seg = hi
         hi = int(np.searchsorted(joined_sorted, now, side="right"))
         if hi > k_join:
-            new = joined_order[k_join:hi]
+            new = np.arange(k_join, hi) if joined_order is None else joined_order[k_join:hi]
             new = new[pop.joined[new] > 0.0]
             pop.on_list[new] = True
             pop.flows.joined += int(new.size)
@@ -506,24 +515,48 @@ class Flows:
 
 
 # ---------------------------------------------------------------------- helpers for services
+# Events looked up at a time by :func:`spell_at` and :func:`keep_by_course`: a few tens of
+# bytes of temporaries each, so a whole run's GP requests at once (15 million for
+# ``sel_1_9m``) took more memory than the population; in blocks the result is the same.
+CHUNK = 1 << 20
+
+
+class _SpellIndex:
+    """Spells ordered by person, then start: the lookup table of :func:`spell_at`."""
+
+    def __init__(self, pop: Population) -> None:
+        seg = pop.spells
+        self.seg = seg
+        self.span = float(np.max(seg.end[np.isfinite(seg.end)], initial=0.0)) + 2.0
+        self.order = np.lexsort((seg.start, seg.person))
+        self.keys = seg.person[self.order] * self.span + seg.start[self.order]
+
+    def find(self, person: np.ndarray, t: np.ndarray, open_end: bool) -> np.ndarray:
+        """Spell index of each ``person`` at ``t`` (-1 if none); see :func:`spell_at`."""
+        seg = self.seg
+        k = np.searchsorted(self.keys, person * self.span + t, side="right") - 1
+        idx = self.order[np.maximum(k, 0)]
+        ok = (k >= 0) & (seg.person[idx] == person) & (t >= seg.start[idx])
+        if not open_end:
+            ok &= t < seg.end[idx]
+        return np.where(ok, idx, -1)
+
+
 def spell_at(
     pop: Population, person: np.ndarray, t: np.ndarray, open_end: bool = False
 ) -> np.ndarray:
     """Index of the spell each ``person`` is in at time ``t`` (-1 if not registered then).
 
     With ``open_end`` the person's last spell that began by ``t`` counts even after it ended
-    (a death or a move is recorded at the end of the last spell).
+    (a death or a move is recorded at the end of the last spell). ``t`` may be whole days
+    as integers (compared as the same floats). Looked up :data:`CHUNK` events at a time.
     """
-    seg = pop.spells
-    span = float(np.max(seg.end[np.isfinite(seg.end)], initial=0.0)) + 2.0
-    order = np.lexsort((seg.start, seg.person))
-    keys = seg.person[order] * span + seg.start[order]
-    k = np.searchsorted(keys, person * span + t, side="right") - 1
-    idx = order[np.maximum(k, 0)]
-    ok = (k >= 0) & (seg.person[idx] == person) & (t >= seg.start[idx])
-    if not open_end:
-        ok &= t < seg.end[idx]
-    return np.where(ok, idx, -1)
+    index = _SpellIndex(pop)
+    out = np.empty(person.size, dtype=np.int64)
+    for lo in range(0, person.size, CHUNK):
+        sl = slice(lo, lo + CHUNK)
+        out[sl] = index.find(person[sl], t[sl], open_end)
+    return out
 
 
 def state_at(pop: Population, person: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -549,14 +582,26 @@ def keep_by_course(
     top: np.ndarray,
     person: np.ndarray,
     t: np.ndarray,
-    u: np.ndarray,
+    u: np.ndarray | np.random.Generator,
 ) -> np.ndarray:
     """Thin events drawn at each person's ``top`` rate to their spell's rate at ``t``.
 
     Events outside the person's registration get no spell and are dropped; ``u`` is one
-    uniform per event from a stream of its own, so scenarios share the outcome (CRN).
+    uniform per event from a stream of its own, so scenarios share the outcome (CRN). It may
+    be given as that stream's generator: the uniforms are then drawn :data:`CHUNK` at a time,
+    the same numbers in the same order as one draw of ``person.size`` (so a run's worth of
+    events never needs a run's worth of uniforms at once). ``t`` may be whole days as
+    integers.
     """
-    k = spell_at(pop, person, t)
-    rate = np.where(k >= 0, spell_rate[np.maximum(k, 0)], 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return u * top[person] < rate
+    index = _SpellIndex(pop)
+    keep = np.empty(person.size, dtype=bool)
+    for lo in range(0, person.size, CHUNK):
+        sl = slice(lo, lo + CHUNK)
+        p = person[sl]
+        k = index.find(p, t[sl], open_end=False)
+        rate = np.where(k >= 0, spell_rate[np.maximum(k, 0)], 0.0)
+        del k
+        draw = u.random(p.size) if isinstance(u, np.random.Generator) else u[sl]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            keep[sl] = draw * top[p] < rate
+    return keep
