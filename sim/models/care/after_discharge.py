@@ -28,11 +28,14 @@ import math
 import numpy as np
 
 from sim.models.care.demand import draw_matrix
+from sim.models.care.identification import MatrixRows
 from sim.models.care.schema import AfterDischargeConfig
 from sim.rng import Streams, generator
 
-# Uniforms for the count of excess crises of each person's first discharges, drawn up front
-# (one vectorised draw); later discharges draw theirs from a stream of their own.
+# Uniforms for the count of excess crises of each person's first discharges: their row of
+# one matrix of the stream ``after/count``, drawn at the discharge (:class:`MatrixRows`: the
+# matrix's numbers without its 16 bytes a person); later discharges draw theirs from a
+# stream of their own.
 COUNT_SLOTS = 2
 
 READMISSION_DAYS = 30.0
@@ -91,7 +94,7 @@ class AfterDischarge:
     ) -> None:
         self.cfg = cfg
         self.streams = streams
-        self.count_u = streams.generator("after/count").random((size, COUNT_SLOTS))
+        self.count_u = MatrixRows(streams.seed, streams.replication, "after/count", COUNT_SLOTS)
         self.count = np.zeros(size, dtype=np.int32)  # discharges so far, per person
         self.warm_up = warm_up
         self.cohort_end = horizon - READMISSION_DAYS
@@ -142,7 +145,7 @@ class AfterDischarge:
         tail = -math.expm1(-self.decay * self.cfg.window_days)  # share of the excess in window
         mean = rate_per_year / 365.0 * extra * tail / self.decay
         if k < COUNT_SLOTS:
-            u = float(self.count_u[person, k])
+            u = self.count_u.row(person)[k]
         else:
             u = float(self._rng(person, k, "count").random())
         n = _poisson_inverse(u, mean)
