@@ -16,6 +16,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import ctypes
 import functools
 import resource
 import time
@@ -25,6 +26,7 @@ from importlib import import_module
 from typing import Any
 
 MB = 2**20
+TRIM = False  # --trim: return the allocator's free memory after each stage, and say how much
 # Functions whose own peak (above the memory at their call) and retained memory are reported:
 # the steps that draw the population and the demand up front.
 WATCH = (
@@ -108,10 +110,16 @@ def _rss_mb() -> float:
 
 def _report(stage: str, start: float, top: int) -> None:
     if not tracemalloc.is_tracing():
+        trimmed = ""
+        if TRIM:
+            # Freed memory that the allocator holds but could return (diagnostic only).
+            before = _rss_mb()
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+            trimmed = f", {before - _rss_mb():,.1f} MB free in the heap"
         print(
             f"== {stage}: RSS now {_rss_mb():,.1f} MB, ru_maxrss "
             f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.1f} MB, "
-            f"{time.perf_counter() - start:,.1f} s",
+            f"{time.perf_counter() - start:,.1f} s{trimmed}",
             flush=True,
         )
         return
@@ -195,5 +203,12 @@ if __name__ == "__main__":
     parser.add_argument(
         "--rss", action="store_true", help="no tracemalloc: resident memory after each stage"
     )
+    parser.add_argument(
+        "--trim",
+        action="store_true",
+        help="with --rss: glibc malloc_trim after each stage, to show the freed memory the "
+        "allocator still holds (this changes the later peaks, so it is a diagnostic)",
+    )
     args = parser.parse_args()
+    TRIM = args.trim
     main(args.place, args.top, not args.rss)

@@ -120,7 +120,11 @@ def solve_band(
 
 @dataclass
 class Segments:
-    """Each person's life course as constant-state spells, sorted by start time."""
+    """Each person's life course as constant-state spells, sorted by start time.
+
+    ``person`` is int32, ``start`` and ``end`` days (float), ``age`` (band), ``frailty`` and
+    ``ltc`` int8: kept for the whole run, about 1.2 spells a person.
+    """
 
     person: np.ndarray
     start: np.ndarray
@@ -312,8 +316,10 @@ def draw_segments(
     rates: Rates,
     pop: Population,
     until: float,
+    born: np.ndarray,
 ) -> tuple[Segments, np.ndarray, np.ndarray]:
-    """Each person's spells from their join time to death, move away or ``until``.
+    """Each person's spells from their join time to death, move away or ``until``; ``born``
+    is each person's day of birth (negative before the run), which places their birthdays.
 
     Death and moving away are competing hazards, piecewise constant over the spells: each
     person has one standard exponential for death (``death/times``) and one for moving
@@ -342,7 +348,7 @@ def draw_segments(
     dep = np.array(m.ltc_deprivation_multiplier)
     upper = np.append(BAND_EDGES[1:], np.inf) * DAYS_PER_YEAR
 
-    t = pop.joined.astype(float).copy()
+    t = pop.joined.astype(float)
     band = pop.age.astype(np.int64).copy()
     frail = pop.frailty.astype(np.int64).copy()
     ltc = pop.ltc.astype(np.int64).copy()
@@ -350,12 +356,14 @@ def draw_segments(
     cum_move = np.zeros(n)
     death_time = np.full(n, np.inf)
     leave_time = np.full(n, np.inf)
-    out: list[tuple[np.ndarray, ...]] = []
+    # Each spell's columns, by rank of spell: person, start, end, band, frailty, conditions
+    # (in the smallest types that hold them: the spells are kept for the whole run).
+    parts: list[list[np.ndarray]] = [[] for _ in range(6)]
     active = np.flatnonzero(t < until)
     while active.size:
         ta, ba, fa = t[active], band[active], frail[active]
         ch = pop.care_home[active]
-        t_band = pop.born[active] + upper[ba]
+        t_band = born[active] + upper[ba]
         r = rates.frailty[ba, fa] / DAYS_PER_YEAR
         e = rng_frail.standard_exponential(active.size)
         with np.errstate(divide="ignore"):
@@ -376,7 +384,10 @@ def draw_segments(
                 np.inf,
             )
         end = np.minimum(np.minimum(td, tm), t_next)
-        out.append((active, ta, end, ba.astype(np.int8), fa.astype(np.int8), ltc[active]))
+        spell = (active.astype(np.int32), ta, end, ba.astype(np.int8), fa.astype(np.int8),
+                 np.minimum(ltc[active], 127).astype(np.int8))  # fmt: skip
+        for column, values in zip(parts, spell, strict=True):
+            column.append(values)
         dies = np.isfinite(td) & (td <= tm) & (td <= t_next)
         moves = ~dies & np.isfinite(tm) & (tm <= t_next)
         death_time[active[dies]] = td[dies]
@@ -396,17 +407,17 @@ def draw_segments(
         band[idx], frail[idx] = new_band, new_frail
         t[idx] = t_next[go_on]
         active = idx
-    cols = [np.concatenate(c) for c in zip(*out, strict=True)] if out else [np.zeros(0)] * 6
-    order = np.argsort(cols[1], kind="stable")
-    seg = Segments(
-        cols[0][order].astype(np.int64),
-        cols[1][order],
-        cols[2][order],
-        cols[3][order].astype(np.int8),
-        cols[4][order].astype(np.int8),
-        np.minimum(cols[5][order], 127).astype(np.int8),
-    )
-    return seg, death_time, leave_time
+    del t, band, frail, ltc, cum_death, cum_move, e_death, e_move
+    dtypes = (np.int32, float, float, np.int8, np.int8, np.int8)
+    order = np.argsort(np.concatenate(parts[1]) if parts[1] else np.zeros(0), kind="stable")
+    cols = []
+    for column, dtype in zip(parts, dtypes, strict=True):
+        # One column at a time, each rank's pieces let go as it is built (a lower peak).
+        values = np.concatenate(column) if column else np.zeros(0, dtype)
+        column.clear()
+        cols.append(values[order].astype(dtype, copy=False))
+        del values
+    return Segments(*cols), death_time, leave_time
 
 
 # ---------------------------------------------------------------------- the run
