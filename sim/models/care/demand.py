@@ -165,6 +165,9 @@ def generate(
     eol = params.model.eol
     hours = np.asarray(u.hour_weights, dtype=float)
     n = pop.size
+    # Kept for the whole run, so taken before the temporaries below: memory freed under
+    # something still in use cannot go back to the system.
+    illness_death = pop.death_time.copy()
     # Crises follow the seasons; minor need and terminal events do not (docs/model.md).
     season = from_params(params)
 
@@ -242,7 +245,7 @@ def generate(
         kind,
         draws,
         trajectory=trajectory,
-        illness_death=pop.death_time.copy(),
+        illness_death=illness_death,
     )
     utc = ~to_ed & (tm >= pop.joined[pm]) & (tm < pop.leave_time[pm])
     return cands, (pm[utc], tm[utc])
