@@ -100,7 +100,10 @@ class AfterDischarge:
         self.cohort_end = horizon - READMISSION_DAYS
         self.quintile = quintile
         self.discharged = np.full(size, math.nan)  # last emergency discharge alive
-        self.peak = np.ones(size)
+        # The peak ratio of each person's last discharge, as an index into the few ratios
+        # there are (``peak_ratio`` of outcome and onward care): a byte a person, not eight.
+        self._ratios = [peak_ratio(cfg, o, w) for o in (HOME, LOST, SLOW) for w in (False, True)]
+        self._peak = np.zeros(size, dtype=np.int8)
         self.outcome = np.zeros(size, dtype=np.int8)
         self.open = np.zeros(size, dtype=bool)  # last discharge in the cohort, not yet counted
         self.decay = math.log(2.0) / cfg.half_life_days
@@ -109,13 +112,17 @@ class AfterDischarge:
         self.after_lost = 0  # readmissions whose index discharge followed a lost referral
         self.discharges_after_lost = 0
 
+    def peak(self, person: int) -> float:
+        """Peak crisis-rate ratio of the person's last discharge (:func:`peak_ratio`)."""
+        return self._ratios[self._peak[person]]
+
     def ratio(self, person: int, now: float) -> float:
         """The person's crisis-rate ratio at ``now`` from their last discharge (1 outside the
         window); the excess candidates of :meth:`excess` follow ``ratio - 1``."""
         since = now - self.discharged[person]
         if not since < self.cfg.window_days:  # also False for NaN (never discharged)
             return 1.0
-        return 1.0 + (self.peak[person] - 1.0) * math.exp(-self.decay * since)
+        return 1.0 + (self.peak(person) - 1.0) * math.exp(-self.decay * since)
 
     def excess(
         self, person: int, now: float, rate_per_year: float
@@ -139,7 +146,7 @@ class AfterDischarge:
         """
         k = int(self.count[person])
         self.count[person] = k + 1
-        extra = self.peak[person] - 1.0
+        extra = self.peak(person) - 1.0
         if extra <= 0.0 or rate_per_year <= 0.0:
             return [], _NO_DRAWS
         tail = -math.expm1(-self.decay * self.cfg.window_days)  # share of the excess in window
@@ -161,7 +168,7 @@ class AfterDischarge:
     def discharge(self, person: int, now: float, outcome: int, onward: bool) -> None:
         """An emergency discharge alive: set the risk state and open a readmission window."""
         self.discharged[person] = now
-        self.peak[person] = peak_ratio(self.cfg, outcome, onward)
+        self._peak[person] = 2 * outcome + int(onward)
         self.outcome[person] = outcome
         in_cohort = self.warm_up <= now <= self.cohort_end
         self.open[person] = in_cohort
