@@ -384,8 +384,14 @@ def draw_segments(
                 np.inf,
             )
         end = np.minimum(np.minimum(td, tm), t_next)
-        spell = (active.astype(np.int32), ta, end, ba.astype(np.int8), fa.astype(np.int8),
-                 np.minimum(ltc[active], 127).astype(np.int8))  # fmt: skip
+        spell: tuple[np.ndarray, ...] = (
+            active.astype(np.int32),
+            ta,
+            end,
+            ba.astype(np.int8),
+            fa.astype(np.int8),
+            np.minimum(ltc[active], 127).astype(np.int8),
+        )
         for column, values in zip(parts, spell, strict=True):
             column.append(values)
         dies = np.isfinite(td) & (td <= tm) & (td <= t_next)

@@ -57,8 +57,8 @@ class Population:
     leave_time
         Day the person's move away is due (``inf`` if none); it may wait (life_course.run).
     left_time
-        Day each person who moved away left, by person (people still registered, or who
-        died registered, are absent; a few per cent of people, so not an array).
+        Day the person moved away (``inf`` while registered). Moves happen on whole days
+        (:func:`sim.models.care.life_course.run`), which float32 holds exactly.
     segments
         Each person's spells of constant age band, frailty and conditions.
     rates
@@ -81,7 +81,7 @@ class Population:
     joined: np.ndarray = field(default_factory=lambda: np.zeros(0))
     on_list: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     leave_time: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    left_time: dict[int, float] = field(default_factory=dict)
+    left_time: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     segments: lc.Segments | None = None
     rates: lc.Rates | None = None
     n_start: int = 0
@@ -199,6 +199,8 @@ def generate(params: CareParams, streams: Streams, horizon: float) -> Population
     pop.segments, pop.death_time, pop.leave_time = lc.draw_segments(
         params, streams, rates, pop, horizon + lookahead, born
     )
+    # Set before the run, not as people move: memory stays flat during the run.
+    pop.left_time = np.full(pop.size, np.inf, dtype=np.float32)
     return pop
 
 
