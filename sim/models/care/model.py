@@ -150,11 +150,12 @@ class World:
     def spawn(self, person: int, steps: Generator[simpy.Event, Any, Any]) -> simpy.Process:
         """Start a process of ``person`` (a pathway step, a caseload place) that their death
         will interrupt."""
-        proc = self.env.process(_until_interrupted(steps, self, person))
+        proc = self.env.process(_until_interrupted(steps))
         live = self.procs.get(person)
         if live is None:
             self.procs[person] = [proc]
         else:
+            live[:] = [p for p in live if p.is_alive]
             live.append(proc)
         self.scheduled += 1
         return proc
@@ -241,26 +242,12 @@ class World:
         self.spawn(person, pathway.urgent_episode(self, person, kind, draws))
 
 
-def _until_interrupted(
-    steps: Generator[simpy.Event, Any, Any], world: World, person: int
-) -> Generator[simpy.Event, Any, Any]:
-    """Run ``steps``; a death's interrupt that no step handled ends the process quietly.
-
-    An ended process leaves ``world.procs``: kept there until the person's next process,
-    the ended processes of everyone who had one were a third of a large run's memory.
-    """
+def _until_interrupted(steps: Generator[simpy.Event, Any, Any]) -> Generator[simpy.Event, Any, Any]:
+    """Run ``steps``; a death's interrupt that no step handled ends the process quietly."""
     try:
         return (yield from steps)
     except simpy.Interrupt:
         return None
-    finally:
-        live = world.procs.get(person)
-        if live is not None:
-            me = world.env.active_process
-            if me in live:
-                live.remove(me)
-            if not live:
-                del world.procs[person]
 
 
 def simulate(
