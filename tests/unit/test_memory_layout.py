@@ -115,3 +115,54 @@ def test_thinning_with_the_stream_keeps_what_the_uniforms_kept(monkeypatch):
     )
     assert (got == want).all(), int((got != want).sum())
     assert 0 < want.sum() < want.size, int(want.sum())
+
+
+def test_post_discharge_peak_index_gives_the_ratio_of_each_outcome():
+    """The peak kept as an index into its six values is the ratio peak_ratio computes for
+    every outcome of the onward part, with and without onward care."""
+    from sim.config.compose import compose_params
+    from sim.models.care.after_discharge import HOME, LOST, SLOW, AfterDischarge, peak_ratio
+    from sim.rng import Streams
+
+    cfg = compose_params(["model=care"]).model.model.after_discharge
+    after = AfterDischarge(cfg, 10, 0.0, 100.0, np.zeros(10, np.int8), Streams(1, 0))
+    for person, (outcome, onward) in enumerate(
+        [(o, w) for o in (HOME, LOST, SLOW) for w in (False, True)]
+    ):
+        after.discharge(person, 5.0, outcome, onward)
+        want = peak_ratio(cfg, outcome, onward)
+        assert after.peak(person) == want, (outcome, onward, after.peak(person), want)
+    assert len({after.peak(p) for p in range(6)}) > 1, "the ratios must differ"
+
+
+def test_forgetting_the_dead_changes_no_number(monkeypatch):
+    """A year of neighbourhood_50k with the surprise question sweeping out the dead after
+    every 16 people asked gives exactly the metrics of a run that never sweeps, and the
+    sweep did run."""
+    from sim.config.compose import compose_params
+    from sim.models import MODELS
+    from sim.models.care import identification
+
+    params = compose_params(
+        ["model=care", "place=neighbourhood_50k", "run.horizon=365", "run.warm_up=30"]
+    )
+
+    def metrics() -> dict[str, float]:
+        spec = MODELS[params.kind]
+        return spec.simulate(params.model, params.run, params.output, 0).metrics
+
+    monkeypatch.setattr(identification, "SWEEP_MIN", 10**9)
+    never = metrics()
+    sweeps: list[int] = []
+    real = identification.SurpriseQuestion._forget_the_dead
+
+    def counted(self: identification.SurpriseQuestion) -> None:
+        sweeps.append(len(self._used))
+        real(self)
+
+    monkeypatch.setattr(identification, "SWEEP_MIN", 16)
+    monkeypatch.setattr(identification.SurpriseQuestion, "_forget_the_dead", counted)
+    often = metrics()
+    assert len(sweeps) >= 3, sweeps
+    differ = {k: (never[k], often[k]) for k in never if repr(never[k]) != repr(often[k])}
+    assert not differ and never.keys() == often.keys(), differ
