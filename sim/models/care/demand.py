@@ -248,7 +248,8 @@ def generate(
         illness_death=illness_death,
     )
     utc = ~to_ed & (tm >= pop.joined[pm]) & (tm < pop.leave_time[pm])
-    return cands, (pm[utc], tm[utc])
+    # Person ids as int64, as before the spells' ids became int32 (the same values).
+    return cands, (pm[utc].astype(np.int64), tm[utc])
 
 
 def draw_matrix(rng: np.random.Generator, n: int) -> np.ndarray:
