@@ -7,11 +7,11 @@ Two measurements, each in a fresh interpreter so that peak memory is its own:
   daily series, which are a few hundred bytes a day.
 * **The 10-year run.** RSS is sampled every 50 ms on a thread while the model runs, and the
   daily series are cut into years. For each series the yearly means and a least-squares
-  trend (per cent of the first year's mean, per year) are reported beside the living
-  population. This was written when the population was a closed cohort, whose living
-  numbers fell as its highest-risk members died first; since issue 16 the population is
-  open (births, moves, ageing; docs/model.md), so the living population should stay level
-  and a trend in a count is drift. Not re-measured since that change.
+  trend (per cent of the first year's mean, per year) are reported beside the registered
+  population. The population is open (births, moves in and out, ageing; docs/model.md),
+  so the list should stay level and a trend in a count is drift. The registered list is
+  counted day by day from the registrations, moves away and deaths that the event tally
+  counts (the daily table does not carry the first two).
 
 Writes benchmarks/results/soak.json and prints two tables.
 
@@ -29,8 +29,11 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import import_module
 from pathlib import Path
+from typing import Any
 
 OUT = Path(__file__).resolve().parent / "results" / "soak.json"
 YEAR = 365.0
@@ -81,7 +84,8 @@ def one(years: int, sample: bool) -> dict[str, object]:
     if sample:
         thread.start()
     rss_before = _rss_mb()
-    result = MODELS["care"].simulate(params.model, params.run, params.output, 0)
+    with _daily_list_changes() as changes:
+        result = MODELS["care"].simulate(params.model, params.run, params.output, 0)
     wall = time.perf_counter() - start
     done.set()
     row: dict[str, object] = {
@@ -93,17 +97,43 @@ def one(years: int, sample: bool) -> dict[str, object]:
     if sample:
         thread.join()
         row["rss_samples"] = [(round(t, 2), round(m, 1)) for t, m in samples]
-        row["yearly"] = _yearly(result.tables["timeseries"], params.model.population)
+        row["yearly"] = _yearly(result.tables["timeseries"], changes)
     return row
 
 
-def _yearly(series, population: int) -> dict[str, object]:  # noqa: ANN001 (a DataFrame)
-    """Yearly means of each daily series after warm-up, the living population, and trends."""
+@contextmanager
+def _daily_list_changes() -> Iterator[dict[str, Any]]:
+    """Registrations and moves away by day, and the starting list, of the replication run
+    inside the block: read from the event tally when the daily table is built (the table
+    does not carry them), by wrapping :func:`sim.models.care.kpis.timeseries`."""
+    from sim.models.care import kpis
+    from sim.models.care.records import EVENT
+
+    out: dict[str, Any] = {}
+    original = kpis.timeseries
+
+    def timeseries(world: Any) -> Any:
+        daily = world.log.tally.daily
+        out["start"] = world.pop.n_start
+        out["joined"] = daily[EVENT["registration"]].copy()
+        out["left"] = daily[EVENT["deregistration"]].copy()
+        return original(world)
+
+    kpis.timeseries = timeseries
+    try:
+        yield out
+    finally:
+        kpis.timeseries = original
+
+
+def _yearly(series, changes: dict[str, Any]) -> dict[str, object]:  # noqa: ANN001 (a DataFrame)
+    """Yearly means of each daily series after warm-up, the registered list, and trends."""
     import numpy as np
 
     s = series.sort_values("time_days").reset_index(drop=True)
-    alive = population - s["deaths"].cumsum()
-    s = s.assign(alive=alive)
+    # Registered and alive at the end of each day: the list is open (docs/model.md).
+    net = changes["joined"] - changes["left"] - s["deaths"].to_numpy()
+    s = s.assign(alive=changes["start"] + np.cumsum(net))
     s = s[s["time_days"] >= WARM_UP]
     year = ((s["time_days"] - WARM_UP) // YEAR).astype(int)
     means = s.groupby(year)[[*SERIES, "alive"]].mean()

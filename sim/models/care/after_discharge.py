@@ -28,11 +28,14 @@ import math
 import numpy as np
 
 from sim.models.care.demand import draw_matrix
+from sim.models.care.identification import MatrixRows
 from sim.models.care.schema import AfterDischargeConfig
 from sim.rng import Streams, generator
 
-# Uniforms for the count of excess crises of each person's first discharges, drawn up front
-# (one vectorised draw); later discharges draw theirs from a stream of their own.
+# Uniforms for the count of excess crises of each person's first discharges: their row of
+# one matrix of the stream ``after/count``, drawn at the discharge (:class:`MatrixRows`: the
+# matrix's numbers without its 16 bytes a person); later discharges draw theirs from a
+# stream of their own.
 COUNT_SLOTS = 2
 
 READMISSION_DAYS = 30.0
@@ -91,13 +94,16 @@ class AfterDischarge:
     ) -> None:
         self.cfg = cfg
         self.streams = streams
-        self.count_u = streams.generator("after/count").random((size, COUNT_SLOTS))
+        self.count_u = MatrixRows(streams.seed, streams.replication, "after/count", COUNT_SLOTS)
         self.count = np.zeros(size, dtype=np.int32)  # discharges so far, per person
         self.warm_up = warm_up
         self.cohort_end = horizon - READMISSION_DAYS
         self.quintile = quintile
         self.discharged = np.full(size, math.nan)  # last emergency discharge alive
-        self.peak = np.ones(size)
+        # The peak ratio of each person's last discharge, as an index into the few ratios
+        # there are (``peak_ratio`` of outcome and onward care): a byte a person, not eight.
+        self._ratios = [peak_ratio(cfg, o, w) for o in (HOME, LOST, SLOW) for w in (False, True)]
+        self._peak = np.zeros(size, dtype=np.int8)
         self.outcome = np.zeros(size, dtype=np.int8)
         self.open = np.zeros(size, dtype=bool)  # last discharge in the cohort, not yet counted
         self.decay = math.log(2.0) / cfg.half_life_days
@@ -106,13 +112,17 @@ class AfterDischarge:
         self.after_lost = 0  # readmissions whose index discharge followed a lost referral
         self.discharges_after_lost = 0
 
+    def peak(self, person: int) -> float:
+        """Peak crisis-rate ratio of the person's last discharge (:func:`peak_ratio`)."""
+        return self._ratios[self._peak[person]]
+
     def ratio(self, person: int, now: float) -> float:
         """The person's crisis-rate ratio at ``now`` from their last discharge (1 outside the
         window); the excess candidates of :meth:`excess` follow ``ratio - 1``."""
         since = now - self.discharged[person]
         if not since < self.cfg.window_days:  # also False for NaN (never discharged)
             return 1.0
-        return 1.0 + (self.peak[person] - 1.0) * math.exp(-self.decay * since)
+        return 1.0 + (self.peak(person) - 1.0) * math.exp(-self.decay * since)
 
     def excess(
         self, person: int, now: float, rate_per_year: float
@@ -136,13 +146,13 @@ class AfterDischarge:
         """
         k = int(self.count[person])
         self.count[person] = k + 1
-        extra = self.peak[person] - 1.0
+        extra = self.peak(person) - 1.0
         if extra <= 0.0 or rate_per_year <= 0.0:
             return [], _NO_DRAWS
         tail = -math.expm1(-self.decay * self.cfg.window_days)  # share of the excess in window
         mean = rate_per_year / 365.0 * extra * tail / self.decay
         if k < COUNT_SLOTS:
-            u = float(self.count_u[person, k])
+            u = self.count_u.row(person)[k]
         else:
             u = float(self._rng(person, k, "count").random())
         n = _poisson_inverse(u, mean)
@@ -158,7 +168,7 @@ class AfterDischarge:
     def discharge(self, person: int, now: float, outcome: int, onward: bool) -> None:
         """An emergency discharge alive: set the risk state and open a readmission window."""
         self.discharged[person] = now
-        self.peak[person] = peak_ratio(self.cfg, outcome, onward)
+        self._peak[person] = 2 * outcome + int(onward)
         self.outcome[person] = outcome
         in_cohort = self.warm_up <= now <= self.cohort_end
         self.open[person] = in_cohort

@@ -57,7 +57,8 @@ class Candidates:
     time: np.ndarray
     kind: np.ndarray
     draws: np.ndarray
-    # Each person's trajectory code and the death times demand was drawn from (the illness).
+    # Each person's trajectory code and the death times demand was drawn from (the illness):
+    # a copy that the run never changes (trajectories.Illness keeps it as it is).
     trajectory: np.ndarray | None = None
     illness_death: np.ndarray | None = None
 
@@ -164,6 +165,9 @@ def generate(
     eol = params.model.eol
     hours = np.asarray(u.hour_weights, dtype=float)
     n = pop.size
+    # Kept for the whole run, so taken before the temporaries below: memory freed under
+    # something still in use cannot go back to the system.
+    illness_death = pop.death_time.copy()
     # Crises follow the seasons; minor need and terminal events do not (docs/model.md).
     season = from_params(params)
 
@@ -180,6 +184,9 @@ def generate(
     rng = streams.generator("crisis/times")
     k1, t1 = _poisson_events(rng, seg_rate * u.headroom, seg_start, seg_end, hours, season, horizon)
     p1 = who[k1]
+    # Temporaries go as soon as they are used: a few per person or spell at 1.9 million
+    # people are a few hundred MB, and what is freed early is reused by what follows.
+    del k1, seg_rate
 
     # Rising need before death, in the shape of each decedent's illness trajectory
     # (sim/models/care/trajectories.py): extra crisis candidates, thinned from the bound.
@@ -191,6 +198,7 @@ def generate(
     p2, t2, trajectory = trajectories.extra_crises(
         params, pop.age, pop.death_time, rate * u.headroom, streams, horizon, seasonal
     )
+    del rate
     dying = np.isfinite(pop.death_time)
     # A terminal deterioration a few days before death, for a configured share of decedents.
     rng = streams.generator("death/terminal")
@@ -201,12 +209,15 @@ def generate(
     lead = rng.standard_exponential(n) * eol.terminal_lead_days_mean
     p3 = np.flatnonzero(has & (pop.death_time - lead >= 0))
     t3 = pop.death_time[p3] - lead[p3]
+    del dying, share, has, lead
 
     rng = streams.generator("minor/times")
     km, tm = _poisson_events(
         rng, minor_rate(params, seg.age, pop.quintile[who]), seg_start, seg_end, hours
     )
+    del seg_start, seg_end
     pm = who[km]
+    del km
     to_ed = streams.generator("minor/route").random(pm.size) < u.minor_shares["ed"]
 
     person = np.concatenate([p1, p2, p3, pm[to_ed]])
@@ -218,22 +229,27 @@ def generate(
             np.full(int(to_ed.sum()), Acuity.MINOR, np.int8),
         ]
     )
+    del p1, p2, p3, t1, t2, t3
     # Only while registered: after joining and before a move away is due (a move that has
     # to wait is the only case where someone on the list has no candidates).
     on = (time >= pop.joined[person]) & (time < pop.leave_time[person])
     person, time, kind = person[on], time[on], kind[on]
-    draws = draw_matrix(streams.generator("crisis/draws"), person.size)
+    del on
     order = np.argsort(time, kind="stable")
+    person, time, kind = person[order], time[order], kind[order]
+    draws = draw_matrix(streams.generator("crisis/draws"), person.size)[order]
+    del order
     cands = Candidates(
-        person[order],
-        time[order],
-        kind[order],
-        draws[order],
+        person,
+        time,
+        kind,
+        draws,
         trajectory=trajectory,
-        illness_death=pop.death_time.copy(),
+        illness_death=illness_death,
     )
     utc = ~to_ed & (tm >= pop.joined[pm]) & (tm < pop.leave_time[pm])
-    return cands, (pm[utc], tm[utc])
+    # Person ids as int64, as before the spells' ids became int32 (the same values).
+    return cands, (pm[utc].astype(np.int64), tm[utc])
 
 
 def draw_matrix(rng: np.random.Generator, n: int) -> np.ndarray:

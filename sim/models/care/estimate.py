@@ -13,15 +13,15 @@ from sim.models.base import BASE_MB, Estimate
 
 # Memory = interpreter + per person + per person-year simulated. The KPIs are tallied as the
 # run goes, so what grows with simulated time is the demand drawn up front for the whole run
-# and, when the event log is kept, the log (about 1.05 KB a person-year); time per
-# person-year. The demand grew when post-discharge risk raised urgent.headroom from 1.25 to
-# 5.5 (about three times as many crisis candidates, thinned at event time): a 50k year peaked
-# at 183 MB against an estimate of 181 MB, so the per-person-year cost was raised from 0.3 KB.
-# 0.5 KB a person (0.3 before the care model v2): the open population's spells and joiners,
-# the post-discharge stream's two uniforms and the trajectories' copy of the death times are
-# per person; a 50k year then peaked at 193 MB against an estimate of 192 MB.
-KB_PER_PERSON = 0.5
-KB_PER_PERSON_YEAR = 0.6
+# (GP requests, urgent candidates, joiners and their spells) and, when the event log is kept,
+# the log (about 1.05 KB a person-year). Measured 2026-12-05 after the memory round
+# (docs/performance.md, "Memory of one replication"): 425-day runs peaked at 151 MB (50k),
+# 253 MB (250k) and 920 MB (1.9M), about 0.42-0.52 KB a person above the interpreter; the
+# 10-year soak of 50k grew 12.4 MB a simulated year, 0.25 KB a person-year. Rounded up:
+# 0.3 KB a person and 0.3 KB a person-year (estimates 181, 309 and 1,355 MB for those runs;
+# 0.5 and 0.6 before the round, when sel_1_9m peaked at 1,469 MB).
+KB_PER_PERSON = 0.3
+KB_PER_PERSON_YEAR = 0.3
 LOG_KB_PER_PERSON_YEAR = 1.2
 US_PER_PERSON_YEAR = 25.0  # 15 measured for mnp_250k after the change (docs/performance.md)
 

@@ -120,7 +120,11 @@ def solve_band(
 
 @dataclass
 class Segments:
-    """Each person's life course as constant-state spells, sorted by start time."""
+    """Each person's life course as constant-state spells, sorted by start time.
+
+    ``person`` is int32, ``start`` and ``end`` days (float), ``age`` (band), ``frailty`` and
+    ``ltc`` int8: kept for the whole run, about 1.2 spells a person.
+    """
 
     person: np.ndarray
     start: np.ndarray
@@ -312,8 +316,10 @@ def draw_segments(
     rates: Rates,
     pop: Population,
     until: float,
+    born: np.ndarray,
 ) -> tuple[Segments, np.ndarray, np.ndarray]:
-    """Each person's spells from their join time to death, move away or ``until``.
+    """Each person's spells from their join time to death, move away or ``until``; ``born``
+    is each person's day of birth (negative before the run), which places their birthdays.
 
     Death and moving away are competing hazards, piecewise constant over the spells: each
     person has one standard exponential for death (``death/times``) and one for moving
@@ -342,7 +348,7 @@ def draw_segments(
     dep = np.array(m.ltc_deprivation_multiplier)
     upper = np.append(BAND_EDGES[1:], np.inf) * DAYS_PER_YEAR
 
-    t = pop.joined.astype(float).copy()
+    t = pop.joined.astype(float)
     band = pop.age.astype(np.int64).copy()
     frail = pop.frailty.astype(np.int64).copy()
     ltc = pop.ltc.astype(np.int64).copy()
@@ -350,12 +356,14 @@ def draw_segments(
     cum_move = np.zeros(n)
     death_time = np.full(n, np.inf)
     leave_time = np.full(n, np.inf)
-    out: list[tuple[np.ndarray, ...]] = []
+    # Each spell's columns, by rank of spell: person, start, end, band, frailty, conditions
+    # (in the smallest types that hold them: the spells are kept for the whole run).
+    parts: list[list[np.ndarray]] = [[] for _ in range(6)]
     active = np.flatnonzero(t < until)
     while active.size:
         ta, ba, fa = t[active], band[active], frail[active]
         ch = pop.care_home[active]
-        t_band = pop.born[active] + upper[ba]
+        t_band = born[active] + upper[ba]
         r = rates.frailty[ba, fa] / DAYS_PER_YEAR
         e = rng_frail.standard_exponential(active.size)
         with np.errstate(divide="ignore"):
@@ -376,7 +384,16 @@ def draw_segments(
                 np.inf,
             )
         end = np.minimum(np.minimum(td, tm), t_next)
-        out.append((active, ta, end, ba.astype(np.int8), fa.astype(np.int8), ltc[active]))
+        spell: tuple[np.ndarray, ...] = (
+            active.astype(np.int32),
+            ta,
+            end,
+            ba.astype(np.int8),
+            fa.astype(np.int8),
+            np.minimum(ltc[active], 127).astype(np.int8),
+        )
+        for column, values in zip(parts, spell, strict=True):
+            column.append(values)
         dies = np.isfinite(td) & (td <= tm) & (td <= t_next)
         moves = ~dies & np.isfinite(tm) & (tm <= t_next)
         death_time[active[dies]] = td[dies]
@@ -396,17 +413,17 @@ def draw_segments(
         band[idx], frail[idx] = new_band, new_frail
         t[idx] = t_next[go_on]
         active = idx
-    cols = [np.concatenate(c) for c in zip(*out, strict=True)] if out else [np.zeros(0)] * 6
-    order = np.argsort(cols[1], kind="stable")
-    seg = Segments(
-        cols[0][order].astype(np.int64),
-        cols[1][order],
-        cols[2][order],
-        cols[3][order].astype(np.int8),
-        cols[4][order].astype(np.int8),
-        np.minimum(cols[5][order], 127).astype(np.int8),
-    )
-    return seg, death_time, leave_time
+    del t, band, frail, ltc, cum_death, cum_move, e_death, e_move
+    dtypes = (np.int32, float, float, np.int8, np.int8, np.int8)
+    order = np.argsort(np.concatenate(parts[1]) if parts[1] else np.zeros(0), kind="stable")
+    cols = []
+    for column, dtype in zip(parts, dtypes, strict=True):
+        # One column at a time, each rank's pieces let go as it is built (a lower peak).
+        values = np.concatenate(column) if column else np.zeros(0, dtype)
+        column.clear()
+        cols.append(values[order].astype(dtype, copy=False))
+        del values
+    return Segments(*cols), death_time, leave_time
 
 
 # ---------------------------------------------------------------------- the run
@@ -431,9 +448,18 @@ def run(world: World) -> Generator[simpy.Event, Any, None]:
 
     pop = world.pop
     seg = pop.spells
-    joined_order = np.argsort(pop.joined, kind="stable")
-    joined_sorted = pop.joined[joined_order]
-    leave_order = np.argsort(pop.leave_time, kind="stable")
+    # Joiners are drawn sorted by join time and follow the starters (all at 0), so the list
+    # is in join order already and its stable argsort is the identity: not stored (it and a
+    # sorted copy cost 16 bytes a person for the whole run).
+    joined = pop.joined
+    in_order = bool(np.all(joined[1:] >= joined[:-1]))
+    joined_order = None if in_order else np.argsort(joined, kind="stable")
+    joined_sorted = joined if joined_order is None else joined[joined_order]
+    # Only due moves are ever taken from the queue, in the order of a stable sort of all
+    # (the same order restricted to finite times); most people never move.
+    due = np.flatnonzero(np.isfinite(pop.leave_time))
+    leave_order = due[np.argsort(pop.leave_time[due], kind="stable")]
+    del due
     leave_sorted = pop.leave_time[leave_order]
     k_seg = k_join = k_leave = 0
     pending: list[int] = []
@@ -459,7 +485,7 @@ def run(world: World) -> Generator[simpy.Event, Any, None]:
             k_seg = hi
         hi = int(np.searchsorted(joined_sorted, now, side="right"))
         if hi > k_join:
-            new = joined_order[k_join:hi]
+            new = np.arange(k_join, hi) if joined_order is None else joined_order[k_join:hi]
             new = new[pop.joined[new] > 0.0]
             pop.on_list[new] = True
             pop.flows.joined += int(new.size)
@@ -506,24 +532,48 @@ class Flows:
 
 
 # ---------------------------------------------------------------------- helpers for services
+# Events looked up at a time by :func:`spell_at` and :func:`keep_by_course`: a few tens of
+# bytes of temporaries each, so a whole run's GP requests at once (15 million for
+# ``sel_1_9m``) took more memory than the population; in blocks the result is the same.
+CHUNK = 1 << 20
+
+
+class _SpellIndex:
+    """Spells ordered by person, then start: the lookup table of :func:`spell_at`."""
+
+    def __init__(self, pop: Population) -> None:
+        seg = pop.spells
+        self.seg = seg
+        self.span = float(np.max(seg.end[np.isfinite(seg.end)], initial=0.0)) + 2.0
+        self.order = np.lexsort((seg.start, seg.person))
+        self.keys = seg.person[self.order] * self.span + seg.start[self.order]
+
+    def find(self, person: np.ndarray, t: np.ndarray, open_end: bool) -> np.ndarray:
+        """Spell index of each ``person`` at ``t`` (-1 if none); see :func:`spell_at`."""
+        seg = self.seg
+        k = np.searchsorted(self.keys, person * self.span + t, side="right") - 1
+        idx = self.order[np.maximum(k, 0)]
+        ok = (k >= 0) & (seg.person[idx] == person) & (t >= seg.start[idx])
+        if not open_end:
+            ok &= t < seg.end[idx]
+        return np.where(ok, idx, -1)
+
+
 def spell_at(
     pop: Population, person: np.ndarray, t: np.ndarray, open_end: bool = False
 ) -> np.ndarray:
     """Index of the spell each ``person`` is in at time ``t`` (-1 if not registered then).
 
     With ``open_end`` the person's last spell that began by ``t`` counts even after it ended
-    (a death or a move is recorded at the end of the last spell).
+    (a death or a move is recorded at the end of the last spell). ``t`` may be whole days
+    as integers (compared as the same floats). Looked up :data:`CHUNK` events at a time.
     """
-    seg = pop.spells
-    span = float(np.max(seg.end[np.isfinite(seg.end)], initial=0.0)) + 2.0
-    order = np.lexsort((seg.start, seg.person))
-    keys = seg.person[order] * span + seg.start[order]
-    k = np.searchsorted(keys, person * span + t, side="right") - 1
-    idx = order[np.maximum(k, 0)]
-    ok = (k >= 0) & (seg.person[idx] == person) & (t >= seg.start[idx])
-    if not open_end:
-        ok &= t < seg.end[idx]
-    return np.where(ok, idx, -1)
+    index = _SpellIndex(pop)
+    out = np.empty(person.size, dtype=np.int64)
+    for lo in range(0, person.size, CHUNK):
+        sl = slice(lo, lo + CHUNK)
+        out[sl] = index.find(person[sl], t[sl], open_end)
+    return out
 
 
 def state_at(pop: Population, person: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -549,14 +599,26 @@ def keep_by_course(
     top: np.ndarray,
     person: np.ndarray,
     t: np.ndarray,
-    u: np.ndarray,
+    u: np.ndarray | np.random.Generator,
 ) -> np.ndarray:
     """Thin events drawn at each person's ``top`` rate to their spell's rate at ``t``.
 
     Events outside the person's registration get no spell and are dropped; ``u`` is one
-    uniform per event from a stream of its own, so scenarios share the outcome (CRN).
+    uniform per event from a stream of its own, so scenarios share the outcome (CRN). It may
+    be given as that stream's generator: the uniforms are then drawn :data:`CHUNK` at a time,
+    the same numbers in the same order as one draw of ``person.size`` (so a run's worth of
+    events never needs a run's worth of uniforms at once). ``t`` may be whole days as
+    integers.
     """
-    k = spell_at(pop, person, t)
-    rate = np.where(k >= 0, spell_rate[np.maximum(k, 0)], 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return u * top[person] < rate
+    index = _SpellIndex(pop)
+    keep = np.empty(person.size, dtype=bool)
+    for lo in range(0, person.size, CHUNK):
+        sl = slice(lo, lo + CHUNK)
+        p = person[sl]
+        k = index.find(p, t[sl], open_end=False)
+        rate = np.where(k >= 0, spell_rate[np.maximum(k, 0)], 0.0)
+        del k
+        draw = u.random(p.size) if isinstance(u, np.random.Generator) else u[sl]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            keep[sl] = draw * top[p] < rate
+    return keep

@@ -52,14 +52,13 @@ class Population:
         before the run ends.
     joined
         Day the person joined the list (0 for people registered at the start).
-    born
-        Day of birth (negative for people born before the run).
     on_list
         Registered now (joined, not yet moved away; the dead stay flagged).
     leave_time
         Day the person's move away is due (``inf`` if none); it may wait (life_course.run).
     left_time
-        Day the person moved away (``inf`` while registered).
+        Day the person moved away (``inf`` while registered). Moves happen on whole days
+        (:func:`sim.models.care.life_course.run`), which float32 holds exactly.
     segments
         Each person's spells of constant age band, frailty and conditions.
     rates
@@ -80,10 +79,9 @@ class Population:
     care_home: np.ndarray
     death_time: np.ndarray
     joined: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    born: np.ndarray = field(default_factory=lambda: np.zeros(0))
     on_list: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     leave_time: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    left_time: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    left_time: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     segments: lc.Segments | None = None
     rates: lc.Rates | None = None
     n_start: int = 0
@@ -185,19 +183,24 @@ def generate(params: CareParams, streams: Streams, horizon: float) -> Population
         care_home=np.concatenate([care_home, np.zeros(j.time.size, bool)]),
         death_time=np.zeros(0),
         joined=np.concatenate([np.zeros(n), j.time]),
-        born=np.concatenate(
-            [-age_years * lc.DAYS_PER_YEAR, j.time - j.age_years * lc.DAYS_PER_YEAR]
-        ),
         on_list=np.concatenate([np.ones(n, bool), np.zeros(j.time.size, bool)]),
         rates=rates,
         n_start=n,
     )
     # Deaths up to the longest rise in need before death (trajectories.py) after the horizon.
     lookahead = trajectories.lookahead_days(params)
+    # Days of birth (negative before the run) place each birthday; only the spells need
+    # them, so they are not kept (8 bytes a person).
+    born = np.concatenate([-age_years * lc.DAYS_PER_YEAR, j.time - j.age_years * lc.DAYS_PER_YEAR])
+    # The starters' columns were copied into ``pop``; these and the draws go before the
+    # spells, the largest step (tens of bytes a person each at 1.9 million people).
+    del age_years, j, age, male, frailty, care_home, ltc, quintile, practice, area
+    del u_frail, u_home, u_home_frail, ltc_mean_age, dep_mult, frail_extra, idx
     pop.segments, pop.death_time, pop.leave_time = lc.draw_segments(
-        params, streams, rates, pop, horizon + lookahead
+        params, streams, rates, pop, horizon + lookahead, born
     )
-    pop.left_time = np.full(pop.size, np.inf)
+    # Set before the run, not as people move: memory stays flat during the run.
+    pop.left_time = np.full(pop.size, np.inf, dtype=np.float32)
     return pop
 
 

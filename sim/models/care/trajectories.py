@@ -122,8 +122,11 @@ class Illness:
 
     def __init__(self, params: CareParams, code: np.ndarray, death_time: np.ndarray) -> None:
         a = shape_arrays(params)
-        self.code = code.tolist()
-        self.death_time = death_time.copy()
+        # Kept as given (one byte a person; a list of codes cost eight): ``death_time`` must
+        # be a copy the run never changes, as ``demand.Candidates.illness_death`` is (a
+        # second copy here cost 8 bytes a person for nothing).
+        self.code = np.asarray(code, dtype=np.int8)
+        self.death_time = death_time
         self.plateau = a["plateau"].tolist()
         self.span = np.maximum(a["span_days"], 1e-12).tolist()
         self.peak = a["peak"].tolist()
@@ -131,7 +134,7 @@ class Illness:
 
     def multiplier(self, person: int, now: float) -> float:
         """1 plus the trajectory's excess (a multiple of the usual rate) at ``now``."""
-        c = self.code[person]
+        c = int(self.code[person])
         if c == NONE:
             return 1.0
         tau = float(self.death_time[person]) - now

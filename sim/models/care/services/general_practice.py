@@ -153,8 +153,10 @@ class GeneralPractice:
         day = request_days(
             rng, person.size, g.request_day_weights, cal.day_of_week(np.arange(days))
         )
-        u = world.streams.generator("gp/demand_course").random(person.size)
-        keep = life_course.keep_by_course(pop, spell_rate, top, person, day.astype(float), u)
+        # The stream, not its uniforms: they are drawn in blocks (the same numbers), and the
+        # days are compared as they are, so no run-long float copies are made (memory).
+        u = world.streams.generator("gp/demand_course")
+        keep = life_course.keep_by_course(pop, spell_rate, top, person, day, u)
         person, day = person[keep], day[keep]
         self.req_day_start = np.concatenate([[0], np.cumsum(np.bincount(day, minlength=days))])
         # numpy sorts 16-bit keys with a linear-time radix sort; the stable order of equal
