@@ -19,10 +19,12 @@ import argparse
 import ctypes
 import functools
 import resource
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable
 from importlib import import_module
+from pathlib import Path
 from typing import Any
 
 MB = 2**20
@@ -143,22 +145,12 @@ def _report(stage: str, start: float, top: int) -> None:
 
 def main(place: str, top: int, trace: bool) -> None:
     """Run one replication of ``place`` stage by stage under tracemalloc."""
-    from sim.config.compose import compose_params
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from model import benchmark_params  # benchmarks/model.py: the same benchmarked run
 
-    params = compose_params(
-        [
-            "model=care",
-            f"place={place}",
-            "lead_provider=status_quo",
-            "run.horizon=425",
-            "run.warm_up=60",
-        ]
-    )
+    params = benchmark_params(place)
     model = import_module("sim.models.care.model")
     kpis = import_module("sim.models.care.kpis")
-    demand = import_module("sim.models.care.demand")
-    life_course = import_module("sim.models.care.life_course")
-    trajectories = import_module("sim.models.care.trajectories")
     p, run = params.model, params.run
     start = time.perf_counter()
     _report("imports and parameters", start, 0)
@@ -168,23 +160,11 @@ def main(place: str, top: int, trace: bool) -> None:
     with model._no_cyclic_gc():
         world = model.World(p, run, 0, keep_log=False)
         _report("population and services (World)", start, top)
-        cands, (utc_person, utc_time) = demand.generate(p, world.pop, world.streams, run.horizon)
-        if cands.trajectory is not None and cands.illness_death is not None:
-            world.illness = trajectories.Illness(p, cands.trajectory, cands.illness_death)
-        world.hospital.utc_visits(
-            utc_person,
-            utc_time,
-            world.streams.generator("minor/utc_stay").standard_normal(utc_person.size),
-        )
-        del utc_person, utc_time
+        cands = model.draw_demand(world, p, run)
         print(f"candidates: {len(cands):,}, people: {world.pop.size:,}", end="")
         print(f", spells: {len(world.pop.spells):,}")
         _report("demand (candidates, UTC visits)", start, top)
-        world.mnp.schedule()
-        world.env.process(world.daily())
-        world.env.process(life_course.run(world))
-        world.env.process(world.mnp.register_reviews())
-        world.urgent(cands)
+        model.start(world, cands)
         world.env.run(until=run.horizon)
         world.log.flush()
         _report("the run", start, top)

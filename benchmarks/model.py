@@ -18,17 +18,17 @@ import sys
 import time
 from importlib import import_module
 from pathlib import Path
+from typing import Any
 
 PLACES = ("neighbourhood_50k", "mnp_250k", "sel_1_9m")
 OUT = Path(__file__).resolve().parent / "results" / "model.json"
 
 
-def one(place: str) -> dict[str, float | str]:
-    """Run one replication of ``place`` in this process and measure it."""
+def benchmark_params(place: str) -> Any:
+    """The benchmarked run: the status quo on ``place``, 425 days with 60 of warm-up."""
     from sim.config.compose import compose_params
-    from sim.models import MODELS
 
-    params = compose_params(
+    return compose_params(
         [
             "model=care",
             f"place={place}",
@@ -37,6 +37,13 @@ def one(place: str) -> dict[str, float | str]:
             "run.warm_up=60",
         ]
     )
+
+
+def one(place: str) -> dict[str, float | str]:
+    """Run one replication of ``place`` in this process and measure it."""
+    from sim.models import MODELS
+
+    params = benchmark_params(place)
     # The model's own imports (SimPy, pandas) are not part of a simulated year: load them
     # first, as a sweep's second and later replications find them loaded.
     import_module("sim.models.care.model")

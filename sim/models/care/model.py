@@ -25,7 +25,7 @@ from sim.models.base import OutputParams, ReplicationResult, RunParams
 from sim.models.care import demand, life_course, pathway, population, trajectories
 from sim.models.care.acuity import Acuity
 from sim.models.care.after_discharge import AfterDischarge
-from sim.models.care.demand import D
+from sim.models.care.demand import Candidates, D
 from sim.models.care.handoffs import Handoffs
 from sim.models.care.params import CareParams
 from sim.models.care.records import EventLog, event_table
@@ -368,13 +368,10 @@ def _no_cyclic_gc() -> Iterator[None]:
         gc.collect()
 
 
-def _simulate(
-    params: CareParams, run: RunParams, output: OutputParams, replication: int
-) -> ReplicationResult:
-    from sim.models.care import kpis
-
-    wall = time.perf_counter()
-    world = World(params, run, replication, keep_log=output.event_log)
+def draw_demand(world: World, params: CareParams, run: RunParams) -> Candidates:
+    """Draw the run's urgent candidates and minor UTC visits for ``world`` (before the run):
+    the illness trajectories they carry go to ``world.illness``, the UTC visits to the
+    hospital. Returns the candidates for :func:`start`."""
     cands, (utc_person, utc_time) = demand.generate(params, world.pop, world.streams, run.horizon)
     if cands.trajectory is not None and cands.illness_death is not None:
         world.illness = trajectories.Illness(params, cands.trajectory, cands.illness_death)
@@ -383,11 +380,28 @@ def _simulate(
         utc_time,
         world.streams.generator("minor/utc_stay").standard_normal(utc_person.size),
     )
+    return cands
+
+
+def start(world: World, cands: Candidates) -> None:
+    """Start the run's processes: deaths and phase starts, the daily tick, the life course,
+    the practices' register reviews and the walk over the urgent candidates."""
     world.mnp.schedule()
     world.env.process(world.daily())
     world.env.process(life_course.run(world))
     world.env.process(world.mnp.register_reviews())
     world.urgent(cands)
+
+
+def _simulate(
+    params: CareParams, run: RunParams, output: OutputParams, replication: int
+) -> ReplicationResult:
+    from sim.models.care import kpis
+
+    wall = time.perf_counter()
+    world = World(params, run, replication, keep_log=output.event_log)
+    cands = draw_demand(world, params, run)
+    start(world, cands)
     world.env.run(until=run.horizon)
     world.log.flush()
     metrics = kpis.compute(world)
