@@ -286,14 +286,16 @@ def test_huge_input_is_refused_quickly_with_a_short_line(argv):
 def test_population_of_three_billion_is_refused_by_its_memory_cost():
     """3e9 people: the practice set-up is linear, so the memory estimate refuses it quickly.
 
-    Bound 3 s, not 2: building 400,000 practices takes 1.2 s of it on this shared 2-core VM.
+    Bound 5 s, not 2: building 400,000 practices takes 1.2 s of it on this shared 2-core VM,
+    and CI measured 3.4 s while another job shared the two cores; building 3e9 people would
+    take hours, so 5 s still shows the refusal comes first.
     """
     start = time.perf_counter()
     with pytest.raises(ConfigError) as info:
         check(["place=neighbourhood_50k", "place.areas.neighbourhood.population=3000000000"])
     seconds = time.perf_counter() - start
     assert "GB of memory" in str(info.value), str(info.value)
-    assert seconds < 3.0, seconds
+    assert seconds < 5.0, seconds
 
 
 def test_large_experiment_file_is_refused(tmp_path, monkeypatch):
