@@ -216,9 +216,7 @@ class Proactive:
         coverage = np.minimum(
             1.0, cfg.base_case_finding + cfg.analytics_uplift_per_gbp_head * per_head
         )[world.area_of]
-        self.eligible = (
-            (pop.frailty >= s.FRAILTY.index(cfg.min_frailty)) | (pop.ltc >= cfg.min_ltc)
-        ) & ~pop.care_home
+        self.eligible = self.meets_rule(np.arange(pop.size))
         # Whether case-finding would find each person once they meet the rule (people who
         # join or become frailer later are offered through :meth:`consider`).
         self.hit = self.engaged[pop.practice] & (
@@ -247,12 +245,8 @@ class Proactive:
         would be found join the end of their neighbourhood's list, highest risk first."""
         w = self.w
         pop = w.pop
-        cfg = w.params.model.proactive
         people = np.unique(people)
-        meets = (
-            (pop.frailty[people] >= s.FRAILTY.index(cfg.min_frailty))
-            | (pop.ltc[people] >= cfg.min_ltc)
-        ) & ~pop.care_home[people]
+        meets = self.meets_rule(people)
         self.eligible[people[meets]] = True
         new = people[meets & self.hit[people] & ~self.listed[people] & pop.on_list[people]]
         if not new.size:
@@ -326,13 +320,18 @@ class Proactive:
         single episode and no return, the list of the prevalent frail ran dry within 18
         months and the caseload fell below its places for good."""
         pop = self.w.pop
-        cfg = self.w.params.model.proactive
-        meets = (
-            pop.frailty[person] >= s.FRAILTY.index(cfg.min_frailty)
-            or pop.ltc[person] >= cfg.min_ltc
-        )
-        if meets and pop.on_list[person] and not pop.care_home[person]:
+        if self.meets_rule(np.array([person]))[0] and pop.on_list[person]:
             self.found[int(pop.neighbourhood[person])].append(person)
+
+    def meets_rule(self, people: np.ndarray) -> np.ndarray:
+        """Whether each of ``people`` meets the proactive-care rule now: moderate or severe
+        frailty, or enough long-term conditions, and not living in a care home."""
+        pop = self.w.pop
+        cfg = self.w.params.model.proactive
+        return (
+            (pop.frailty[people] >= s.FRAILTY.index(cfg.min_frailty))
+            | (pop.ltc[people] >= cfg.min_ltc)
+        ) & ~pop.care_home[people]
 
     def leave(self, person: int) -> None:
         """Leave the caseload (review ended, death, or moved to end-of-life care)."""
