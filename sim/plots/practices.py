@@ -121,11 +121,11 @@ def flow_summary(tables: Mapping[str, pd.DataFrame | None]) -> pd.DataFrame:
         If no scenario has a table, a table lacks a column, or none has a measured quarter.
     """
     usable = _usable(tables, FLOW_COLUMNS)
-    out = {n: _per_replication(t).drop(columns="replication").mean() for n, t in usable.items()}
-    frame = pd.DataFrame(out).T
-    if frame.empty or "payment_in" not in frame.columns:
+    per_rep = {n: _per_replication(t) for n, t in usable.items()}
+    out = {n: r.drop(columns="replication").mean() for n, r in per_rep.items() if len(r)}
+    if not out:
         raise MissingDataError("no measured quarter in practices.parquet (all in the warm-up)")
-    return frame
+    return pd.DataFrame(out).T
 
 
 def _money(value: float) -> str:
