@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from sim.plots import labels
-from sim.plots.common import MissingDataError, require_columns
+from sim.plots.common import MissingDataError, few_ticks, require_columns
 from sim.plots.style import (
     FONT,
     LIGHT_GREY,
@@ -41,6 +41,9 @@ COLUMNS: tuple[str, ...] = tuple(dict.fromkeys((*MARGIN_COLUMNS, *FLOW_COLUMNS))
 # seeded sample is drawn instead (the box always uses every value).
 MAX_STRIP_POINTS = 1500
 NOTE_GREY = "#555555"
+# A margin further than this many 1st-to-99th-centile spans beyond that range is an extreme:
+# the axis stops short of it and the footnote counts it.
+EXTREME = 0.5
 
 
 def _usable(
@@ -238,7 +241,8 @@ def margin_distribution(
     if any(values[n].size > MAX_STRIP_POINTS for n in names):
         foot += f" Dots: {MAX_STRIP_POINTS:,} evenly spaced centiles per arrangement."
     if hidden:
-        foot += f" {hidden:,} extreme values beyond the axis are not shown."
+        values_word = "value lies" if hidden == 1 else "values lie"
+        foot += f"\n{hidden:,} extreme {values_word} beyond the axis (not shown)."
     fig.supxlabel(foot, fontsize=FONT["small"], color=NOTE_GREY)
     fig.suptitle("Practice margins: profit per partner (full-time equivalent) a year")
     return fig
@@ -259,16 +263,24 @@ def _strip(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _set_ylim(ax: Axes, values: np.ndarray, line: float | None) -> int:
-    """Y limits from the 1st to the 99th centile (and the line); return how many are hidden.
+    """Y limits around every value (and the line), unless a few extremes would squash the
+    rest: then around the 1st to 99th centile. Returns how many values lie beyond the axis.
 
     A practice with a small partner FTE can show a margin many times the others'; letting it
     set the axis would squash every box into a line.
     """
-    lo, hi = (float(q) for q in np.percentile(values, [1, 99]))
+    core = [float(q) for q in np.percentile(values, [1, 99])]
+    whole = [float(values.min()), float(values.max())]
+    core_span = max(core[1] - core[0], 1.0)
+    lo, hi = whole
+    if hi > core[1] + EXTREME * core_span:
+        hi = core[1] + 0.1 * core_span
+    if lo < core[0] - EXTREME * core_span:
+        lo = core[0] - 0.1 * core_span
     if line is not None:
         lo, hi = min(lo, line), max(hi, line)
     span = max(hi - lo, 1.0)
-    bottom, top = lo - 0.08 * span, hi + 0.08 * span
+    bottom, top = lo - 0.06 * span, hi + 0.06 * span
     ax.set_ylim(bottom, top)
     return int(np.sum((values < bottom) | (values > top)))
 
@@ -334,6 +346,7 @@ def practice_flows(
                     va="center", ha="left", fontsize=FONT["tick"], color=TEXT)  # fmt: skip
         top = np.nanmax(np.append(shares * 100, 1.0))
         ax.set_xlim(0, top * 1.45)
+        few_ticks(ax, "x", n=4)  # big tick labels on a narrow panel must not touch
         ax.set_xlabel(unit)
         ax.set_title(title, loc="left", fontsize=FONT["base"])
         ax.tick_params(axis="y", left=False, labelleft=False)

@@ -94,7 +94,7 @@ def test_an_extreme_margin_does_not_set_the_axis(tables):
     fig = practices.margin_distribution({"federation_led": t}, None)
     top = fig.axes[0].get_ylim()[1]
     assert top < 1000, top  # £k: the outlier is £11,000k
-    assert any("1 extreme values beyond the axis" in s for s in _texts(fig)), _texts(fig)
+    assert any("1 extreme value lies beyond the axis" in s for s in _texts(fig)), _texts(fig)
 
 
 def test_flow_summary_is_money_per_weighted_patient_a_year(tables):
