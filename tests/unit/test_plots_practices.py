@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from synthetic_practices import MARGIN, PAYMENT, WEIGHTED_LIST, practice_table
 
 from sim.plots import practices
@@ -33,7 +34,7 @@ def _by_gid(fig: Figure, prefix: str) -> dict[str, object]:
 
 
 def _texts(fig: Figure) -> list[str]:
-    return [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text"))]
+    return [t.get_text() for t in fig.findobj(Text)]
 
 
 def test_margins_count_only_open_measured_quarters(tables):
