@@ -103,6 +103,8 @@ MODELS: dict[str, ModelSpec] = {
             "money",
             "tornado",
             "flows",
+            "practice_margins",
+            "practice_flows",
         ),  # fmt: skip
         kpis=_care_kpis.KPIS,
     ),

@@ -46,7 +46,7 @@ from sim.analysis.results import (
 from sim.analysis.warmup import WARNINGS_FILE
 from sim.io import atomic_write, write_text
 from sim.models import MODELS
-from sim.plots import figures, flows, labels, timeseries, tornado
+from sim.plots import figures, flows, labels, practices, timeseries, tornado
 from sim.plots.common import MissingDataError
 from sim.plots.style import order_scenarios, scenario_palette
 
@@ -55,6 +55,25 @@ FLOW_EVENTS = ("discharge", *flows.ONWARD_EVENTS)
 MAX_FLOW_PANELS = 4
 # Figures whose absence is normal (a place with one area): skipped without a note.
 QUIET_SKIPS = ("areas",)
+# General practice as a business: the table, the figures (shown in their own section) and the
+# KPIs of that section, each shown only when summary.csv holds it.
+PRACTICES_FILE = "practices.parquet"
+PRACTICE_FIGURES = ("practice_margins", "practice_flows")
+DISTRESS_KEY = ("model", "practices", "viability", "distress_profit_per_partner_fte_gbp")
+GP_KPIS = (
+    "gp_routine_wait_mean_days",
+    "gp_same_day_share",
+    "gp_continuity_upc",
+    "practice_profit_per_partner_fte_median_gbp",
+    "practice_profit_per_partner_fte_p10_gbp",
+    "practices_in_distress_share",
+    "practice_contracts_handed_back_per_100_practices",
+    "patients_displaced_per_1000",
+    "practices_engaged_share",
+    "practice_neighbourhood_payments_per_weighted_patient_gbp",
+    "practice_income_moved_out_per_weighted_patient_gbp",
+    "gp_sessions_drawn_per_10000",
+)
 
 
 # --------------------------------------------------------------------------- loading
@@ -105,6 +124,35 @@ def read_flow_events(path: Path) -> pd.DataFrame | None:
     except Exception:
         return None
     return frame[frame["event"].astype(str).isin(FLOW_EVENTS)]
+
+
+def read_practices(path: Path) -> pd.DataFrame | None:
+    """The columns of ``practices.parquet`` the practice figures read, or ``None``."""
+    file = path / PRACTICES_FILE
+    if not file.is_file():
+        return None
+    try:
+        import pyarrow.parquet as pq
+
+        present = set(pq.read_schema(file).names)
+        return pd.read_parquet(file, columns=[c for c in practices.COLUMNS if c in present])
+    except Exception:  # a damaged optional file must not stop the report
+        return None
+
+
+def distress_threshold(runs: Sequence[RunData]) -> float | None:
+    """The distress threshold (GBP per partner FTE a year) from the first run that sets it.
+
+    Read from the resolved config the run saved (``.hydra/config.yaml``); ``None`` when no
+    run has ``model.practices.viability.distress_profit_per_partner_fte_gbp``.
+    """
+    for run in runs:
+        node: Any = run.config
+        for key in DISTRESS_KEY:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, int | float) and not isinstance(node, bool) and np.isfinite(node):
+            return float(node)
+    return None
 
 
 # --------------------------------------------------------------------------- assumptions
@@ -387,6 +435,18 @@ def figure_specs(ctx: Context) -> list[tuple[str, str, str, Callable[[], Figure]
             c, metrics=ctx.headline, baseline=ctx.baseline_run, colours=ctx.palette
         )
 
+    practice_tables: dict[str, pd.DataFrame | None] = {}
+
+    def practice_table() -> dict[str, pd.DataFrame | None]:
+        # Read once for both practice figures, and only if one of them is drawn.
+        if not practice_tables:
+            practice_tables.update({r.name: read_practices(r.path) for r in ctx.runs})
+        return practice_tables
+
+    def margins() -> Figure:
+        ordered = [by_name[n] for n in ctx.order]
+        return practices.margin_distribution(practice_table(), distress_threshold(ordered), **kw)
+
     return [
         (
             "forest",
@@ -454,6 +514,22 @@ def figure_specs(ctx: Context) -> list[tuple[str, str, str, Callable[[], Figure]
             "arrangement. Where the event log was saved, destinations after hospital come "
             "from it.",
             flow_grid,
+        ),
+        (
+            "practice_margins",
+            "Practice margins",
+            "Profit per partner (full-time equivalent) a year of each open practice in each "
+            "quarter after the warm-up, all replications; the dashed line is the distress "
+            "threshold of the run's settings.",
+            margins,
+        ),
+        (
+            "practice_flows",
+            "Money to and from practices",
+            "Per weighted patient a year: neighbourhood payments to practices and "
+            "enhanced-service income moved out of them; share of practice-quarters in distress "
+            "and of practices handing their contract back. Means over replications.",
+            lambda: practices.practice_flows(practice_table(), **kw),
         ),
     ]
 
@@ -927,6 +1003,42 @@ def manifest_html(ctx: Context) -> str:
     )
 
 
+def practices_html(ctx: Context, results: Sequence[FigureResult]) -> str:
+    """The general-practice section: what it shows, its KPIs by scenario, its two figures.
+
+    Empty when the results have none of :data:`GP_KPIS` and no practice figure (a model
+    without general practice).
+    """
+    present = set(ctx.summary["metric"])
+    metrics = [m for m in GP_KPIS if m in present]
+    shown = [r for r in results if r.key in PRACTICE_FIGURES]
+    if not metrics and not shown:
+        return ""
+    caveat = (
+        " What each lead-provider arrangement does to practices (what it pays them, the work "
+        "and income it moves out of them, the GP time it draws into neighbourhood work) rests "
+        "on <b>ASSUMPTIONS</b> in its settings, not on findings: "
+        "<a href='#assumptions'>Assumptions</a> gives each value's basis."
+        if ctx.uses("lead_provider")
+        else ""
+    )
+    intro = (
+        "<p>General practice here is a business: each practice earns income, pays for its "
+        "GP sessions and staff, and keeps what is left as its partners' profit. A practice "
+        "whose profit per partner stays below the distress threshold may hand its contract "
+        "back, and its patients move to neighbouring practices. This section shows the money "
+        "paid to practices for neighbourhood work and the income moved out of them, how many "
+        "practices are in distress or hand back their contract, and what patients see: how "
+        f"long they wait for a GP and how often they see their usual GP.{caveat}</p>"
+    )
+    table = (
+        headline_table(ctx, metrics)
+        if metrics
+        else '<p class="note">None of the general-practice measures are in these results.</p>'
+    )
+    return f"{intro}{table}{figures_html(shown)}"
+
+
 def render_html(ctx: Context, results: Sequence[FigureResult]) -> str:
     """The whole report as one HTML string (no external references).
 
@@ -970,12 +1082,18 @@ def render_html(ctx: Context, results: Sequence[FigureResult]) -> str:
         f"{describe(ctx)}{verdict_html(ctx)}{caveat}{notes}"
         f"<h2>Headline comparison</h2>{headline_table(ctx)}{legend}"
         f"{figures_html(first)}"
-        f"<h2>Figures</h2>{figures_html(results, skip=['forest'])}"
+        f"<h2>Figures</h2>{figures_html(results, skip=['forest', *PRACTICE_FIGURES])}"
+        f"{_section('General practice', 'general-practice', practices_html(ctx, results))}"
         f"<h2 id='assumptions'>Assumptions and their basis</h2>{assumptions_html(ctx)}"
         f"<h2 id='method'>Method and validity</h2>{method_html(ctx)}"
         f"<h2>Run details</h2>{manifest_html(ctx)}"
         "</main></body></html>\n"
     )
+
+
+def _section(title: str, anchor: str, body: str) -> str:
+    """A titled section, or nothing when it has no body."""
+    return f"<h2 id='{anchor}'>{_e(title)}</h2>{body}" if body else ""
 
 
 def build_report(
