@@ -580,7 +580,7 @@ def money(
     summary
         Long table with ``scenario, metric, mean`` holding ``cost_per_capita``,
         ``cost__<setting>`` and ``cost__<organisation>`` (and optionally
-        ``gp_contract_income_per_head_gbp``).
+        ``practice_neighbourhood_payments_per_head_gbp``).
     baseline
         Scenario drawn first.
     colours
@@ -611,7 +611,9 @@ def money(
     x = np.arange(len(names))
     appts = np.array([value(table, n, "cost__general_practice") / population_size(table, n)
                       for n in names])  # fmt: skip
-    extra = np.nan_to_num([value(table, n, "gp_contract_income_per_head_gbp") for n in names])
+    extra = np.nan_to_num(
+        [value(table, n, "practice_neighbourhood_payments_per_head_gbp") for n in names]
+    )
     ax_gp.bar(x, np.nan_to_num(appts), 0.7, color=[palette[n] for n in names])
     ax_gp.bar(x, extra, 0.7, bottom=np.nan_to_num(appts), color=[palette[n] for n in names],
               hatch="//", edgecolor="white", alpha=0.6)  # fmt: skip

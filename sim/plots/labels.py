@@ -98,11 +98,12 @@ SCENARIOS: dict[str, str] = {
 
 # Lead-provider mechanism keys (conf/lead_provider/*.yaml), as swept in sensitivity analyses.
 ASSUMPTIONS: dict[str, str] = {
-    "continuity": "Continuity with the usual GP",
-    "gp_engagement_share": "Practices actively case-finding",
+    "practices.enhanced_services_moved_out_share": "Practice income moved to the holder",
+    "practices.gp_sessions_drawn_per_10000": "GP sessions drawn into neighbourhood work",
+    "practices.autonomy": "Practices' control over neighbourhood work",
     "governance_overhead_share": "Governance overhead (share of budget)",
     "priority_rule": "Who gets shared community capacity first",
-    "gp_income_per_head_gbp": "Neighbourhood payment to practices (£ per head)",
+    "practices.payment_per_weighted_patient_gbp": "Neighbourhood payment to practices (£)",
     "budget.envelope_per_head_gbp": "Neighbourhood budget (£ per head)",
     "handoffs.same_organisation.delay_days_mean": "Referral delay within one organisation (days)",
     "handoffs.same_organisation.loss": "Referrals lost within one organisation",

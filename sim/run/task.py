@@ -187,12 +187,15 @@ def _write_tables(
     io.write_csv(keep(run_dir / "diagnostics.csv"), diagnostics_table(results))
     if verification is not None:
         io.write_csv(keep(run_dir / "verification.csv"), verification)
-    tables = {}
-    for name, enabled in (
-        ("timeseries", params.output.timeseries),
-        ("events", params.output.event_log),
-    ):
-        tables[name] = stacked_table(results, name) if enabled else None
+    tables: dict[str, Any] = {"timeseries": None}
+    # The daily series and the event log when the output settings ask for them; any other
+    # table a model returns (e.g. the care model's practices by quarter) always.
+    enabled = {"timeseries": params.output.timeseries, "events": params.output.event_log}
+    names = sorted({name for r in results for name in r.tables})
+    for name in names:
+        if not enabled.get(name, True):
+            continue
+        tables[name] = stacked_table(results, name)
         if tables[name] is not None:
             io.write_parquet(keep(run_dir / f"{name}.parquet"), tables[name])
     scenario = " ".join(overrides) or "defaults"

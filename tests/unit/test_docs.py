@@ -38,7 +38,9 @@ def test_scenarios_doc_table_matches_the_arrangement_files(row):
     for name, shown in zip(ARRANGEMENTS, values, strict=True):
         conf = yaml.safe_load((ROOT / "conf" / "lead_provider" / f"{name}.yaml").read_text())
         actual = _lookup(conf, key)
-        if isinstance(actual, int | float):
+        if isinstance(actual, bool):
+            assert shown.lower() == str(actual).lower(), (key, name)
+        elif isinstance(actual, int | float):
             assert float(shown) == pytest.approx(float(actual)), (key, name)
         else:
             assert shown == str(actual), (key, name)

@@ -202,7 +202,7 @@ def test_per_area_arrangement_loader_carries_the_basis_block():
     """An arrangement read as plain data for one area keeps its file's basis, like Hydra's."""
     lead = load_arrangement("federation_led")
     assert lead.basis == _load(CONF / "lead_provider" / "federation_led.yaml")["basis"]
-    assert lead.continuity == pytest.approx(0.685)
+    assert lead.practices.autonomy == pytest.approx(0.9)
 
 
 def test_the_model_never_reads_the_basis():

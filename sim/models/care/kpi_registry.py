@@ -18,6 +18,7 @@ PER_1000 = "per 1,000 people per year"
 GBP_YEAR = "£ per year"
 AFTER = "after warm-up"
 RATE = f"{AFTER}, per 1,000 registered people per year"
+QUARTERS = "over open practices' quarters that start after warm-up"
 
 # Settings that costs are reported by (schema.SERVICES plus two items off the envelope's top).
 SETTINGS: dict[str, str] = {
@@ -159,10 +160,11 @@ ENTRIES: tuple[Kpi, ...] = (
            "AppointmentTally.role_by_area[:, 0] / held", short="Given by a GP", group=GP),
     Kpi("gp_continuity_upc", "Continuity with the usual GP", "index 0–1",
         f"Mean usual-provider-of-care index (GP appointments with the usual GP / GP "
-        f"appointments) over people with 2+ GP appointments {AFTER}; each appointment is "
-        f"with the usual GP with probability lead_provider.continuity, so this repeats the "
-        f"input.", "AppointmentTally.continuity_upc()", "higher", short="GP continuity",
-        echo="lead_provider.continuity", group=GP),
+        f"appointments) over people with 2+ GP appointments {AFTER}. Each appointment's "
+        f"record says whether it was with the usual GP, by how much of the week that GP works "
+        f"in the practice (sessions drawn into neighbourhood work lower it) and whether the "
+        f"patient is new to the practice (joiners and patients of closed practices).",
+        "AppointmentTally.continuity_upc()", "higher", short="GP continuity", group=GP),
     Kpi("gp_same_day_unmet_per_1000", "Same-day needs practices could not meet", PER_1000,
         f"Same-day requests beyond the day's same-day slots (sent to NHS 111, UTC, A&E or "
         f"self-care) {RATE}.", "EventTally.post: gp_same_day_unmet", "lower",
@@ -173,12 +175,61 @@ ENTRIES: tuple[Kpi, ...] = (
     Kpi("outpatient_referrals_per_1000", "Outpatient referrals", PER_1000,
         f"GP appointments ending in an outpatient referral {RATE}.",
         "EventTally.post: outpatient_referral", group=GP),
-    Kpi("gp_contract_income_per_head_gbp", "Neighbourhood contract income to practices",
-        "£ per registered person per year",
-        "The arrangement's neighbourhood payment to practices per registered person "
-        "(GBP a year): lead_provider.gp_income_per_head_gbp, population-weighted over areas.",
-        "params.budget_spend_gbp_per_year['gp_neighbourhood_payments'] / population",
-        echo="lead_provider.gp_income_per_head_gbp", group=GP),
+    _share("practices_engaged_share", "Practices engaged in neighbourhood work",
+           "Practices that chose to engage at the start (case-finding, neighbourhood "
+           "payments, drawn GP sessions) / all practices; each decides by the logistic "
+           "response to its arrangement's money and autonomy (an assumption).",
+           "Practices.engaged_at_start", better="neutral", short="Practices engaged",
+           group=GP),
+    Kpi("practice_profit_per_partner_fte_median_gbp",
+        "Partners' profit per full-time partner (median practice)", "£ a year",
+        f"Median, {QUARTERS}, of the quarter's income less costs x 4 / partner FTE.",
+        "Practices.rows: profit_per_partner_fte_gbp", "higher",
+        short="Partner profit (median)", group=GP),
+    Kpi("practice_profit_per_partner_fte_p10_gbp",
+        "Partners' profit per full-time partner (practice at the 10th percentile)", "£ a year",
+        f"10th percentile, {QUARTERS}, of the quarter's income less costs x 4 / "
+        "partner FTE.",
+        "Practices.rows: profit_per_partner_fte_gbp", "higher",
+        short="Partner profit (10th %)", group=GP),
+    _share("practices_in_distress_share", "Practices in financial distress",
+           "Share of open practices' quarters, after warm-up, with partners' profit per "
+           "partner FTE below model.practices.viability.distress_profit_per_partner_fte_gbp.",
+           "Practices.rows: distressed", better="lower", short="Practices in distress",
+           group=GP),
+    Kpi("practice_contracts_handed_back_per_100_practices",
+        "Practice contracts handed back", "per 100 practices per year",
+        "Practices that handed back their contract after quarters_to_hand_back quarters of "
+        "distress, in quarters that start after warm-up, per 100 practices at the start, "
+        "per year.", "Practices.handed_back_post", "lower", short="Contracts handed back",
+        group=GP),
+    Kpi("patients_displaced_per_1000", "Patients moved by a practice closing", PER_1000,
+        f"Registered patients whose practice handed back its contract and who were moved to a "
+        f"neighbouring practice {RATE}.", "Practices.displaced_post", "lower",
+        short="Patients displaced", group=GP),
+    Kpi("practice_neighbourhood_payments_per_weighted_patient_gbp",
+        "Neighbourhood money paid to practices", "£ per weighted patient per year",
+        "Neighbourhood payments plus pay for drawn GP sessions received by engaged practices, "
+        f"{QUARTERS}, per weighted patient a year.",
+        "Practices.rows: neighbourhood_payment_gbp",
+        "neutral", short="Money to practices", group=GP),
+    Kpi("practice_neighbourhood_payments_per_head_gbp",
+        "Neighbourhood money paid to practices, per person", "£ per registered person per year",
+        "As practice_neighbourhood_payments_per_weighted_patient_gbp, per person registered "
+        "at the start.", "Practices.rows: neighbourhood_payment_gbp", "neutral",
+        short="Money to practices per person", group=GP),
+    Kpi("practice_income_moved_out_per_weighted_patient_gbp",
+        "Enhanced-services income moved out of practices", "£ per weighted patient per year",
+        "Enhanced-services income the arrangement moved to the contract holder, "
+        f"{QUARTERS}, per "
+        "weighted patient a year.", "Practices.rows: enhanced_services_lost_gbp", "neutral",
+        short="Income moved out", group=GP),
+    Kpi("gp_sessions_drawn_per_10000", "GP sessions drawn into neighbourhood work",
+        "sessions a week per 10,000 weighted patients",
+        "GP sessions a week that engaged practices give to neighbourhood leadership, MDTs and "
+        f"case-finding, {QUARTERS}, per 10,000 weighted patients.",
+        "Practices.rows: sessions_drawn",
+        "neutral", short="GP sessions drawn", group=GP),
     # ------------------------------------------------------------------ urgent and hospital
     Kpi("ed_attendances_per_1000", "A&E attendances (all types)", PER_1000,
         f"Type 1 (major A&E) plus type 3 (UTC) arrivals {RATE}.",
@@ -443,10 +494,13 @@ ENTRIES: tuple[Kpi, ...] = (
         "params.area_budget[k].spend['governance']", short=SETTINGS["governance"],
         echo="lead_provider.governance_overhead_share", group=COST),
     Kpi("cost__gp_neighbourhood_payments", "Cost of neighbourhood payments to practices",
-        GBP_YEAR, "lead_provider.gp_income_per_head_gbp x population, GBP per year.",
+        GBP_YEAR, "What the envelope sets aside for neighbourhood payments and drawn GP "
+        "sessions: the arrangement's rates x the chance a practice engages x population, GBP "
+        "per year (params.reserved_for_practices; what practices are paid is "
+        "practice_neighbourhood_payments_per_head_gbp).",
         "params.area_budget[k].spend['gp_neighbourhood_payments']",
         short=SETTINGS["gp_neighbourhood_payments"],
-        echo="lead_provider.gp_income_per_head_gbp", group=COST),
+        echo="lead_provider.practices.payment_per_weighted_patient_gbp", group=COST),
     Kpi("cost__{organisation}", "Money held by {organisation_lower}", GBP_YEAR,
         "Setting costs summed by the organisation that runs each setting in the area's "
         "arrangement (governance to the proactive-care lead, GP payments to general "

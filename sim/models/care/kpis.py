@@ -31,6 +31,48 @@ def _daily(levels: list[Level], days: int) -> np.ndarray:
     return np.sum([level.daily_means(days) for level in levels], axis=0)
 
 
+def practice_metrics(world: World) -> dict[str, float]:
+    """Practices as businesses, over the quarters that start after the warm-up: margins,
+    distress, hand-backs and dispersal, engagement, and money to and from practices."""
+    pr = world.practices
+    rows = pd.DataFrame(pr.rows)
+    out: dict[str, float] = {"practices_engaged_share": float(np.mean(pr.engaged_at_start))}
+    measured = rows[rows["measured"]] if len(rows) else rows
+    open_rows = measured[measured["open"]] if len(measured) else measured
+    n_quarters = int(measured["quarter"].nunique()) if len(measured) else 0
+    years = n_quarters / 4.0
+    nan = float("nan")
+    ppf = open_rows["profit_per_partner_fte_gbp"].to_numpy(float) if len(open_rows) else []
+    ppf = np.asarray(ppf)[np.isfinite(ppf)]
+    out["practice_profit_per_partner_fte_median_gbp"] = float(np.median(ppf)) if ppf.size else nan
+    out["practice_profit_per_partner_fte_p10_gbp"] = (
+        float(np.percentile(ppf, 10)) if ppf.size else nan
+    )
+    out["practices_in_distress_share"] = (
+        float(open_rows["distressed"].mean()) if len(open_rows) else nan
+    )
+    n_practices = pr.n
+    out["practice_contracts_handed_back_per_100_practices"] = (
+        pr.handed_back_post / n_practices * 100.0 / years if years else nan
+    )
+    out["patients_displaced_per_1000"] = (
+        pr.displaced_post / pr.start_registered * 1000.0 / years if years else nan
+    )
+    weighted = float(open_rows["weighted_list"].sum()) / 4.0 if len(open_rows) else 0.0
+    paid = float(measured["neighbourhood_payment_gbp"].sum()) if len(measured) else 0.0
+    lost = float(measured["enhanced_services_lost_gbp"].sum()) if len(measured) else 0.0
+    out["practice_neighbourhood_payments_per_weighted_patient_gbp"] = (
+        paid / weighted if weighted else nan
+    )
+    out["practice_income_moved_out_per_weighted_patient_gbp"] = lost / weighted if weighted else nan
+    out["practice_neighbourhood_payments_per_head_gbp"] = (
+        paid / years / pr.start_registered if years else nan
+    )
+    drawn = float(open_rows["sessions_drawn"].sum()) if len(open_rows) else 0.0
+    out["gp_sessions_drawn_per_10000"] = drawn / (weighted * 4.0) * 10_000.0 if weighted else nan
+    return out
+
+
 def _safe(num: float, den: float) -> float:
     return float(num / den) if den else float("nan")
 
@@ -251,9 +293,7 @@ def compute(world: World) -> dict[str, float]:
         m[f"cost__{name}"] = value / years
     for org, value in by_org.items():
         m[f"cost__{_slug(org)}"] = value / years
-    m["gp_contract_income_per_head_gbp"] = (
-        params.budget_spend_gbp_per_year["gp_neighbourhood_payments"] / params.population
-    )
+    m.update(practice_metrics(world))
 
     # ------------------------------------------------------------ by area (borough)
     if n_areas > 1:

@@ -28,11 +28,13 @@ from sim.models.care.after_discharge import AfterDischarge
 from sim.models.care.demand import Candidates, D
 from sim.models.care.handoffs import Handoffs
 from sim.models.care.params import CareParams
+from sim.models.care.practices import continuity
 from sim.models.care.records import EventLog, event_table
 from sim.models.care.services import hospital as hosp
 from sim.models.care.services.community import Proactive, StayService, Ucr
 from sim.models.care.services.general_practice import GeneralPractice
 from sim.models.care.services.mnp import Mnp
+from sim.models.care.services.practices import Practices
 from sim.models.care.services.social_care import SocialCare
 from sim.models.care.tallies import EventTally
 from sim.rng import Streams
@@ -119,35 +121,28 @@ class World:
         self.crisis_rate = demand.crisis_rate_per_year(params, self.pop)
         self.hospital = hosp.Hospital(self)
         self.social_care = SocialCare(self)
+        self.practices = Practices(self)
         self.community = Community(self)
         self.mnp = Mnp(self)
         self.gp = GeneralPractice(self, self.days)
-        u = params.model.urgent
-        g = params.model.general_practice
-        # Crisis-rate multiplier from each area's continuity (1 at the reference continuity).
-        self.continuity_multiplier = [
-            max(
-                0.0,
-                1.0
-                + u.continuity_effect_per_0_2_upc
-                / 0.2
-                * (lead.continuity - g.continuity_reference),
-            )
-            for lead in params.area_leads
-        ]
-        # The thinning of crisis candidates, looked up once per candidate: continuity's
-        # multiplier over the headroom the candidates were drawn at (the same division as
-        # before, so the same floats), and the caseloads' rate ratios.
-        self._crisis_scale = [m / self.headroom for m in self.continuity_multiplier]
+        # The thinning of crisis candidates, looked up once per candidate: each practice's
+        # continuity multiplier over the headroom the candidates were drawn at (updated each
+        # quarter from the practice's measured continuity: services/practices.py), and the
+        # caseloads' rate ratios.
+        self.crisis_scale = self.practices.start_multipliers()
         self._proactive_ratio = params.model.proactive.crisis_rate_ratio
         self._eol_ratio = params.model.eol.enrolled_crisis_rate_ratio
-        # The largest factor any state can give (see _may_go_ahead), by kind and area.
+        # The largest factor any state can give (see _may_go_ahead): continuity's largest
+        # possible multiplier, whatever a practice's measured continuity turns out to be.
         ratios = (1.0, self._proactive_ratio)
         eol = (1.0, self._eol_ratio)
+        g = params.model.general_practice
+        top_scale = (
+            continuity.largest_multiplier(params.model.urgent, g.continuity_reference)
+            / self.headroom
+        )
         self._other_top = max(1.0 * a * b for a in ratios for b in eol)
-        self._crisis_top = [
-            max(1.0 * a * b * c for a in ratios for b in eol) for c in self._crisis_scale
-        ]
+        self._crisis_top = max(1.0 * a * b * top_scale for a in ratios for b in eol)
         self.crises = 0
         self.scheduled = 0
         # The live processes of each person, so a death can interrupt them.
@@ -263,7 +258,7 @@ class World:
             return np.zeros(0, dtype=bool)
         top = np.where(
             cands.kind == CRISIS,
-            np.asarray(self._crisis_top)[self.area_of[cands.person]],
+            self._crisis_top,
             np.where(cands.kind == MINOR, np.inf, self._other_top),
         )
         return cands.draws[:, D["u_accept"]] < top
@@ -282,7 +277,7 @@ class World:
         if not times:
             return
         accept = rows[:, D["u_accept"]].tolist()
-        top = self._crisis_top[self.area_of[person]]
+        top = self._crisis_top
         for k, t in enumerate(times):
             if t >= self.horizon:
                 break
@@ -305,7 +300,7 @@ class World:
         if self.eol_enrolled[person]:
             factor *= self._eol_ratio
         if kind == CRISIS:
-            factor *= self._crisis_scale[self.area_of[person]]
+            factor *= self.crisis_scale[self.pop.practice[person]]
         if accept >= factor:
             return
         row = draws[k].tolist()  # only for the candidates that go ahead
@@ -390,6 +385,7 @@ def start(world: World, cands: Candidates) -> None:
     world.env.process(world.daily())
     world.env.process(life_course.run(world))
     world.env.process(world.mnp.register_reviews())
+    world.env.process(world.practices.run())
     world.urgent(cands)
 
 
@@ -405,7 +401,7 @@ def _simulate(
     world.env.run(until=run.horizon)
     world.log.flush()
     metrics = kpis.compute(world)
-    tables = {}
+    tables = {"practices": world.practices.table()}
     if output.timeseries:
         tables["timeseries"] = kpis.timeseries(world)
     if output.event_log:

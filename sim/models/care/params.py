@@ -22,6 +22,7 @@ from sim.errors import ConfigError
 from sim.models.care import schema as s
 from sim.models.care.apportion import apportion
 from sim.models.care.calendar import parse_date
+from sim.models.care.practices import behaviour, continuity, workforce
 from sim.paths import conf_dir
 
 # An area's arrangement names a file of conf/lead_provider/; nothing else may be reached.
@@ -132,7 +133,7 @@ def build(data: dict[str, Any]) -> CareParams:
     names = tuple(place.areas)
     area_pop = tuple(sum(p.list_size for p in practices if p.area == a) for a in names)
     leads = _area_leads(place, lead)
-    _check_headroom(model, leads)
+    _check_headroom(model)
     capacity = _capacities(model, place, population)
     area_cap: list[dict[str, float]] = []
     budgets: list[AreaBudget] = []
@@ -302,11 +303,6 @@ def _check_model(m: s.CareModelConfig) -> None:
     checks.probability(f"{k}.continuity_reference", gp.continuity_reference)
     checks.positive(f"{k}.routine_planned_lead_mean_days", gp.routine_planned_lead_mean_days)
     checks.positive_int(f"{k}.booking_window_days", gp.booking_window_days)
-    _bands(
-        f"{k}.capacity_per_1000_per_weekday",
-        gp.capacity_per_1000_per_weekday,
-        ("gp", "nurse", "additional_roles"),
-    )
     if len(gp.request_day_weights) != 7 or sum(gp.request_day_weights) <= 0:
         raise ConfigError(
             f"{k}.request_day_weights",
@@ -317,6 +313,8 @@ def _check_model(m: s.CareModelConfig) -> None:
     checks.distribution(f"{k}.outcome_shares", gp.outcome_shares)
     _bands(f"{k}.overflow_shares", gp.overflow_shares, ("nhs111", "utc", "ed", "self_care"))
     checks.distribution(f"{k}.overflow_shares", gp.overflow_shares)
+
+    _check_practices(m.practices)
 
     u = m.urgent
     k = "model.urgent"
@@ -475,25 +473,43 @@ def whole(per_person: float, population: int) -> float:
     return float(math.floor(per_person * population + 0.5))
 
 
-def _check_headroom(m: s.CareModelConfig, leads: tuple[s.LeadProviderSchema, ...]) -> None:
+def _check_practices(pc: s.PracticesConfig) -> None:
+    """Workforce, money, behaviour, viability and continuity of practices. Negative values
+    are refused by the general check; a practice with no GP sessions is allowed (it has no
+    GP appointments)."""
+    k = "model.practices"
+    wf = pc.workforce
+    checks.probability(f"{k}.workforce.partner_share_of_gp_fte", wf.partner_share_of_gp_fte)
+    checks.positive(f"{k}.workforce.sessions_per_fte", wf.sessions_per_fte)
+    checks.positive(f"{k}.workforce.sessions_per_gp", wf.sessions_per_gp)
+    _bands(f"{k}.workforce.appointments_per_session", wf.appointments_per_session, workforce.ROLES)
+    _bands(f"{k}.weighting.age_weights", pc.weighting.age_weights)
+    mo = pc.money
+    checks.probability(f"{k}.money.out_of_hours_deduction_share", mo.out_of_hours_deduction_share)
+    if not 0.0 <= mo.shock_persistence < 1.0:
+        raise ConfigError(
+            f"{k}.money.shock_persistence", mo.shock_persistence, "must be at least 0 and below 1"
+        )
+    checks.positive_int(f"{k}.viability.quarters_to_hand_back", pc.viability.quarters_to_hand_back)
+    c = pc.continuity
+    checks.probability(f"{k}.continuity.new_registration_factor", c.new_registration_factor)
+
+
+def _check_headroom(m: s.CareModelConfig) -> None:
     """Refuse a thinning bound that a crisis's acceptance factor could exceed.
 
     Thinning keeps a candidate crisis with probability factor / headroom, so the largest
-    factor (the worst area's continuity multiplier; the post-discharge excess is a stream of
-    its own, sim/models/care/after_discharge.py) must not exceed ``model.urgent.headroom``.
+    factor continuity can give (at measured continuity 0 or 1, whichever raises crises; the
+    post-discharge excess is a stream of its own, sim/models/care/after_discharge.py) must
+    not exceed ``model.urgent.headroom``.
     """
     u = m.urgent
-    ref = m.general_practice.continuity_reference
-    worst = max(
-        max(0.0, 1.0 + u.continuity_effect_per_0_2_upc / 0.2 * (lead.continuity - ref))
-        for lead in leads
-    )
-    bound = worst
+    bound = continuity.largest_multiplier(u, m.general_practice.continuity_reference)
     if bound > u.headroom:
         raise ConfigError(
             "model.urgent.headroom",
             u.headroom,
-            f"must be at least {bound:.3g}, the largest continuity multiplier of any area",
+            f"must be at least {bound:.3g}, the largest crisis multiplier continuity can give",
         )
 
 
@@ -521,8 +537,11 @@ def _check_lead(lead: s.LeadProviderSchema, k: str = "lead_provider") -> None:
     checks.distribution(f"{k}.budget.allocation", lead.budget.allocation)
     checks.probability(f"{k}.governance_overhead_share", lead.governance_overhead_share)
     checks.one_of(f"{k}.priority_rule", lead.priority_rule, s.PRIORITY_RULES)
-    checks.probability(f"{k}.gp_engagement_share", lead.gp_engagement_share)
-    checks.probability(f"{k}.continuity", lead.continuity)
+    pm = lead.practices
+    checks.probability(
+        f"{k}.practices.enhanced_services_moved_out_share", pm.enhanced_services_moved_out_share
+    )
+    checks.probability(f"{k}.practices.autonomy", pm.autonomy)
 
 
 def _practices(place: s.PlaceSchema) -> tuple[tuple[Practice, ...], tuple[str, ...]]:
@@ -571,12 +590,28 @@ def _capacities(m: s.CareModelConfig, place: s.PlaceSchema, population: int) -> 
     """Place-wide capacities: acute and GP from population; budgeted ones filled in later."""
     per_1000 = population / 1000.0
     cap: dict[str, float] = {
-        "gp_appointments_per_1000": sum(m.general_practice.capacity_per_1000_per_weekday.values()),
+        "gp_appointments_per_1000": workforce.nominal_per_1000_per_weekday(m.practices.workforce),
         "beds": round(m.hospital.beds_per_1000 * per_1000),
         "ed_clinicians": max(1, round(m.ed.clinicians_per_100k * population / 1e5)),
     }
     cap["care_home_beds"] = -1.0  # set from the drawn population (residents plus vacancies)
     return cap
+
+
+def reserved_for_practices(
+    m: s.CareModelConfig, lead: s.LeadProviderSchema, population: int
+) -> float:
+    """What the envelope sets aside a year for payments to practices: the neighbourhood
+    payment and the pay for drawn GP sessions, at the chance a practice engages (weighted
+    lists are normalised to about the registered population). What engaged practices are
+    actually paid is an outcome of the run (``practice_neighbourhood_payments_*``)."""
+    mech = lead.practices
+    share = behaviour.engagement_probability(m.practices.behaviour, mech)
+    per_head = (
+        mech.payment_per_weighted_patient_gbp
+        + mech.gp_sessions_drawn_per_10000 / 10_000.0 * mech.drawn_session_payment_gbp
+    )
+    return share * per_head * population
 
 
 def purchase(
@@ -602,14 +637,14 @@ def purchase(
     """
     envelope = envelope_per_head * population
     governance = envelope * lead.governance_overhead_share
-    gp_pay = lead.gp_income_per_head_gbp * population
+    gp_pay = reserved_for_practices(m, lead, population)
     usable = envelope - governance - gp_pay
     if usable < 0:
         raise ConfigError(
-            f"{key}.gp_income_per_head_gbp",
-            lead.gp_income_per_head_gbp,
-            f"plus the governance overhead must fit in the envelope "
-            f"(GBP {envelope_per_head:g} per head)",
+            f"{key}.practices.payment_per_weighted_patient_gbp",
+            lead.practices.payment_per_weighted_patient_gbp,
+            f"with the pay for drawn GP sessions and the governance overhead must fit in the "
+            f"envelope (GBP {envelope_per_head:g} per head)",
         )
     spend = {"governance": governance, "gp_neighbourhood_payments": gp_pay}
     purchased = dict(spend)

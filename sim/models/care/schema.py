@@ -99,13 +99,93 @@ class GeneralPracticeConfig:
     routine_asap_share: float = 0.5
     routine_planned_lead_mean_days: float = 14.0
     booking_window_days: int = 56
-    capacity_per_1000_per_weekday: dict[str, float] = field(default_factory=dict)
     same_day_capacity_share: float = 0.5
     # Relative weight of each day of the week (Monday first) for the day a request arises.
     request_day_weights: list[float] = field(default_factory=lambda: [1.0] * 5 + [0.0] * 2)
     continuity_reference: float = 0.61
     outcome_shares: dict[str, float] = field(default_factory=dict)
     overflow_shares: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class PracticeWorkforceConfig:
+    """Each practice's clinical workforce, in sessions a week (:mod:`.practices.workforce`)."""
+
+    gp_fte_per_10000_weighted: float = 0.0
+    partner_share_of_gp_fte: float = 0.6
+    nurse_fte_per_10000_weighted: float = 0.0
+    arrs_fte_per_10000_weighted: float = 0.0
+    sessions_per_fte: float = 9.0
+    sessions_per_gp: float = 7.0
+    spread_cv: float = 0.0
+    capacity_spread_cv: float = 0.0
+    appointments_per_session: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class PracticeWeightingConfig:
+    """A documented simplification of the Carr-Hill weighted list (:mod:`.practices.weighting`)."""
+
+    age_weights: dict[str, float] = field(default_factory=_ages)
+    care_home_weight: float = 1.0
+
+
+@dataclass
+class PracticeMoneyConfig:
+    """Practice income and costs, GBP a year (:mod:`.practices.money`)."""
+
+    global_sum_per_weighted_patient_gbp: float = 0.0
+    out_of_hours_deduction_share: float = 0.0
+    qof_per_patient_gbp: float = 0.0
+    pcn_des_per_patient_gbp: float = 0.0
+    enhanced_services_per_patient_gbp: float = 0.0
+    salaried_gp_cost_per_fte_gbp: float = 0.0
+    nurse_cost_per_fte_gbp: float = 0.0
+    other_costs_per_weighted_patient_gbp: float = 0.0
+    income_spread_cv: float = 0.0
+    cost_spread_cv: float = 0.0
+    quarterly_shock_cv: float = 0.0
+    shock_persistence: float = 0.0
+
+
+@dataclass
+class PracticeBehaviourConfig:
+    """How practices respond to an arrangement (:mod:`.practices.behaviour`): assumptions."""
+
+    engagement_intercept: float = 0.0
+    engagement_per_gbp: float = 0.0
+    engagement_per_autonomy: float = 0.0
+    hire_floor_profit_per_partner_fte_gbp: float = 0.0
+    max_hire_sessions_per_quarter: float = 0.0
+
+
+@dataclass
+class PracticeViabilityConfig:
+    """When a practice hands back its contract (:mod:`.practices.viability`)."""
+
+    distress_profit_per_partner_fte_gbp: float = 0.0
+    quarters_to_hand_back: int = 4
+
+
+@dataclass
+class PracticeContinuityConfig:
+    """Whether a GP appointment is with the patient's usual GP (:mod:`.practices.continuity`)."""
+
+    usual_gp_scale: float = 1.0
+    new_registration_factor: float = 1.0
+    new_registration_days: float = 365.0
+
+
+@dataclass
+class PracticesConfig:
+    """General practice as a business: workforce, money, behaviour, viability, continuity."""
+
+    workforce: PracticeWorkforceConfig = field(default_factory=PracticeWorkforceConfig)
+    weighting: PracticeWeightingConfig = field(default_factory=PracticeWeightingConfig)
+    money: PracticeMoneyConfig = field(default_factory=PracticeMoneyConfig)
+    behaviour: PracticeBehaviourConfig = field(default_factory=PracticeBehaviourConfig)
+    viability: PracticeViabilityConfig = field(default_factory=PracticeViabilityConfig)
+    continuity: PracticeContinuityConfig = field(default_factory=PracticeContinuityConfig)
 
 
 @dataclass
@@ -334,6 +414,7 @@ class CareModelConfig:
     life_course: LifeCourseConfig = field(default_factory=LifeCourseConfig)
     calendar: CalendarConfig = field(default_factory=CalendarConfig)
     general_practice: GeneralPracticeConfig = field(default_factory=GeneralPracticeConfig)
+    practices: PracticesConfig = field(default_factory=PracticesConfig)
     urgent: UrgentConfig = field(default_factory=UrgentConfig)
     ucr: UcrConfig = field(default_factory=UcrConfig)
     proactive: ProactiveConfig = field(default_factory=ProactiveConfig)
@@ -401,6 +482,18 @@ class BudgetConfig:
 
 
 @dataclass
+class PracticeMechanismsConfig:
+    """How an arrangement reaches practices (``lead_provider.practices``): mechanisms only."""
+
+    payment_per_weighted_patient_gbp: float = 0.0
+    enhanced_services_moved_out_share: float = 0.0
+    gp_sessions_drawn_per_10000: float = 0.0
+    drawn_session_payment_gbp: float = 0.0
+    autonomy: float = 0.5
+    collective_disengagement: bool = False
+
+
+@dataclass
 class LeadProviderSchema:
     """``lead_provider``: the arrangement's mechanism parameters (never its name)."""
 
@@ -411,7 +504,5 @@ class LeadProviderSchema:
     budget: BudgetConfig = field(default_factory=BudgetConfig)
     governance_overhead_share: float = 0.0
     priority_rule: str = "step_down_first"
-    gp_engagement_share: float = 1.0
-    continuity: float = 0.5
-    gp_income_per_head_gbp: float = 0.0
+    practices: PracticeMechanismsConfig = field(default_factory=PracticeMechanismsConfig)
     basis: dict[str, str] = field(default_factory=dict)  # provenance only, never read by the model

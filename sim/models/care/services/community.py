@@ -209,7 +209,9 @@ class Proactive:
         ]
         self.enrolled: dict[int, int] = {}
         self._held: dict[int, Request] = {}
-        self.engaged = _engaged_practices(world)
+        # Practices that case-find: those engaged in neighbourhood work, each deciding by
+        # the arrangement's terms (sim/models/care/practices/behaviour.py).
+        self.engaged = world.practices.engaged
         # Coverage depends on the analytics money per head of the person's own area.
         pairs = zip(p.area_budget, p.area_population, strict=True)
         per_head = np.array([b.spend["analytics"] / max(n, 1) for b, n in pairs])
@@ -219,9 +221,10 @@ class Proactive:
         self.eligible = self.meets_rule(np.arange(pop.size))
         # Whether case-finding would find each person once they meet the rule (people who
         # join or become frailer later are offered through :meth:`consider`).
-        self.hit = self.engaged[pop.practice] & (
+        self.would_find = (
             world.streams.generator("proactive/case_finding").random(pop.size) < coverage
         )
+        self.hit = self.engaged[pop.practice] & self.would_find
         found = self.eligible & self.hit & pop.on_list
         self.listed = found.copy()
         risk = world.crisis_rate
@@ -255,6 +258,13 @@ class Proactive:
         risk = w.crisis_rate[new]
         for person in new[np.lexsort((new, -risk))].tolist():
             self.found[int(pop.neighbourhood[person])].append(person)
+
+    def moved(self, people: np.ndarray) -> None:
+        """People whose practice closed now belong to another: whether case-finding would
+        find them follows their new practice's engagement."""
+        self.hit[people] = self.engaged[self.w.pop.practice[people]] & self.would_find[people]
+        pop = self.w.pop
+        self.consider(people[pop.on_list[people] & (pop.death_time[people] > self.w.env.now)])
 
     def refer(self, person: int, now: float, e: float, u: float) -> None:
         """A GP referral for proactive care, through the GP-to-SNP handoff."""
@@ -342,23 +352,3 @@ class Proactive:
         now = self.w.env.now
         self.places[j].discharge(place)
         self.w.log.add(now, person, "proactive_exit", "proactive_care")
-
-
-def _engaged_practices(world: World) -> np.ndarray:
-    """Which practices case-find and refer: in each area, its arrangement's share of them.
-
-    One permutation of all practices ranks them, and each area engages the first of its own
-    practices in that order, so a higher share engages a superset (common random numbers)
-    and one area's share never changes another's practices.
-    """
-    p = world.params
-    n_pr = len(p.practices)
-    rank = np.empty(n_pr, dtype=np.int64)
-    rank[world.streams.generator("proactive/engagement").permutation(n_pr)] = np.arange(n_pr)
-    area = np.array([p.area_names.index(pr.area) for pr in p.practices])
-    engaged = np.zeros(n_pr, dtype=bool)
-    for k, lead in enumerate(p.area_leads):
-        mine = np.flatnonzero(area == k)
-        n = round(lead.gp_engagement_share * mine.size)
-        engaged[mine[np.argsort(rank[mine], kind="stable")[:n]]] = True
-    return engaged

@@ -22,12 +22,13 @@ from sim.models.care import schema as s
 from sim.models.care.acuity import Acuity
 from sim.models.care.calendar import from_params
 from sim.models.care.demand import draw_matrix, event_times
+from sim.models.care.practices import workforce
 from sim.models.care.tallies import AppointmentTally
 
 if TYPE_CHECKING:
     from sim.models.care.model import World
 
-ROLES = ("gp", "nurse", "additional_roles")
+ROLES = workforce.ROLES
 
 
 def demand_per_year(world: World) -> np.ndarray:
@@ -109,7 +110,7 @@ class GeneralPractice:
     Parameters
     ----------
     world
-        Shared state; reads the population, capacities and the lead-provider continuity.
+        Shared state; reads the population, the practices' workforce and continuity.
     horizon_days
         Days simulated.
     """
@@ -122,20 +123,19 @@ class GeneralPractice:
         pop = world.pop
         self.window = g.booking_window_days
         days = horizon_days
-        list_size = np.array([pr.list_size for pr in p.practices], dtype=float)
-        base = sum(g.capacity_per_1000_per_weekday.values())
-        scale = p.capacity["gp_appointments_per_1000"] / base if base > 0 else 0.0
-        per_day = list_size / 1000.0 * base * scale
-        self.same_day_cap = np.round(per_day * g.same_day_capacity_share).astype(np.int64)
-        routine = np.round(per_day).astype(np.int64) - self.same_day_cap
+        # Appointments a working day come from each practice's workforce in sessions
+        # (sim/models/care/practices/workforce.py); a capacity override of
+        # gp_appointments_per_1000 scales every practice's slots alike.
+        nominal = workforce.nominal_per_1000_per_weekday(p.model.practices.workforce)
+        self.scale = p.capacity["gp_appointments_per_1000"] / nominal if nominal > 0 else 0.0
         cal = from_params(p)
         # Appointments on working days only: weekends have no routine or same-day slots.
         self.working = cal.is_working_day(np.arange(days + self.window + 1))
-        self.free = np.outer(routine, self.working).astype(np.int64)
-        # Share of GP appointments with the usual GP, set by each area's arrangement.
-        self.continuity = np.array([lead.continuity for lead in p.area_leads])
-        role_cdf = np.cumsum([g.capacity_per_1000_per_weekday[r] for r in ROLES])
-        self.role_cdf = role_cdf / role_cdf[-1] if role_cdf[-1] > 0 else role_cdf
+        self.free = np.zeros((len(p.practices), self.working.size), dtype=np.int64)
+        self.routine_cap = np.zeros(len(p.practices), dtype=np.int64)
+        self.set_capacity(
+            -1, workforce.slots_per_weekday(p.model.practices.workforce, world.practices.wf)
+        )
         self.outcome_cdf = np.cumsum(
             [g.outcome_shares[k] for k in ("resolved", "snp", "outpatients", "ed")]
         )
@@ -173,6 +173,24 @@ class GeneralPractice:
         self.unbooked_routine = 0
         self.overflow_counts = dict.fromkeys(g.overflow_shares, 0)
         self.overflow_post = dict.fromkeys(g.overflow_shares, 0)
+
+    def set_capacity(self, day: int, slots: np.ndarray) -> None:
+        """Each practice's appointments a working day by role from the day after ``day``
+        (``slots``: practices x roles). Slots already booked stay booked; a practice whose
+        routine capacity falls has fewer free slots on the days still open, down to none."""
+        per_day = slots.sum(axis=1) * self.scale
+        self.same_day_cap = np.round(per_day * self.g.same_day_capacity_share).astype(np.int64)
+        routine = np.round(per_day).astype(np.int64) - self.same_day_cap
+        change = routine - self.routine_cap
+        if change.any():
+            ahead = self.free[:, day + 1 :]
+            ahead += np.outer(change, self.working[day + 1 :])
+            np.maximum(ahead, 0, out=ahead)
+        self.routine_cap = routine
+        cdf = np.cumsum(slots, axis=1)
+        total = cdf[:, -1:]
+        # A practice with no appointments keeps a GP-only mix (it books none anyway).
+        self.role_cdf = np.where(total > 0, cdf / np.where(total > 0, total, 1.0), 1.0)
 
     # ------------------------------------------------------------------ one day
     def day(self, d: int) -> None:
@@ -247,9 +265,13 @@ class GeneralPractice:
         w = self.w
         rng = w.streams.generator("gp/outcomes")
         u = rng.random((who.size, 3))
-        role = np.searchsorted(self.role_cdf, u[:, 0], side="right").clip(max=2).astype(np.int8)
-        usual = (role == 0) & (u[:, 1] < self.continuity[w.area_of[who]])
+        practice = w.pop.practice[who]
+        cdf = self.role_cdf[practice]
+        role = ((u[:, 0] >= cdf[:, 0]).astype(np.int8) + (u[:, 0] >= cdf[:, 1])).astype(np.int8)
+        gp = role == 0
+        usual = gp & (u[:, 1] < w.practices.usual_probability(d, who, practice))
         self.appointments.add(d, who, wait, role, usual)
+        w.practices.record(practice, wait, gp, usual)
         times = d + (8.0 + rng.random(who.size) * 10.5) / 24.0
         w.log.add_many(times, who, "gp_appointment", "general_practice")
         outcome = np.searchsorted(self.outcome_cdf, u[:, 2], side="right")

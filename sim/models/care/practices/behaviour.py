@@ -1,0 +1,63 @@
+"""How practices respond to an arrangement: engagement, and buying capacity.
+
+Both are behavioural ASSUMPTIONS with ranges (docs/model.md; the one-way sensitivity
+experiment varies them): no study measures how English practices' engagement in neighbourhood
+work responds to money or control.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sim.models.care import schema as s
+
+
+def engagement_probability(b: s.PracticeBehaviourConfig, m: s.PracticeMechanismsConfig) -> float:
+    """Chance that a practice engages in neighbourhood work under arrangement ``m``.
+
+    A logistic response to the money the arrangement routes to practices (GBP per weighted
+    patient a year) and the control it gives them (``autonomy``, 0-1, centred on 0.5). Under
+    collective disengagement (the LMC vote) no practice engages, whatever the terms.
+    """
+    if m.collective_disengagement:
+        return 0.0
+    x = (
+        b.engagement_intercept
+        + b.engagement_per_gbp * m.payment_per_weighted_patient_gbp
+        + b.engagement_per_autonomy * (m.autonomy - 0.5)
+    )
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def engaged(probability: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Which practices engage: practice ``i`` does when its uniform ``u[i]`` is below its
+    arrangement's probability, so a higher probability engages a superset (common random
+    numbers across scenarios)."""
+    return u < probability
+
+
+def sessions_to_hire(
+    shortfall: np.ndarray,
+    profit_per_partner_fte: np.ndarray,
+    partner_fte: np.ndarray,
+    cost_per_session: float,
+    floor: float,
+    cap: float,
+) -> np.ndarray:
+    """Salaried GP sessions a week each practice hires this quarter.
+
+    A practice short of its GP sessions (``shortfall`` > 0: sessions drawn away, or a list
+    grown by a neighbour's dispersal) hires up to the shortfall and at most ``cap`` a quarter
+    (the labour market), and only as far as its partners' profit stays at or above ``floor``
+    a partner FTE a year after paying for them: money routed to practices buys capacity only
+    where it leaves room above the floor.
+    """
+    room = np.where(
+        np.isfinite(profit_per_partner_fte),
+        (np.nan_to_num(profit_per_partner_fte) - floor) * partner_fte,
+        0.0,
+    )
+    afford = np.maximum(room, 0.0) / cost_per_session if cost_per_session > 0 else np.inf
+    return np.clip(np.minimum(np.minimum(shortfall, cap), afford), 0.0, None)
