@@ -199,7 +199,8 @@ KIND_PATTERNS: tuple[tuple[str, str], ...] = (
     ("lead_provider.handoffs.*.loss", "prob"),
     ("lead_provider.budget.allocation.*", "prob"),
     ("lead_provider.*_share", "prob"),
-    ("lead_provider.continuity", "prob"),
+    ("lead_provider.practices.autonomy", "prob"),
+    ("lead_provider.practices.enhanced_services_moved_out_share", "prob"),
 )
 TYPE_BAD: tuple[Any, ...] = ("abc", [1], None)
 BAD_BY_KIND: dict[str, tuple[Any, ...]] = {
@@ -471,7 +472,7 @@ def rule_cases() -> list[Any]:
         _rule(c, "lead_provider.handoffs.alliance", DELETE, shown="same_organisation"),
         _rule(c, "lead_provider.organisations.ed", DELETE, shown="general_practice"),
         _rule(c, "lead_provider.alliances.x", ["martians"], shown="martians"),
-        _rule(c, "lead_provider.gp_income_per_head_gbp", 1000.0),
+        _rule(c, "lead_provider.practices.payment_per_weighted_patient_gbp", 1000.0),
         _rule(c, "lead_provider.typo", 1),
         _rule(
             "care+alliance",
@@ -857,7 +858,7 @@ CLI_SAMPLE: list[Any] = [
     ("model=queue", "model.nodes.a.priority_mix=[0.5,0.6]"),
     ("-m", "model=queue", "run.warm_up=10,20000"),
     ("-m", "model=queue", "run.seed=1,2,bad"),
-    ("model=care", "place=neighbourhood_50k", "lead_provider.continuity=1.5"),
+    ("model=care", "place=neighbourhood_50k", "lead_provider.practices.autonomy=1.5"),
     ("model=queue", "run.seed==3"),
     ("model=queue", "run.seed=${oc.env:NHSIM_FUZZ_UNSET}"),
     ("model=queue", "model=null"),

@@ -118,16 +118,19 @@ def test_envelope_is_equal_across_arrangements():
 
 
 def test_overspending_arrangement_is_refused():
-    """Governance overhead plus GP payments larger than the envelope is refused by name."""
+    """Governance overhead plus payments to practices larger than the envelope is refused by
+    name."""
     with pytest.raises(ConfigError) as err:
         validate(
             _config(
                 "place=neighbourhood_50k",
                 "lead_provider.governance_overhead_share=0.5",
-                "lead_provider.gp_income_per_head_gbp=60",
+                "lead_provider=federation_led",
+                "lead_provider.practices.payment_per_weighted_patient_gbp=80",
             )
         )
-    assert err.value.key == "lead_provider.gp_income_per_head_gbp", str(err.value)
+    key = "lead_provider.practices.payment_per_weighted_patient_gbp"
+    assert err.value.key == key, str(err.value)
 
 
 def _scenario_jobs() -> list[list[str]]:

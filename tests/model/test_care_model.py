@@ -168,7 +168,7 @@ def test_population_is_the_same_across_arrangements(run_care):
     neither run: the same people die at the same times."""
     runs = [
         run_care("output.event_log=true"),
-        run_care("lead_provider.continuity=0.8", "output.event_log=true"),
+        run_care("lead_provider.practices.autonomy=0.9", "output.event_log=true"),
     ]
     a, b = (r.diagnostics for r in runs)
     assert a["population"] == b["population"], (a["population"], b["population"])
@@ -231,7 +231,7 @@ def test_timeseries_table(run_care):
 @pytest.mark.parametrize(
     "override, key",
     [
-        ("lead_provider.continuity=1.5", "lead_provider.continuity"),
+        ("lead_provider.practices.autonomy=1.5", "lead_provider.practices.autonomy"),
         ("model.hospital.beds_per_1000=-1", "model.hospital.beds_per_1000"),
         ("lead_provider.priority_rule=whoever", "lead_provider.priority_rule"),
         ("lead_provider.budget.allocation.ucr=0.5", "lead_provider.budget.allocation"),

@@ -72,14 +72,13 @@ def test_the_risk_ratio_decays_from_its_peak_and_reads_only_the_past():
 
 
 def test_a_headroom_below_the_largest_ratio_is_refused():
-    """params.py refuses a thinning bound the continuity multiplier could exceed (1.19 at
-    continuity 0), naming the key and the smallest allowed value."""
+    """params.py refuses a thinning bound the continuity multiplier could exceed (1.19 at a
+    measured continuity of 0), naming the key and the smallest allowed value."""
     with pytest.raises(ConfigError) as err:
         compose_params(
             [
                 "model=care",
                 "place=neighbourhood_50k",
-                "lead_provider.continuity=0.0",
                 "model.urgent.headroom=1.1",
             ]
         )

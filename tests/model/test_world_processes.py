@@ -8,6 +8,7 @@ import pytest
 import simpy
 
 from sim.config.compose import compose_params
+from sim.models.care.practices import continuity
 from sim.models.care.demand import Candidates, D
 from sim.models.care.model import CRISIS, MINOR, World
 
@@ -88,6 +89,8 @@ def test_candidates_dropped_before_the_walk_fail_the_thinning_in_every_state():
     person = rng.integers(0, w.pop.n_start, n)
     cands = Candidates(person=person, time=np.sort(rng.random(n)), kind=kind, draws=draws)
     keep = w._may_go_ahead(cands)
+    g = w.params.model.general_practice
+    largest = continuity.largest_multiplier(w.params.model.urgent, g.continuity_reference)
     # The factors urgent_event can reach, multiplied as it multiplies them.
     for i in range(n):
         factors = []
@@ -99,7 +102,8 @@ def test_candidates_dropped_before_the_walk_fail_the_thinning_in_every_state():
                 if eol:
                     f *= w.params.model.eol.enrolled_crisis_rate_ratio
                 if kind[i] == CRISIS:
-                    f *= w.continuity_multiplier[w.area_of[person[i]]] / w.headroom
+                    # Any practice's measured continuity: at most the largest multiplier.
+                    f *= largest / w.headroom
                 factors.append(f)
         u = draws[i, D["u_accept"]]
         could_pass = kind[i] == MINOR or any(u < f for f in factors)

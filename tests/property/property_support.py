@@ -69,7 +69,7 @@ def care_configs(draw: st.DrawFn) -> dict[str, Any]:
     Draws the place (areas, neighbourhoods, deprivation, practice list sizes), capacities
     (beds, ED clinicians, overrides of budget-bought places), demand and mortality scales,
     and every lead-provider mechanism value (organisational handoffs, envelope, allocation,
-    governance, GP income, priority rule, engagement, continuity), plus per-area
+    governance, the mechanisms reaching practices, priority rule), plus per-area
     arrangements.
     """
     cfg = base_config("model=care", "place=neighbourhood_50k")
@@ -150,12 +150,18 @@ def care_configs(draw: st.DrawFn) -> dict[str, Any]:
         "allocation": dict(zip(s.BUDGET_SERVICES, draw(shares(6)), strict=True)),
     }
     lead["governance_overhead_share"] = governance
-    lead["gp_income_per_head_gbp"] = (
-        envelope * (1 - governance) * draw(st.floats(min_value=0.0, max_value=0.99))
-    )
+    # Paid to every practice at most (engagement at most 1), so it always fits the envelope.
+    lead["practices"] = {
+        "payment_per_weighted_patient_gbp": envelope
+        * (1 - governance)
+        * draw(st.floats(min_value=0.0, max_value=0.99)),
+        "enhanced_services_moved_out_share": draw(st.floats(min_value=0.0, max_value=1.0)),
+        "gp_sessions_drawn_per_10000": draw(st.floats(min_value=0.0, max_value=5.0)),
+        "drawn_session_payment_gbp": 0.0,
+        "autonomy": draw(st.floats(min_value=0.0, max_value=1.0)),
+        "collective_disengagement": draw(st.booleans()),
+    }
     lead["priority_rule"] = draw(st.sampled_from(s.PRIORITY_RULES))
-    lead["gp_engagement_share"] = draw(st.floats(min_value=0.0, max_value=1.0))
-    lead["continuity"] = draw(st.floats(min_value=0.0, max_value=1.0))
     return cfg
 
 
