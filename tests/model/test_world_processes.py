@@ -8,9 +8,9 @@ import pytest
 import simpy
 
 from sim.config.compose import compose_params
-from sim.models.care.practices import continuity
 from sim.models.care.demand import Candidates, D
 from sim.models.care.model import CRISIS, MINOR, World
+from sim.models.care.practices import continuity
 
 SHORT = ("place=neighbourhood_50k", "run.horizon=150", "run.warm_up=30")
 
