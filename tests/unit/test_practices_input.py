@@ -120,13 +120,6 @@ def test_practice_with_no_gp_sessions_runs_with_no_gp_appointments():
     assert math.isfinite(m["gp_routine_wait_mean_days"]), f"wait {m['gp_routine_wait_mean_days']}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=OverflowError,
-    reason="bug: behaviour.engagement_probability uses math.exp(-x), which overflows "
-    "(OverflowError, a traceback) when the logistic argument is below about -710, e.g. "
-    "engagement_per_autonomy=5000 with trust_led's autonomy 0.2; validation accepts the value",
-)
 def test_large_engagement_coefficient_is_refused_or_saturates():
     """A large (non-negative, so accepted) engagement coefficient under an arrangement with
     little autonomy either validates (the logistic saturates at 0) or is refused with a
@@ -138,13 +131,6 @@ def test_large_engagement_coefficient_is_refused_or_saturates():
         assert exc.key == "model.practices.behaviour.engagement_per_autonomy", str(exc)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=OverflowError,
-    reason="bug: workforce._lognormal computes cv**2 on a Python float, which raises "
-    "OverflowError at simulate time for model.practices.workforce.spread_cv=1e200; "
-    "validation puts no upper bound on a coefficient of variation",
-)
 def test_huge_spread_is_refused_or_runs():
     """An absurd spread between practices is either refused at validation with a ConfigError
     naming the key, or the run completes; it never fails with a traceback mid-run."""
@@ -157,14 +143,6 @@ def test_huge_spread_is_refused_or_runs():
     MODELS["care"].simulate(params.model, params.run, params.output, 0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: services/practices.py quarter loop hands back practices one by one and "
-    "receivers() still counts the later ones of the same quarter as open, so patients "
-    "dispersed to a practice that then hands back move twice and _hand_back counts them "
-    "twice in displaced_post (patients_displaced_per_1000 about 1.9x the patients on the "
-    "closing lists in this run)",
-)
 def test_every_practice_distressed_displaces_at_most_the_closing_lists():
     """An extreme but valid config (every practice distressed, hand back after one quarter):
     all but one practice of the area hand back, one stays open, the run completes, and the

@@ -179,6 +179,14 @@ TARGETS: tuple[Target, ...] = (
         "28% ±3 pp",
         "[src:stafford-2018] (grade B)",
     ),
+    Target(
+        "13",
+        "gp_continuity_upc",
+        0.58,
+        0.64,
+        "0.61 ±0.03",
+        "[src:barker-2017] (grade B)",
+    ),
 )
 
 

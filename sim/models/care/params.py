@@ -29,6 +29,8 @@ from sim.paths import conf_dir
 ARRANGEMENT_NAME = re.compile(r"^[A-Za-z0-9_]+$")
 # A part-time UCR team below this share of one team buys nothing (too little to staff a rota).
 MIN_TEAM_SHARE = 0.01
+# The largest coefficient of variation allowed for a spread between practices.
+MAX_SPREAD_CV = 5.0
 
 
 @dataclass(frozen=True)
@@ -491,6 +493,17 @@ def _check_practices(pc: s.PracticesConfig) -> None:
             f"{k}.money.shock_persistence", mo.shock_persistence, "must be at least 0 and below 1"
         )
     checks.positive_int(f"{k}.viability.quarters_to_hand_back", pc.viability.quarters_to_hand_back)
+    # A coefficient of variation above a few is no longer a spread between practices (and
+    # overflows the lognormal's arithmetic).
+    for key, cv in (
+        ("workforce.spread_cv", wf.spread_cv),
+        ("workforce.capacity_spread_cv", wf.capacity_spread_cv),
+        ("money.income_spread_cv", mo.income_spread_cv),
+        ("money.cost_spread_cv", mo.cost_spread_cv),
+        ("money.quarterly_shock_cv", mo.quarterly_shock_cv),
+    ):
+        if cv > MAX_SPREAD_CV:
+            raise ConfigError(f"{k}.{key}", cv, f"must be between 0 and {MAX_SPREAD_CV:g}")
     c = pc.continuity
     checks.probability(f"{k}.continuity.new_registration_factor", c.new_registration_factor)
 

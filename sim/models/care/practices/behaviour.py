@@ -28,7 +28,11 @@ def engagement_probability(b: s.PracticeBehaviourConfig, m: s.PracticeMechanisms
         + b.engagement_per_gbp * m.payment_per_weighted_patient_gbp
         + b.engagement_per_autonomy * (m.autonomy - 0.5)
     )
-    return 1.0 / (1.0 + math.exp(-x))
+    # The logistic written so that neither branch can overflow, whatever the coefficients.
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
 
 
 def engaged(probability: np.ndarray, u: np.ndarray) -> np.ndarray:

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from sim.models.care.model import World
 
 DAYS_PER_QUARTER = 365.25 / 4
+# A quarter is closed this long before midnight of its last day (days).
+QUARTER_CLOSE_EARLY = 1e-6
 
 
 def quarter_ends(days: int) -> list[int]:
@@ -140,7 +142,9 @@ class Practices:
         """The quarters of the run, one step at each quarter's end."""
         env = self.w.env
         for q, end in enumerate(self.ends):
-            yield env.timeout(end - env.now)
+            # At the very end of the quarter's last day, so that a quarter ending at the
+            # horizon is closed too (SimPy stops before events at the horizon itself).
+            yield env.timeout(max(0.0, end - QUARTER_CLOSE_EARLY - env.now))
             self.quarter_end(q, end)
 
     def _draw_sessions(self, weighted: np.ndarray) -> None:
@@ -220,6 +224,9 @@ class Practices:
                     "routine_wait_mean_days": float(wait[i]),
                 }
             )
+        # Every practice closing this quarter is closed before any list disperses, so no
+        # patient is sent to a practice that is itself handing back.
+        self.is_open &= ~backs
         for c in np.flatnonzero(backs).tolist():
             moved = self._hand_back(c, day, reg)
             if measured:
@@ -231,7 +238,8 @@ class Practices:
             )
         self._hire(wtd, ppf, acc.partner_fte)
         self._draw_sessions(wtd)
-        w.gp.set_capacity(day, wfm.slots_per_weekday(cfg.workforce, self.wf))
+        # From the next day (``day``, which starts just after this quarter closes).
+        w.gp.set_capacity(day - 1, wfm.slots_per_weekday(cfg.workforce, self.wf))
         self.usual = continuity.practice_usual_probability(
             cfg.continuity, self.wf.gp_working, self.wf.gp_headcount
         )
@@ -244,8 +252,8 @@ class Practices:
         w = self.w
         pop = w.pop
         pool = viability.receivers(c, self.is_open, self.neighbourhood, self.area, reg)
-        if not pool.size:
-            return 0
+        if not pool.size:  # hand_backs keeps one practice of every area open
+            raise RuntimeError(f"practice {c} handed back with no open practice in its area")
         people = np.flatnonzero(pop.practice == c)
         new = viability.disperse(people.size, pool, reg, self.disperse_u.random(people.size))
         pop.practice[people] = new
