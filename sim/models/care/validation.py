@@ -60,7 +60,7 @@ class Check:
     reason
         The likely reason if the model misses (or why it cannot produce the figure).
     fmt
-        How to show the KPI: ``"pct"`` (a 0-1 share shown as %) or ``"ratio"``.
+        How to show the KPI: ``"pct"`` (a 0-1 share shown as %), ``"ratio"`` or ``"gbp"``.
     value
         The published central value in the KPI's units, when there is one (for a miss's
         "times the published value").
@@ -299,6 +299,22 @@ CHECKS: tuple[Check, ...] = (
         "from the budget, not from occupancy",
         value=0.754,
     ),
+    Check(
+        "Partners' income per full-time partner (median practice)",
+        "practice_profit_per_partner_fte_median_gbp",
+        "GBP 140,200 mean income before tax per contractor GP (England, 2022/23; a mean over "
+        "GPs by headcount, NHS and private income)",
+        "[src:nhsd-gpee-2022-23] (grade A)",
+        127_000.0,
+        191_000.0,
+        "GBP 127,000-191,000: about GBP 159,000 a FTE (0.88 FTE a contractor, derived from "
+        "[src:bjgp-2025-gpavail] and [src:nhse-gpw-may2025]) ±20%, as the source is a mean "
+        "over GPs and the KPI a median over practices",
+        "the expenses ratio (69.7%) was tuned, not the profit; partners' share of GP FTE and "
+        "the between-practice spreads set where the median falls",
+        value=159_000.0,
+        fmt="gbp",
+    ),
 )
 
 # Calibration targets that the brief's list would otherwise include: shown in words, not rows.
@@ -391,6 +407,8 @@ def run_validation(replications: int = 5, overrides: Sequence[str] = ()) -> pd.D
 def _fmt(value: float, fmt: str) -> str:
     if not math.isfinite(value):
         return "–"
+    if fmt == "gbp":
+        return f"GBP {value:,.0f}"
     return f"{value * 100:.1f}%" if fmt == "pct" else f"{value:.2f}"
 
 
