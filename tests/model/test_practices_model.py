@@ -15,7 +15,8 @@ import functools
 import numpy as np
 import pytest
 
-from sim.config.compose import compose_params
+from sim.config.compose import compose_config, compose_params
+from sim.config.params import Params, to_container, validate
 from sim.models import MODELS
 from sim.models.care import kpis
 from sim.models.care import model as care_model
@@ -40,6 +41,11 @@ def _start(
     params = compose_params(
         [*PLACE, f"run.horizon={horizon}", f"run.warm_up={warm_up}", *overrides]
     )
+    return _started(params, replication)
+
+
+def _started(params: Params, replication: int = 0) -> care_model.World:
+    """A world of validated ``params`` with its demand drawn and its processes started."""
     world = care_model.World(params.model, params.run, replication)
     care_model.start(world, care_model.draw_demand(world, params.model, params.run))
     return world
@@ -54,10 +60,10 @@ def _finish(world: care_model.World) -> dict[str, float]:
 
 @functools.lru_cache(maxsize=8)
 def _run(
-    overrides: tuple[str, ...], horizon: int = HALF_YEAR, warm_up: int = 0
+    overrides: tuple[str, ...], horizon: int = HALF_YEAR, warm_up: int = 0, replication: int = 0
 ) -> tuple[care_model.World, dict[str, float]]:
     """One whole run (cached: several tests compare against the same baseline)."""
-    world = _start(overrides, horizon, warm_up)
+    world = _start(overrides, horizon, warm_up, replication)
     return world, _finish(world)
 
 
@@ -88,14 +94,15 @@ def test_world_driver_matches_simulate():
 
 
 # ---------------------------------------------------------------------- 1. drawn sessions
-def test_drawing_gp_sessions_lengthens_waits_and_lowers_continuity():
+@pytest.mark.parametrize("replication", [0, 1])
+def test_drawing_gp_sessions_lengthens_waits_and_lowers_continuity(replication):
     """With every practice engaged and hiring impossible, drawing 6 GP sessions a week per
     10,000 weighted patients into neighbourhood work (against the status quo's 0.5) takes
     appointments and usual-GP time out of practices: routine waits rise, measured continuity
     falls, and the table shows the drawn sessions."""
     fixed = (ALL_ENGAGE, "model.practices.behaviour.max_hire_sessions_per_quarter=0")
-    base_w, base = _run(fixed, HALF_YEAR, 30)
-    drawn_w, drawn = _run((*fixed, DRAW_6), HALF_YEAR, 30)
+    base_w, base = _run(fixed, HALF_YEAR, 30, replication)
+    drawn_w, drawn = _run((*fixed, DRAW_6), HALF_YEAR, 30, replication)
     wait = (base["gp_routine_wait_mean_days"], drawn["gp_routine_wait_mean_days"])
     upc = (base["gp_continuity_upc"], drawn["gp_continuity_upc"])
     assert wait[1] > wait[0] + 0.2, f"routine wait (days) status quo vs drawn: {wait}"
@@ -127,14 +134,15 @@ HIRING = (
 PAID = "lead_provider.practices.drawn_session_payment_gbp=200000"
 
 
-def test_money_that_buys_capacity_shortens_waits():
+@pytest.mark.parametrize("replication", [0, 1])
+def test_money_that_buys_capacity_shortens_waits(replication):
     """When the hire floor binds, practices cannot replace the GP sessions drawn from them;
     paying them for those sessions lets them hire salaried GPs, so from the next quarter they
     have more GP sessions in practice work and routine waits after the first quarter are
     shorter. The hires are checked, not assumed: salaried sessions rise only in the paid run."""
     runs = {}
     for name, extra in (("unpaid", ()), ("paid", (PAID,))):
-        world = _start((*HIRING, *extra), 275, 92)
+        world = _start((*HIRING, *extra), 275, 92, replication)
         salaried_start = world.practices.wf.salaried.copy()
         metrics = _finish(world)
         runs[name] = (world, metrics, world.practices.wf.salaried - salaried_start)
@@ -193,6 +201,21 @@ def test_practices_in_distress_hand_back_and_their_lists_disperse():
     assert wait[1] > wait[0] + 5, f"receiver's routine wait, no hand-backs vs hand-backs: {wait}"
 
 
+def test_hand_backs_in_the_warm_up_are_not_counted():
+    """The hand-back KPIs count quarters that start after the warm-up: when the practices hand
+    back at the end of a quarter that began in the warm-up, the lists still disperse but
+    neither contracts handed back nor patients displaced are counted."""
+    world, metrics = _run((HAND_BACK_FAST, ALL_DISTRESSED), HALF_YEAR, FIRST_END)
+    q0 = _quarter(world, 0)
+    assert q0["handed_back"].sum() == world.practices.n - 1, q0["handed_back"].to_dict()
+    assert not q0["measured"].any() and _quarter(world, 1)["measured"].all()
+    counted = (
+        metrics["patients_displaced_per_1000"],
+        metrics["practice_contracts_handed_back_per_100_practices"],
+    )
+    assert counted == (0.0, 0.0), f"displaced per 1,000 and hand-backs per 100: {counted}"
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="model bug: services/practices.py quarter_end hands practices back one at a time "
@@ -213,6 +236,71 @@ def test_each_displaced_patient_is_counted_once():
         f"patients_displaced_per_1000 {got:.1f}, expected {expected:.1f} "
         f"({at_closing} registered at closing practices; {world.practices.displaced_post} moves)"
     )
+
+
+def test_dispersal_stays_in_the_neighbourhood_in_proportion_to_lists():
+    """When only the practices below the median profit a partner FTE hand back (the threshold
+    read from the same run without hand-backs: common random numbers give the same first
+    quarter), exactly those close at the first quarter end, and their patients go to the
+    practices that stay open, each receiver gaining in proportion to its list."""
+    calm_w, _ = _run((HAND_BACK_FAST,))
+    ppf = _quarter(calm_w, 0)["profit_per_partner_fte_gbp"].to_numpy()
+    threshold = float(np.median(ppf)) + 1.0
+    distress = f"model.practices.viability.distress_profit_per_partner_fte_gbp={threshold}"
+    world = _start((HAND_BACK_FAST, distress), HALF_YEAR, 0)
+    world.env.run(until=FIRST_END + 1)  # just after the first quarter end
+    q0 = _quarter(world, 0)
+    backs = q0.index[q0["handed_back"]].to_numpy()
+    assert backs.tolist() == np.flatnonzero(ppf < threshold).tolist(), (
+        f"handed back {backs}; profit a partner FTE {np.round(ppf, -3)}, threshold {threshold}"
+    )
+    stayed = np.flatnonzero(world.practices.is_open)
+    assert np.intersect1d(stayed, backs).size == 0, f"open {stayed}, handed back {backs}"
+    pop = world.pop
+    # The closing practices' registered patients, by their practice in the run without
+    # hand-backs (the same people: common random numbers).
+    moved = np.isin(calm_w.pop.practice, backs) & pop.on_list & (pop.death_time > FIRST_END)
+    now_at = pop.practice[moved]
+    assert np.isin(now_at, stayed).all(), f"patients left at {np.unique(now_at)}"
+    gained = np.bincount(now_at, minlength=world.practices.n)[stayed]
+    share = gained / gained.sum()
+    want = q0.loc[stayed, "registered"].to_numpy(float)
+    want /= want.sum()
+    assert share == pytest.approx(want, abs=0.02), (
+        f"receivers {stayed.tolist()}: shares of the dispersed list {np.round(share, 3)}, "
+        f"shares of their lists {np.round(want, 3)}"
+    )
+
+
+def test_each_area_keeps_its_last_practice_and_lists_stay_in_their_area():
+    """In a place of two areas (west: two neighbourhoods, east: one) where every practice is
+    in distress, each area keeps exactly one practice (the commissioner keeps a contract in
+    place); a neighbourhood whose practices all close disperses to its area's open practice,
+    and no registered patient ends up at a practice in another area."""
+    data = to_container(
+        compose_config(
+            [*PLACE, f"run.horizon={HALF_YEAR}", "run.warm_up=0", HAND_BACK_FAST, ALL_DISTRESSED]
+        )
+    )
+    row = {"deprivation_shares": [0.2] * 5, "population": 25000}
+    data["place"]["areas"] = {
+        "west": {**row, "neighbourhoods": 2},
+        "east": {**row, "neighbourhoods": 1},
+    }
+    world = _started(validate(data))
+    _finish(world)
+    pr = world.practices
+    open_by_area = np.bincount(pr.area[pr.is_open], minlength=2)
+    assert open_by_area.tolist() == [1, 1], f"open practices by area: {open_by_area}"
+    west_nbs = np.unique(pr.neighbourhood[pr.area == 0])
+    assert west_nbs.size == 2, f"west's neighbourhoods: {west_nbs}"
+    emptied = [nb for nb in west_nbs if not pr.is_open[pr.neighbourhood == nb].any()]
+    assert emptied, "no neighbourhood lost all its practices: the area fallback is not tested"
+    pop = world.pop
+    registered = pop.on_list & (pop.death_time > world.env.now)
+    crossed = registered & (pr.area[pop.practice] != world.area_of)
+    assert not crossed.any(), f"{int(crossed.sum())} registered people at another area's practice"
+    assert pr.is_open[pop.practice[registered]].all(), "registered people at closed practices"
 
 
 # ---------------------------------------------------------------------- 4. continuity emerges
