@@ -3,9 +3,10 @@ that buys capacity, hand-backs with list dispersal, continuity measured from app
 read by the crisis rate, and collective disengagement.
 
 Every comparison uses common random numbers: the same seed and replication, only the named
-keys change. Runs are short (neighbourhood_50k, half a year or three quarters, one
-replication) and are driven through :class:`sim.models.care.model.World` so the tests can read
-the practices' state between quarters as well as the KPIs.
+keys change. Runs are short (neighbourhood_50k, half a year or three quarters; one
+replication, two for the capacity comparisons) and are driven through
+:class:`sim.models.care.model.World`, so the tests can read the practices' state between
+quarters as well as the KPIs.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import functools
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sim.config.compose import compose_config, compose_params
@@ -67,12 +69,12 @@ def _run(
     return world, _finish(world)
 
 
-def _upc(rows) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _upc(rows: pd.DataFrame) -> np.ndarray:
     """Each row's measured continuity: usual-GP appointments over GP appointments."""
     return rows["usual_gp_appointments"].to_numpy(float) / rows["gp_appointments"].to_numpy(float)
 
 
-def _quarter(world: care_model.World, q: int):  # type: ignore[no-untyped-def]
+def _quarter(world: care_model.World, q: int) -> pd.DataFrame:
     """The practices-table rows of quarter ``q``, indexed by practice."""
     tab = world.practices.table()
     return tab[tab["quarter"] == q].set_index("practice").sort_index()
@@ -306,12 +308,24 @@ def test_each_area_keeps_its_last_practice_and_lists_stay_in_their_area():
 # ---------------------------------------------------------------------- 4. continuity emerges
 def test_continuity_falls_with_less_weight_on_new_registrants():
     """gp_continuity_upc is measured, not configured: lowering the chance that a patient new
-    to their practice sees their usual GP lowers it, raising it raises it."""
-    upc = [
-        _run((f"model.practices.continuity.new_registration_factor={f}",))[1]["gp_continuity_upc"]
-        for f in (0.0, 0.5, 1.0)
-    ]
-    assert upc[0] < upc[1] < upc[2], f"continuity at new_registration_factor 0, 0.5, 1: {upc}"
+    to their practice sees their usual GP lowers it and raising it raises it, a little when
+    only joiners are new and clearly when hand-backs make most of the list new."""
+    factors = (0.0, 0.5, 1.0)
+
+    def upc(*overrides: str) -> list[float]:
+        return [
+            _run((*overrides, f"model.practices.continuity.new_registration_factor={f}"))[1][
+                "gp_continuity_upc"
+            ]
+            for f in factors
+        ]
+
+    calm = upc()
+    assert calm[0] < calm[1] < calm[2], f"continuity at new_registration_factor {factors}: {calm}"
+    dispersed = upc(HAND_BACK_FAST, ALL_DISTRESSED)
+    assert dispersed[0] < dispersed[1] - 0.02 < dispersed[2] - 0.04, (
+        f"continuity after hand-backs at new_registration_factor {factors}: {dispersed}"
+    )
 
 
 def test_practice_continuity_matches_its_usual_gp_probability():
