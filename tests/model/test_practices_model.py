@@ -218,12 +218,6 @@ def test_hand_backs_in_the_warm_up_are_not_counted():
     assert counted == (0.0, 0.0), f"displaced per 1,000 and hand-backs per 100: {counted}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="model bug: services/practices.py quarter_end hands practices back one at a time "
-    "and viability.receivers() still counts practices that close later in the same quarter as "
-    "open, so their patients move again and displaced_post counts them twice or more",
-)
 def test_each_displaced_patient_is_counted_once():
     """patients_displaced_per_1000 counts each patient whose practice closed once: here the
     patients registered at the practices that hand back at the first quarter end, per 1,000

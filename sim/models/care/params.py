@@ -653,9 +653,17 @@ def purchase(
     gp_pay = reserved_for_practices(m, lead, population)
     usable = envelope - governance - gp_pay
     if usable < 0:
+        # Name the payment that is set (the neighbourhood payment unless only drawn
+        # sessions are paid).
+        mech = lead.practices
+        name = (
+            "payment_per_weighted_patient_gbp"
+            if mech.payment_per_weighted_patient_gbp > 0 or mech.drawn_session_payment_gbp == 0
+            else "drawn_session_payment_gbp"
+        )
         raise ConfigError(
-            f"{key}.practices.payment_per_weighted_patient_gbp",
-            lead.practices.payment_per_weighted_patient_gbp,
+            f"{key}.practices.{name}",
+            getattr(mech, name),
             f"with the pay for drawn GP sessions and the governance overhead must fit in the "
             f"envelope (GBP {envelope_per_head:g} per head)",
         )
