@@ -62,8 +62,8 @@ def rate(
         )
         fin = streams.generator("practices/finance")
         m = cfg.money
-        inc = _lognormal(fin, n, m.income_spread_cv)
-        cost = _lognormal(fin, n, m.cost_spread_cv)
+        inc = wfm.lognormal(fin.standard_normal(n), m.income_spread_cv)
+        cost = wfm.lognormal(fin.standard_normal(n), m.cost_spread_cv)
         z = fin.standard_normal(n)
         is_open = np.ones(n, bool)
         counter = np.zeros(n, np.int64)
@@ -95,11 +95,6 @@ def rate(
             )  # fmt: skip
             wf.salaried += hire
     return backs / (exposure / 4.0) * 100.0, distressed / max(quarters, 1)
-
-
-def _lognormal(rng: np.random.Generator, n: int, cv: float) -> np.ndarray:
-    sigma = math.sqrt(math.log1p(cv * cv))
-    return np.exp(sigma * rng.standard_normal(n) - sigma * sigma / 2.0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

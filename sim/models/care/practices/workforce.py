@@ -66,8 +66,8 @@ def draw(
     """
     n = weighted.size
     z = rng.standard_normal((n, 2))
-    gp_factor = _lognormal(z[:, 0], cfg.spread_cv)
-    total_factor = _lognormal(z[:, 1], cfg.capacity_spread_cv)
+    gp_factor = lognormal(z[:, 0], cfg.spread_cv)
+    total_factor = lognormal(z[:, 1], cfg.capacity_spread_cv)
     per = weighted / 10_000.0 * cfg.sessions_per_fte
     aps = cfg.appointments_per_session
     gp = per * cfg.gp_fte_per_10000_weighted * gp_factor
@@ -90,8 +90,9 @@ def draw(
     )
 
 
-def _lognormal(z: np.ndarray, cv: float) -> np.ndarray:
-    """Lognormal factors of mean 1 and coefficient of variation ``cv`` from normals ``z``."""
+def lognormal(z: np.ndarray, cv: float) -> np.ndarray:
+    """Lognormal factors of mean 1 and coefficient of variation ``cv`` from standard normals
+    ``z`` (the spreads between practices)."""
     sigma = float(np.sqrt(np.log1p(cv**2)))
     return np.exp(sigma * z - sigma**2 / 2.0)
 

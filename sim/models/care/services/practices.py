@@ -90,8 +90,8 @@ class Practices:
         self._draw_sessions(wtd)
         m = cfg.money
         fin = world.streams.generator("practices/finance")
-        self.income_factor = _lognormal(fin, n, m.income_spread_cv)
-        self.cost_factor = _lognormal(fin, n, m.cost_spread_cv)
+        self.income_factor = wfm.lognormal(fin.standard_normal(n), m.income_spread_cv)
+        self.cost_factor = wfm.lognormal(fin.standard_normal(n), m.cost_spread_cv)
         self.ends = quarter_ends(world.days)
         # Each quarter's shock of every practice, drawn at the start so scenarios share them.
         self.shocks = fin.standard_normal((len(self.ends) + 1, n))
@@ -321,9 +321,3 @@ COLUMNS = [
     "enhanced_services_lost_gbp", "gp_appointments", "usual_gp_appointments",
     "routine_wait_mean_days",
 ]  # fmt: skip
-
-
-def _lognormal(rng: np.random.Generator, n: int, cv: float) -> np.ndarray:
-    """``n`` lognormal factors of mean 1 and coefficient of variation ``cv``."""
-    sigma = math.sqrt(math.log1p(cv * cv))
-    return np.exp(sigma * rng.standard_normal(n) - sigma * sigma / 2.0)
