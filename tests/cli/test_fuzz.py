@@ -615,11 +615,12 @@ VALID: tuple[tuple[str, str, Any], ...] = (
     ("jackson3", "model.nodes.c.capacity", 3),
     ("care", "model.ucr.referral_share", 1.0),
     ("care", "model.ucr.close_hour", 24.0),
-    # The thinning bound is the worst continuity multiplier (below 1 in the status quo), so
-    # the smallest headroom allowed, 1, is accepted (the post-discharge excess has its own
-    # stream; tests/model/test_consequences.py refuses a headroom below the bound).
-    ("care", "model.urgent.headroom", 1.0),
-    ("care", "model.urgent.continuity_effect_per_0_2_upc", -1.0),
+    # A headroom just above the largest crisis multiplier continuity can give (1.19, at a
+    # measured continuity of 0) is accepted (the post-discharge excess has its own stream;
+    # tests/model/test_consequences.py refuses a headroom below the bound).
+    ("care", "model.urgent.headroom", 1.2),
+    # the strongest continuity effect the shipped headroom (1.25) allows: 1 + 0.08/0.2 x 0.61
+    ("care", "model.urgent.continuity_effect_per_0_2_upc", -0.08),
     ("care", "place.capacity_overrides.beds", 0.0),
     ("care", "place.capacity_overrides.step_down_places", INF),
     ("care@sel_1_9m", "place.areas.bexley.neighbourhoods", 1),

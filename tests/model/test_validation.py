@@ -39,7 +39,7 @@ def test_checks_are_well_formed():
     """A modelled check has a range low <= high and a known format; a graded source key."""
     for c in v.CHECKS:
         assert re.fullmatch(r"\[src:[a-z0-9-]+\] \(grade [ABC]\)", c.source), c.source
-        assert c.fmt in ("pct", "ratio"), (c.topic, c.fmt)
+        assert c.fmt in ("pct", "ratio", "gbp"), (c.topic, c.fmt)
         if c.kpi is None:
             assert c.low is None and c.high is None, (c.topic, c.low, c.high)
         else:

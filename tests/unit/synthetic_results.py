@@ -169,7 +169,11 @@ def write_run(path: Path, scenario: str, *, with_timeseries: bool = True) -> Pat
         "run": {"seed": 20261125, "replications": 4, "horizon": 425.0, "warm_up": 20.0},
         "model": {"kind": "care"},
         "place": {"name": "neighbourhood_50k", "areas": {"n": {"population": 50000}}},
-        "lead_provider": {"name": scenario, "continuity": 0.61, "gp_engagement_share": 0.6},
+        "lead_provider": {
+            "name": scenario,
+            "governance_overhead_share": 0.02,
+            "priority_rule": "step_down_first",
+        },
     }
     (hydra / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
     (hydra / "overrides.yaml").write_text(

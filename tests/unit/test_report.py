@@ -233,13 +233,14 @@ def test_assumptions_show_one_table_of_differences_and_fold_the_rest(sweep_dir):
     """One table lists only the values that differ, a column per arrangement; each full
     table is inside a collapsed <details>."""
     ctx = report.load(sweep_dir)
-    for run in ctx.runs:  # the synthetic arrangements differ in continuity only
-        run.config["lead_provider"]["continuity"] = 0.5 if run.name == "alliance" else 0.61
+    for run in ctx.runs:  # the synthetic arrangements differ in governance overhead only
+        overhead = 0.08 if run.name == "alliance" else 0.02
+        run.config["lead_provider"]["governance_overhead_share"] = overhead
     part = report.assumptions_html(ctx)
     assert part.count("<details>") == len(ctx.runs), part.count("<details>")
     first_table = part.split("<details>")[0]
-    assert "Continuity with the usual GP" in first_table
-    assert "Practices actively case-finding" not in first_table
+    assert "Governance overhead (share of budget)" in first_table
+    assert "Who gets shared community capacity first" not in first_table
     assert "1 of 2 mechanism values differ" in first_table, first_table[:400]
 
 
