@@ -312,6 +312,10 @@ def format_value(metric: str, value: float, with_unit: bool = True, signed: bool
         text = f"{x:{sign},.0f}"
     elif mag >= 10:
         text = f"{x:{sign}.1f}"
+    elif info.unit.startswith("index") and 0 < mag < 0.1:
+        # An index of 0-1 (continuity) moves by thousandths between arrangements: a third
+        # decimal keeps a change of 0.005 from reading as zero.
+        text = f"{x:{sign}.3f}"
     else:
         text = f"{x:{sign}.2f}"
     if not with_unit:
