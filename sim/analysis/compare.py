@@ -149,7 +149,7 @@ def paired_difference(x: np.ndarray, b: np.ndarray, level: float = 0.95) -> Diff
 def sensitivity_level(value: str) -> tuple[str, str] | None:
     """``(assumption, level)`` from a one-way sensitivity file name, else ``None``.
 
-    ``continuity_low`` -> ``("continuity", "low")``; ``base`` -> ``("base", "central")``.
+    ``sessions_drawn_low`` -> ``("sessions_drawn", "low")``; ``base`` -> ``("base", "central")``.
     """
     if value == "base":
         return ("base", "central")

@@ -81,8 +81,8 @@ def value_basis(config: Mapping[str, Any]) -> dict[str, str]:
     ----------
     config
         A resolved config as plain data: a whole run config (keys then start with the group,
-        e.g. ``lead_provider.continuity``) or one group's section, such as an arrangement
-        file read with ``yaml.safe_load`` (keys relative to it, e.g. ``continuity``).
+        e.g. ``lead_provider.priority_rule``) or one group's section, such as an arrangement
+        file read with ``yaml.safe_load`` (keys relative to it, e.g. ``priority_rule``).
 
     Returns
     -------

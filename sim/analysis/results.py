@@ -402,7 +402,8 @@ def _differing_overrides(runs: Sequence[RunData]) -> dict[Path, str]:
 
 
 def _strip_group(text: str) -> str:
-    # "lead_provider.continuity=0.75" reads as "continuity=0.75"; "+budget=x" as "budget=x"
+    # "lead_provider.priority_rule=by_need" reads as "priority_rule=by_need"; "+budget=x" as
+    # "budget=x"
     text = re.sub(r"(^|, )[+~]", r"\1", text)
     return re.sub(r"(^|, )[a-z_]+\.", r"\1", text)
 

@@ -115,7 +115,7 @@ ASSUMPTIONS: dict[str, str] = {
 
 
 def assumption_label(key: str) -> str:
-    """Plain-English name of a swept config key, e.g. ``lead_provider.continuity``."""
+    """Plain-English name of a swept config key, e.g. ``lead_provider.practices.autonomy``."""
     short = re.sub(r"^(lead_provider|model|place|run)\.", "", str(key))
     if short in ASSUMPTIONS:
         return ASSUMPTIONS[short]
