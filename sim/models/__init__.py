@@ -91,6 +91,7 @@ MODELS: dict[str, ModelSpec] = {
         headline=_care_kpis.KPIS.headline,
         baseline="status_quo",
         estimate=_care_estimate.estimate,
+        checks=_lazy("sim.models.care.checks", "practice_warnings"),
         capacity=_CARE_CAPACITY,
         figures=(
             "forest",

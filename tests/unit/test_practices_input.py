@@ -163,3 +163,15 @@ def test_every_practice_distressed_displaces_at_most_the_closing_lists():
     bound = closing / float(q0["registered"].sum()) * 1000.0 / years
     got = result.metrics["patients_displaced_per_1000"]
     assert got <= 1.05 * bound, f"displaced {got:.0f} per 1,000 a year, closing lists {bound:.0f}"
+
+
+def test_no_gp_capacity_is_reported_as_a_caution():
+    """A workforce with no GP sessions is reported in the run's warnings (a caution naming
+    the key), and the shipped workforce gives no such warning."""
+    from sim.models.care.checks import practice_warnings
+
+    params = compose_params([*BASE, f"{WF}.gp_fte_per_10000_weighted=0"])
+    found = practice_warnings(params.model, "test")
+    assert [w.kind for w in found] == ["no_gp_capacity"], found
+    assert "gp_fte_per_10000_weighted = 0" in found[0].message, found[0].message
+    assert practice_warnings(compose_params(BASE).model, "test") == []
