@@ -464,17 +464,16 @@ def test_receivers_prefer_the_neighbourhood_then_the_area():
     only when there are none, to the open practices of its area (never itself)."""
     neighbourhood = np.array([0, 0, 0, 1, 1, 2])
     area = np.array([0, 0, 0, 0, 0, 1])
-    reg = np.full(6, 100.0)
     is_open = np.ones(6, bool)
-    got = viability.receivers(0, is_open, neighbourhood, area, reg)
+    got = viability.receivers(0, is_open, neighbourhood, area)
     assert list(got) == [1, 2], f"same neighbourhood: {list(got)}"
     is_open[[1, 2]] = False
-    got = viability.receivers(0, is_open, neighbourhood, area, reg)
+    got = viability.receivers(0, is_open, neighbourhood, area)
     assert list(got) == [3, 4], f"area fallback: {list(got)}"
     is_open[4] = False
-    got = viability.receivers(0, is_open, neighbourhood, area, reg)
+    got = viability.receivers(0, is_open, neighbourhood, area)
     assert list(got) == [3], f"only open practices: {list(got)}"
-    got = viability.receivers(5, np.ones(6, bool), neighbourhood, area, reg)
+    got = viability.receivers(5, np.ones(6, bool), neighbourhood, area)
     assert got.size == 0, f"no other practice in area 1, got {list(got)}"
 
 

@@ -49,7 +49,6 @@ def receivers(
     is_open: np.ndarray,
     neighbourhood: np.ndarray,
     area: np.ndarray,
-    registered: np.ndarray,
 ) -> np.ndarray:
     """The practices that take a closing practice's patients: the open practices of its
     neighbourhood, else of its area."""

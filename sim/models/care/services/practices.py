@@ -107,7 +107,6 @@ class Practices:
         self.rows: list[dict[str, Any]] = []
         self.handed_back_post = 0
         self.displaced_post = 0
-        self.start_weighted = float(wtd.sum())
         self.start_registered = float(reg.sum())
 
     # ------------------------------------------------------------------ appointments
@@ -251,7 +250,7 @@ class Practices:
         disperse to its neighbours. Returns how many registered patients moved."""
         w = self.w
         pop = w.pop
-        pool = viability.receivers(c, self.is_open, self.neighbourhood, self.area, reg)
+        pool = viability.receivers(c, self.is_open, self.neighbourhood, self.area)
         if not pool.size:  # hand_backs keeps one practice of every area open
             raise RuntimeError(f"practice {c} handed back with no open practice in its area")
         people = np.flatnonzero(pop.practice == c)
