@@ -60,7 +60,8 @@ BASE: dict[str, float] = {
     "cost__gp_practices": 9.4e6,
     "cost__acute_trust": 20.5e6,
     "cost__hospice_charity": 0.9e6,
-    "gp_contract_income_per_head_gbp": 0.0,
+    "practice_neighbourhood_payments_per_head_gbp": 0.0,
+    "practice_profit_per_partner_fte_median_gbp": 168_000.0,
 }
 
 

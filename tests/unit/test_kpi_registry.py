@@ -25,12 +25,14 @@ from sim.paths import REPO_DIR
 from sim.plots import labels
 
 SHORT = ("place=neighbourhood_50k", "run.horizon=120", "run.warm_up=20")
-# The headline before the registry, less the continuity echo (issue 16, item 9).
+# The headline before the registry, less the continuity echo (issue 16, item 9), plus the
+# median practice's partner profit (issue 17: what changes for general practice).
 CARE_HEADLINE = (
     "emergency_admissions_per_1000",
     "bed_occupancy_mean",
     "delayed_discharge_bed_days_per_1000",
     "gp_routine_wait_mean_days",
+    "practice_profit_per_partner_fte_median_gbp",
     "death_place_home_share",
     "emergency_admissions_ratio_q5_q1",
     "cost_per_capita",

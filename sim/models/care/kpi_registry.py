@@ -16,6 +16,8 @@ from sim.models.kpi import Better, Kpi, KpiSet, Part, humanise
 
 PER_1000 = "per 1,000 people per year"
 GBP_YEAR = "£ per year"
+# Partners' profit, shown in thousands so that a table of four arrangements fits a screen.
+K_GBP_YEAR = "£ thousand a year"
 AFTER = "after warm-up"
 RATE = f"{AFTER}, per 1,000 registered people per year"
 QUARTERS = "over open practices' quarters that start after warm-up"
@@ -182,15 +184,16 @@ ENTRIES: tuple[Kpi, ...] = (
            "Practices.engaged_at_start", better="neutral", short="Practices engaged",
            group=GP),
     Kpi("practice_profit_per_partner_fte_median_gbp",
-        "Partners' profit per full-time partner (median practice)", "£ a year",
-        f"Median, {QUARTERS}, of the quarter's income less costs x 4 / partner FTE.",
-        "Practices.rows: profit_per_partner_fte_gbp", "higher",
-        short="Partner profit (median)", group=GP),
+        "Partners' profit per full-time partner (median practice)", K_GBP_YEAR,
+        f"Median, {QUARTERS}, of the quarter's income less costs x 4 / partner FTE "
+        f"(stored in GBP, shown in thousands).",
+        "Practices.rows: profit_per_partner_fte_gbp", "higher", scale=0.001,
+        short="Partner profit (median)", headline=5, group=GP),
     Kpi("practice_profit_per_partner_fte_p10_gbp",
-        "Partners' profit per full-time partner (practice at the 10th percentile)", "£ a year",
+        "Partners' profit per full-time partner (practice at the 10th percentile)", K_GBP_YEAR,
         f"10th percentile, {QUARTERS}, of the quarter's income less costs x 4 / "
-        "partner FTE.",
-        "Practices.rows: profit_per_partner_fte_gbp", "higher",
+        "partner FTE (stored in GBP, shown in thousands).",
+        "Practices.rows: profit_per_partner_fte_gbp", "higher", scale=0.001,
         short="Partner profit (10th %)", group=GP),
     _share("practices_in_distress_share", "Practices in financial distress",
            "Share of open practices' quarters, after warm-up, with partners' profit per "
@@ -382,7 +385,7 @@ ENTRIES: tuple[Kpi, ...] = (
            group=EOL),
     _share("death_place_home_share", "Deaths at home", f"Deaths at home / deaths, {AFTER}.",
            "EventTally.post: death by place", better="higher", short="Died at home",
-           headline=5, by_area=True, group=EOL),
+           headline=6, by_area=True, group=EOL),
     _share("death_place_care_home_share", "Deaths in a care home",
            f"Deaths in a care home / deaths, {AFTER}.", "EventTally.post: death by place",
            short="Died in care home", group=EOL),
@@ -448,7 +451,7 @@ ENTRIES: tuple[Kpi, ...] = (
     Kpi("emergency_admissions_ratio_q5_q1", "Emergency admissions, most vs least deprived fifth",
         "ratio", "Emergency admission rate in quintile 5 / rate in quintile 1.",
         "EventTally.by_quintile('emergency_admission')", "lower",
-        short="Admissions gap (ratio)", headline=6, group=EQUITY),
+        short="Admissions gap (ratio)", headline=7, group=EQUITY),
     Kpi("ed_attendances_per_1000__q{q}", "Major A&E (type 1) attendances, {q}", PER_1000,
         f"Type 1 arrivals of people in deprivation quintile {{q_id}} {AFTER}, per 1,000 "
         f"people registered in that quintile per year (UTC visits not included).",
@@ -479,7 +482,7 @@ ENTRIES: tuple[Kpi, ...] = (
     # ------------------------------------------------------------------ cost
     Kpi("cost_per_capita", "Cost of care per person", "£ per person per year",
         f"Sum of all setting costs {AFTER}, per registered person per year.",
-        "costs.settings_cost summed over areas", "lower", short="Cost per person", headline=7,
+        "costs.settings_cost summed over areas", "lower", short="Cost per person", headline=8,
         by_area=True, group=COST),
     Kpi("cost__{activity_setting}", "Cost of {activity_setting_lower}", GBP_YEAR,
         f"Activity {AFTER} x unit cost (model.costs.unit), GBP per year.",
