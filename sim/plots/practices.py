@@ -1,7 +1,7 @@
 """General practice as a business: practice margins, and money to and from practices.
 
 Both figures read each scenario's ``practices.parquet`` (one row per replication x practice x
-quarter; columns in :data:`COLUMNS`). Only measured quarters (ending after the warm-up)
+quarter; columns in :data:`COLUMNS`). Only measured quarters (mostly after the warm-up)
 count. Closed practices keep rows of zeros after they hand their contract back; they count
 in the money (their list has moved to other practices) but not in the margins, which are
 about practices still trading.

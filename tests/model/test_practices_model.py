@@ -204,7 +204,7 @@ def test_practices_in_distress_hand_back_and_their_lists_disperse():
 
 
 def test_hand_backs_in_the_warm_up_are_not_counted():
-    """The hand-back KPIs count quarters that start after the warm-up: when the practices hand
+    """The hand-back KPIs count quarters mostly after the warm-up: when the practices hand
     back at the end of a quarter that began in the warm-up, the lists still disperse but
     neither contracts handed back nor patients displaced are counted."""
     world, metrics = _run((HAND_BACK_FAST, ALL_DISTRESSED), HALF_YEAR, FIRST_END)

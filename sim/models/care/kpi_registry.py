@@ -20,7 +20,7 @@ GBP_YEAR = "£ per year"
 K_GBP_YEAR = "£ thousand a year"
 AFTER = "after warm-up"
 RATE = f"{AFTER}, per 1,000 registered people per year"
-QUARTERS = "over open practices' quarters that start after warm-up"
+QUARTERS = "over open practices' quarters mostly after warm-up"
 
 # Settings that costs are reported by (schema.SERVICES plus two items off the envelope's top).
 SETTINGS: dict[str, str] = {
@@ -203,7 +203,7 @@ ENTRIES: tuple[Kpi, ...] = (
     Kpi("practice_contracts_handed_back_per_100_practices",
         "Practice contracts handed back", "per 100 practices per year",
         "Practices that handed back their contract after quarters_to_hand_back quarters of "
-        "distress, in quarters that start after warm-up, per 100 practices at the start, "
+        "distress, in quarters mostly after warm-up, per 100 practices at the start, "
         "per year.", "Practices.handed_back_post", "lower", short="Contracts handed back",
         group=GP),
     Kpi("patients_displaced_per_1000", "Patients moved by a practice closing", PER_1000,

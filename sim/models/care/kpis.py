@@ -32,8 +32,9 @@ def _daily(levels: list[Level], days: int) -> np.ndarray:
 
 
 def practice_metrics(world: World) -> dict[str, float]:
-    """Practices as businesses, over the quarters that start after the warm-up: margins,
-    distress, hand-backs and dispersal, engagement, and money to and from practices."""
+    """Practices as businesses, over the quarters mostly after the warm-up (their middle day
+    after it): margins, distress, hand-backs and dispersal, engagement, and money to and from
+    practices."""
     pr = world.practices
     rows = pd.DataFrame(pr.rows)
     out: dict[str, float] = {"practices_engaged_share": float(np.mean(pr.engaged_at_start))}

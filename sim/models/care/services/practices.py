@@ -188,7 +188,10 @@ class Practices:
         self.counter = viability.count_quarters(self.counter, distress)
         backs = viability.hand_backs(self.counter, v.quarters_to_hand_back, self.is_open, self.area)
         start = self.ends[q - 1] if q else 0
-        measured = start >= w.warm_up
+        # A quarter is measured when most of it is after the warm-up: with a year of warm-up
+        # that is the quarters that start after it, and a short run (a workshop's 120 days
+        # after 30 of warm-up) still measures its first quarter rather than none.
+        measured = (start + day) / 2.0 >= w.warm_up
         with np.errstate(divide="ignore", invalid="ignore"):
             upc = np.where(self.q_gp > 0, self.q_usual / np.maximum(self.q_gp, 1), np.nan)
             wait = np.where(self.q_routine > 0, self.q_wait / np.maximum(self.q_routine, 1), np.nan)
