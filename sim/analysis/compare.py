@@ -385,7 +385,8 @@ def compare(sweep: Sweep, baseline: str | None = None, level: float = 0.95) -> p
 def _fmt(x: float) -> str:
     if pd.isna(x):
         return "-"
-    return f"{x:+.3g}" if abs(x) < 1e5 else f"{x:+,.0f}"
+    # Thousands as whole numbers with separators (a partner's profit of -22,519, not -2.25e+04).
+    return f"{x:+.3g}" if abs(x) < 1e3 else f"{x:+,.0f}"
 
 
 def headline_lines(table: pd.DataFrame, metrics: Sequence[str] | None = None) -> list[str]:

@@ -14,7 +14,8 @@ MAX_ROWS = 30
 def _fmt(x: float) -> str:
     if x is None or x != x:  # missing or NaN
         return "-"
-    return f"{x:.4g}" if abs(x) < 1e5 else f"{x:,.0f}"
+    # Ten thousand and more as whole numbers with separators, never in e-notation.
+    return f"{x:.4g}" if abs(x) < 1e4 else f"{x:,.0f}"
 
 
 def summary_lines(summary: pd.DataFrame, verification: pd.DataFrame | None) -> list[str]:
