@@ -165,6 +165,53 @@ def test_money_that_buys_capacity_shortens_waits(replication):
     assert pay == pytest.approx(6 / 10_000 * 200_000, rel=0.05), f"paid GBP/weighted: {pay}"
 
 
+# A neighbourhood payment large enough to buy sessions everywhere: GBP 30 per weighted patient
+# a year is 0.5 x 30 x 7,000 / 14,949 = about 7 sessions at a practice of 7,000 (at most 2
+# hired a quarter), out of an envelope big enough to pay it.
+PAYMENT = (
+    ALL_ENGAGE,
+    "lead_provider.practices.payment_per_weighted_patient_gbp=30",
+    "lead_provider.budget.envelope_per_head_gbp=400",
+)
+SPENT = "model.practices.behaviour.payment_spent_on_gp_sessions_share"
+
+
+@pytest.mark.parametrize("replication", [0, 1])
+def test_a_neighbourhood_payment_practices_spend_on_gps_shortens_waits(replication):
+    """The same payment, spent half on salaried GP sessions or kept by the partners (common
+    random numbers): spending it adds GP sessions in practice work from the first quarter
+    end, more GP appointments, less same-day need unmet and shorter routine waits; keeping it
+    leaves the partners' profit higher. Which of the two practices do is the assumption the
+    share names."""
+    runs = {}
+    for share in (0.0, 0.5):
+        world = _start((*PAYMENT, f"{SPENT}={share}"), 275, 92, replication)
+        salaried_start = world.practices.wf.salaried.copy()
+        metrics = _finish(world)
+        runs[share] = (world, metrics, world.practices.wf.salaried - salaried_start)
+    kept_w, kept, hired_kept = runs[0.0]
+    spent_w, spent, hired_spent = runs[0.5]
+    assert (hired_spent > hired_kept + 1.0).all(), f"sessions hired: {hired_kept} vs {hired_spent}"
+    sessions = (
+        _quarter(kept_w, 1)["gp_sessions"].to_numpy(),
+        _quarter(spent_w, 1)["gp_sessions"].to_numpy(),
+    )
+    assert (sessions[1] > sessions[0]).all(), f"GP sessions, kept vs spent: {sessions}"
+    appts = (kept["gp_appointments_per_1000"], spent["gp_appointments_per_1000"])
+    assert appts[1] > appts[0] + 30, f"GP appointments per 1,000, kept vs spent: {appts}"
+    # The new GP time goes to same-day need first (it is booked first), so the same-day need
+    # left unmet falls most; routine waits shorten a little, and never lengthen.
+    unmet = (kept["gp_same_day_unmet_per_1000"], spent["gp_same_day_unmet_per_1000"])
+    assert unmet[1] < unmet[0] - 20, f"same-day need unmet per 1,000, kept vs spent: {unmet}"
+    wait = (kept["gp_routine_wait_mean_days"], spent["gp_routine_wait_mean_days"])
+    assert wait[1] < wait[0], f"routine wait (days), kept vs spent: {wait}"
+    profit = (
+        kept["practice_profit_per_partner_fte_median_gbp"],
+        spent["practice_profit_per_partner_fte_median_gbp"],
+    )
+    assert profit[1] < profit[0] - 10_000, f"partner profit, kept vs spent: {profit}"
+
+
 # ---------------------------------------------------------------------- 3. hand-backs
 def test_practices_in_distress_hand_back_and_their_lists_disperse():
     """With every practice below the distress threshold and one quarter of distress enough,

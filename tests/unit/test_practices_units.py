@@ -412,6 +412,34 @@ def test_sessions_to_hire_never_negative_on_random_input():
     assert (got <= np.maximum(short, 0) + 1e-12).all(), "hired more than the shortfall"
 
 
+def test_target_sessions_by_hand():
+    """A practice wants its starting GP sessions per weighted patient on today's list, plus
+    the share of the neighbourhood payment it spends, in weekly sessions at their annual
+    cost; a practice that is not paid wants only the first."""
+    per_weighted = np.array([0.004, 0.004, 0.004])
+    weighted = np.array([10_000.0, 10_000.0, 5_000.0])
+    payment = np.array([2.0, 2.0, 2.0])
+    paid = np.array([True, False, True])
+    got = behaviour.target_sessions(per_weighted, weighted, payment, paid, 0.5, COST)
+    # 40 sessions; + 0.5 x GBP 2 x 10,000 / GBP 10,000 = 1 session; the half-size list: 20 + 0.5.
+    assert got == pytest.approx([41.0, 40.0, 20.5]), got
+
+
+@pytest.mark.parametrize("share", [0.0, 0.25, 1.0])
+def test_target_sessions_rise_with_the_spent_share_and_not_without_payment(share):
+    """The sessions bought are proportional to the spent share and zero with no payment or a
+    free session cost (which buys nothing rather than dividing by zero)."""
+    one = np.array([0.004])
+    w = np.array([8_000.0])
+    paid = np.array([True])
+    base = behaviour.target_sessions(one, w, np.array([0.0]), paid, share, COST)
+    bought = behaviour.target_sessions(one, w, np.array([3.0]), paid, share, COST)
+    assert base == pytest.approx([32.0]), base
+    assert bought - base == pytest.approx([share * 3.0 * 8_000.0 / COST]), bought
+    free = behaviour.target_sessions(one, w, np.array([3.0]), paid, share, 0.0)
+    assert free == pytest.approx([32.0]), free
+
+
 # ----------------------------------------------------------------------------- viability
 def test_distressed_by_threshold_and_loss_without_partners():
     """Distress is profit per partner FTE below the threshold; a practice without partners

@@ -493,6 +493,10 @@ def _check_practices(pc: s.PracticesConfig) -> None:
             f"{k}.money.shock_persistence", mo.shock_persistence, "must be at least 0 and below 1"
         )
     checks.positive_int(f"{k}.viability.quarters_to_hand_back", pc.viability.quarters_to_hand_back)
+    checks.probability(
+        f"{k}.behaviour.payment_spent_on_gp_sessions_share",
+        pc.behaviour.payment_spent_on_gp_sessions_share,
+    )
     # A coefficient of variation above a few is no longer a spread between practices (and
     # overflows the lognormal's arithmetic).
     for key, cv in (

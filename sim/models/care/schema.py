@@ -157,6 +157,7 @@ class PracticeBehaviourConfig:
     engagement_per_autonomy: float = 0.0
     hire_floor_profit_per_partner_fte_gbp: float = 0.0
     max_hire_sessions_per_quarter: float = 0.0
+    payment_spent_on_gp_sessions_share: float = 0.0
 
 
 @dataclass

@@ -42,6 +42,30 @@ def engaged(probability: np.ndarray, u: np.ndarray) -> np.ndarray:
     return u < probability
 
 
+def target_sessions(
+    per_weighted: np.ndarray,
+    weighted: np.ndarray,
+    payment_per_weighted_patient: np.ndarray,
+    paid: np.ndarray,
+    spent_share: float,
+    cost_per_session: float,
+) -> np.ndarray:
+    """GP sessions a week each practice wants in practice work.
+
+    The GP sessions per weighted patient it started with (``per_weighted``), on its list of
+    now, plus the sessions bought with the share ``spent_share`` of the arrangement's
+    neighbourhood payment (GBP per weighted patient a year, to ``paid`` practices only), at
+    ``cost_per_session`` GBP a year for a weekly session. Spending part of new money on GPs is
+    an ASSUMPTION (docs/model.md): in 2024-25 practices said they could not afford the GPs
+    they needed while GPs looked for work, so money, not GPs, was what they lacked.
+    """
+    want = per_weighted * weighted
+    if cost_per_session <= 0:
+        return want
+    bought = spent_share * payment_per_weighted_patient * weighted / cost_per_session
+    return want + np.where(paid, bought, 0.0)
+
+
 def sessions_to_hire(
     shortfall: np.ndarray,
     profit_per_partner_fte: np.ndarray,
@@ -52,8 +76,9 @@ def sessions_to_hire(
 ) -> np.ndarray:
     """Salaried GP sessions a week each practice hires this quarter.
 
-    A practice short of its GP sessions (``shortfall`` > 0: sessions drawn away, or a list
-    grown by a neighbour's dispersal) hires up to the shortfall and at most ``cap`` a quarter
+    A practice short of its GP sessions (``shortfall`` > 0: sessions drawn away, a list
+    grown by a neighbour's dispersal, or sessions it buys with the neighbourhood payment:
+    :func:`target_sessions`) hires up to the shortfall and at most ``cap`` a quarter
     (the labour market), and only as far as its partners' profit stays at or above ``floor``
     a partner FTE a year after paying for them: money routed to practices buys capacity only
     where it leaves room above the floor.

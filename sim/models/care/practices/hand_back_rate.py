@@ -88,8 +88,12 @@ def rate(
                 distressed += int(dis.sum())
                 quarters += int(is_open.sum())
             is_open &= ~out
+            want = behaviour.target_sessions(
+                target, wtd, terms.payment_per_weighted_patient, engaged & is_open,
+                cfg.behaviour.payment_spent_on_gp_sessions_share, per_session,
+            )  # fmt: skip
             hire = behaviour.sessions_to_hire(
-                target * wtd - wf.gp_working, ppf, acc.partner_fte, per_session,
+                want - wf.gp_working, ppf, acc.partner_fte, per_session,
                 cfg.behaviour.hire_floor_profit_per_partner_fte_gbp,
                 cfg.behaviour.max_hire_sessions_per_quarter,
             )  # fmt: skip

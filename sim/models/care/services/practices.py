@@ -272,10 +272,17 @@ class Practices:
         return int(now_registered.sum())
 
     def _hire(self, wtd: np.ndarray, ppf: np.ndarray, partner_fte: np.ndarray) -> None:
-        """Practices short of their GP sessions per weighted patient hire salaried sessions
-        they can afford (:func:`behaviour.sessions_to_hire`)."""
+        """Practices short of the GP sessions they want (:func:`behaviour.target_sessions`)
+        hire salaried sessions they can afford (:func:`behaviour.sessions_to_hire`)."""
         b = self.cfg.behaviour
-        want = self.target_per_weighted * wtd
+        want = behaviour.target_sessions(
+            self.target_per_weighted,
+            wtd,
+            self.terms.payment_per_weighted_patient,
+            self.engaged & self.is_open,
+            b.payment_spent_on_gp_sessions_share,
+            self.cost_per_session,
+        )
         # Sessions drawn into neighbourhood work are out of the practice: it hires to replace
         # them (the arrangement's payment for them is in its income).
         shortfall = np.where(self.is_open, want - self.wf.gp_working, 0.0)
