@@ -104,6 +104,7 @@ MODELS: dict[str, ModelSpec] = {
             "money",
             "tornado",
             "flows",
+            "practice_differences",
             "practice_margins",
             "practice_flows",
         ),  # fmt: skip

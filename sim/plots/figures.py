@@ -99,6 +99,7 @@ def forest(
     metrics: Sequence[str] | None = None,
     baseline: str | None = None,
     colours: Mapping[str, str] | None = None,
+    topic: str | None = None,
 ) -> Figure:
     """Paired differences from the baseline with 95% CIs, one panel per KPI.
 
@@ -118,6 +119,8 @@ def forest(
         left out too.
     colours
         Scenario colours; defaults to :func:`sim.plots.style.scenario_palette`.
+    topic
+        What the panels are about, put before the title ("General practice: ...").
 
     Returns
     -------
@@ -193,7 +196,8 @@ def forest(
     ]  # fmt: skip
     fig.legend(handles=handles, loc="outside lower center", ncols=2)
     base = labels.baseline_phrase(baseline)
-    fig.suptitle(wrap(f"Difference from {base}, with 95% confidence intervals", 80))
+    title = f"Difference from {base}, with 95% confidence intervals"
+    fig.suptitle(wrap(f"{topic}: {title[0].lower()}{title[1:]}" if topic else title, 80))
     return fig
 
 

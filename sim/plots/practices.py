@@ -334,7 +334,7 @@ def practice_flows(
     panels = (
         ("distressed", "distressed_share", "In distress", "% of practice-quarters"),
         ("handed_back", "handed_back_share", "Handed contract back",
-         f"% of practices in {years:g} years"),
+         f"% of practices in {'a year' if years == 1 else f'{years:g} years'}"),
     )  # fmt: skip
     for ax, (gid, column, title, unit) in zip(strain, panels, strict=True):
         shares = summary.loc[names, column].to_numpy(float)
@@ -378,11 +378,15 @@ def _money_panel(
     for k, name in enumerate(names):
         bars_in[k].set_gid(f"in:{name}")
         bars_out[k].set_gid(f"out:{name}")
+        # Where nothing flows the other way the net diamond sits on the bar's end: the label
+        # starts past it rather than under it.
+        gap_in = 0.07 if outflow[k] == 0 else 0.02
+        gap_out = 0.07 if inflow[k] == 0 else 0.02
         if inflow[k] > 0:
-            ax.text(inflow[k] + 0.02 * span, y[k], _money(inflow[k]), va="center", ha="left",
-                    fontsize=FONT["tick"], color=TEXT)  # fmt: skip
+            ax.text(inflow[k] + gap_in * span, y[k], _money(inflow[k]), va="center",
+                    ha="left", fontsize=FONT["tick"], color=TEXT)  # fmt: skip
         if outflow[k] > 0:
-            ax.text(-outflow[k] - 0.02 * span, y[k], _money(-outflow[k]), va="center",
+            ax.text(-outflow[k] - gap_out * span, y[k], _money(-outflow[k]), va="center",
                     ha="right", fontsize=FONT["tick"], color=TEXT)  # fmt: skip
         if inflow[k] == 0 and outflow[k] == 0:
             ax.text(0.03 * span, y[k] + 0.2, "no money moved", va="bottom", ha="left",

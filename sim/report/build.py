@@ -58,9 +58,11 @@ QUIET_SKIPS = ("areas",)
 # General practice as a business: the table, the figures (shown in their own section) and the
 # KPIs of that section, each shown only when summary.csv holds it.
 PRACTICES_FILE = "practices.parquet"
-PRACTICE_FIGURES = ("practice_margins", "practice_flows")
+PRACTICE_FIGURES = ("practice_differences", "practice_margins", "practice_flows")
 DISTRESS_KEY = ("model", "practices", "viability", "distress_profit_per_partner_fte_gbp")
 GP_KPIS = (
+    "gp_appointments_per_1000",
+    "gp_same_day_unmet_per_1000",
     "gp_routine_wait_mean_days",
     "gp_same_day_share",
     "gp_continuity_upc",
@@ -73,6 +75,18 @@ GP_KPIS = (
     "practice_neighbourhood_payments_per_weighted_patient_gbp",
     "practice_income_moved_out_per_weighted_patient_gbp",
     "gp_sessions_drawn_per_10000",
+)
+
+# The general-practice panel of paired differences: access, continuity, then the business.
+GP_DIFFERENCES = (
+    "gp_appointments_per_1000",
+    "gp_same_day_unmet_per_1000",
+    "gp_routine_wait_mean_days",
+    "gp_continuity_upc",
+    "practice_profit_per_partner_fte_median_gbp",
+    "practices_in_distress_share",
+    "practice_contracts_handed_back_per_100_practices",
+    "patients_displaced_per_1000",
 )
 
 
@@ -443,6 +457,15 @@ def figure_specs(ctx: Context) -> list[tuple[str, str, str, Callable[[], Figure]
             practice_tables.update({r.name: read_practices(r.path) for r in ctx.runs})
         return practice_tables
 
+    def practice_differences() -> Figure:
+        return figures.forest(
+            c,
+            metrics=GP_DIFFERENCES,
+            baseline=ctx.baseline_run,
+            colours=ctx.palette,
+            topic="General practice",
+        )
+
     def margins() -> Figure:
         ordered = [by_name[n] for n in ctx.order]
         return practices.margin_distribution(practice_table(), distress_threshold(ordered), **kw)
@@ -514,6 +537,15 @@ def figure_specs(ctx: Context) -> list[tuple[str, str, str, Callable[[], Figure]
             "arrangement. Where the event log was saved, destinations after hospital come "
             "from it.",
             flow_grid,
+        ),
+        (
+            "practice_differences",
+            f"General practice: differences from {against}",
+            "What patients and practices see, as paired differences with 95% confidence "
+            "intervals: appointments, same-day need left unmet, routine waits, continuity, "
+            "partners' profit, distress, hand-backs and displaced patients. Hollow markers: the "
+            "interval includes zero.",
+            practice_differences,
         ),
         (
             "practice_margins",

@@ -68,16 +68,17 @@ def _section(text: str) -> str:
     return match.group(1)
 
 
-def test_section_holds_both_figures_the_kpis_and_the_caveat(html, sweep):
-    """The section embeds both practice figures (and the Figures section does not repeat
-    them), tables the GP KPIs present with their CIs, and says lead-provider effects are
-    assumptions."""
+def test_section_holds_its_figures_the_kpis_and_the_caveat(html, sweep):
+    """The section embeds its three practice figures (paired differences, margins, money;
+    the Figures section does not repeat them), tables the GP KPIs present with their CIs, and
+    says lead-provider effects are assumptions."""
     part = _section(html)
     for key in practices_keys():
         assert part.count(f'id="{key}"') == 1, key
         assert html.count(f'id="{key}"') == 1, f"{key} shown twice"
         assert (sweep / "figures" / f"{key}.png").is_file(), key
-    assert part.count("data:image/png;base64,") == 2, part.count("data:image/png;base64,")
+    assert part.count("data:image/png;base64,") == 3, part.count("data:image/png;base64,")
+    assert "General practice: differences from" in part
     assert "ASSUMPTIONS" in part
     assert "Continuity with the usual GP" in part  # a registered KPI, by its label
     assert "Practices in financial distress" in part  # a new KPI, by its registry label
