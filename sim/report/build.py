@@ -828,8 +828,10 @@ def headline_table(ctx: Context, metrics: Sequence[str] | None = None) -> str:
                 flag = " ⚠" if pinned.get(n) or pinned.get(base_of.get(n, "")) else ""
                 text = (
                     f"<span class='{'sig' if clear else ''}'>difference {_e(diff)}</span>{flag}"
-                    f"<br><small>95% CI {_e(_range(m, lo, hi, signed=True))} · "
-                    f"level {_e(mean)}</small>"
+                    # The level on a line of its own: side by side with a wide CI the
+                    # four-arrangement table no longer fits a 1,280-pixel screen.
+                    f"<br><small>95% CI {_e(_range(m, lo, hi, signed=True))}</small>"
+                    f"<br><small>level {_e(mean)}</small>"
                 )
             cells.append(f"<td class='num'>{text}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
