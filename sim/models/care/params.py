@@ -435,6 +435,8 @@ def _check_model(m: s.CareModelConfig) -> None:
         raise ConfigError(
             "model.costs.unit", sorted(m.costs.unit), "is missing " + ", ".join(missing)
         )
+    share = m.costs.care_home_self_funded_share
+    checks.probability("model.costs.care_home_self_funded_share", share)
 
 
 def _check_social_care(c: s.SocialCareConfig, k: str = "model.social_care") -> None:

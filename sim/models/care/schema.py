@@ -370,6 +370,7 @@ class CostsConfig:
 
     unit: dict[str, float] = field(default_factory=dict)
     annual_cost_per_place: dict[str, float] = field(default_factory=dict)
+    care_home_self_funded_share: float = 0.0
 
 
 @dataclass

@@ -98,7 +98,6 @@ class Mnp:
             )
         )
         self.places: dict[int, str] = {}
-        self.new_care_home: dict[int, float] = {}
         self.phase_started: set[int] = set()
         self.deaths_brought_forward = 0
         # Deaths are simulated up to the horizon plus the end-of-life look-ahead, as drawn.
@@ -218,7 +217,6 @@ class Mnp:
             return
         self.resident[person] = place
         w.pop.care_home[person] = True
-        self.new_care_home[person] = now
         self._care_home_hazard(person, now)
         w.log.add(now, person, "care_home_admission", "care_home")
         w.community.proactive.leave(person)
