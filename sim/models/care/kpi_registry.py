@@ -277,7 +277,9 @@ ENTRIES: tuple[Kpi, ...] = (
         "sum(hospital.beds_total)", echo="model.hospital.beds_per_1000", group=URGENT),
     _share("bed_occupancy_mean", "Hospital beds occupied (average)",
            f"Time-weighted mean of occupied G&A beds (elective share counted as full) / all "
-           f"G&A beds, {AFTER}.", "Level integrals of hospital.beds + reserved",
+           f"G&A beds, {AFTER}. By area: the occupancy of the trust that serves the area "
+           f"(place.trusts), shared with any other area it serves.",
+           "Level integrals of hospital.beds + reserved",
            better="lower", short="Bed occupancy", headline=2, by_area=True, group=URGENT),
     _share("bed_occupancy_p95", "Hospital beds occupied (busiest 1 day in 20)",
            f"95th percentile over whole days {AFTER} of the daily mean occupancy above.",

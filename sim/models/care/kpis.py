@@ -264,7 +264,8 @@ def compute(world: World) -> dict[str, float]:
         "utc": events.by_area("utc_arrival"),
         "ed": events.by_area("ed_arrival"),
         "ambulance": events.by_area("ambulance_conveyance"),
-        "bed_days": np.array([_lv(p_).mean(W, H) * (H - W) for p_ in h.beds]),
+        # Bed days of each area's people (a trust's pool may serve several areas).
+        "bed_days": np.array([level.mean(W, H) * (H - W) for level in h.in_bed]),
         "outpatients": events.by_area("outpatient_referral"),
         # Every resident's days in the measured period, as the care homes' occupancy: the
         # public cost of care homes is a steady flow, where the days of placements made
@@ -306,8 +307,11 @@ def compute(world: World) -> dict[str, float]:
             tag = f"__area_{_slug(name)}"
             pop_k = max(int(area_pop[k]), 1)
             m[f"emergency_admissions_per_1000{tag}"] = adm[k] * 1000.0 / pop_k / years
-            occupied_k = _lv(h.beds[k]).mean(W, H) + h.reserved[k]
-            m[f"bed_occupancy_mean{tag}"] = _safe(occupied_k, h.beds_total[k])
+            # The occupancy of the trust that serves the area (shared with the other areas
+            # it serves, place.trusts).
+            t = h.trust_of_area[k]
+            occupied_k = _lv(h.beds[t]).mean(W, H) + h.reserved[t]
+            m[f"bed_occupancy_mean{tag}"] = _safe(occupied_k, h.beds_total[t])
             m[f"delayed_discharge_bed_days_per_1000{tag}"] = (
                 h.delayed[k].mean(W, H) * 365.0 * 1000.0 / pop_k
             )

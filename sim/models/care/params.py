@@ -93,6 +93,9 @@ class CareParams:
         ``step_down_places``, ``virtual_ward_beds``, ``eol_places``), after any override.
     area_budget
         Each area's envelope and how it is spent.
+    trust_names, trust_of_area
+        The acute trusts (``place.trusts``, else one per area, named as it) and the index
+        of the trust that serves each area.
     """
 
     model: s.CareModelConfig
@@ -107,6 +110,8 @@ class CareParams:
     area_leads: tuple[s.LeadProviderSchema, ...]
     area_capacity: tuple[dict[str, float], ...]
     area_budget: tuple[AreaBudget, ...]
+    trust_names: tuple[str, ...] = ()
+    trust_of_area: tuple[int, ...] = ()
 
     @property
     def population(self) -> int:
@@ -135,6 +140,7 @@ def build(data: dict[str, Any]) -> CareParams:
     names = tuple(place.areas)
     area_pop = tuple(sum(p.list_size for p in practices if p.area == a) for a in names)
     leads = _area_leads(place, lead)
+    trust_names, trust_of_area = _trusts(place)
     _check_headroom(model)
     capacity = _capacities(model, place, population)
     area_cap: list[dict[str, float]] = []
@@ -170,6 +176,8 @@ def build(data: dict[str, Any]) -> CareParams:
         area_leads=leads,
         area_capacity=tuple(area_cap),
         area_budget=tuple(budgets),
+        trust_names=trust_names,
+        trust_of_area=trust_of_area,
     )
 
 
@@ -733,6 +741,42 @@ def _apply_overrides(
         raise ConfigError(
             "place.capacity_overrides.ed_clinicians", cap["ed_clinicians"], "must be at least 1"
         )
+
+
+# ------------------------------------------------------------------ acute trusts
+def _trusts(place: s.PlaceSchema) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The place's acute trusts and the trust of each area (``place.trusts``).
+
+    Without ``place.trusts`` every area has a trust of its own, named as the area. With it,
+    every area must be served by exactly one named trust, and every trust serve an area.
+    """
+    areas = list(place.areas)
+    if not place.trusts:
+        return tuple(areas), tuple(range(len(areas)))
+    names = tuple(place.trusts)
+    of_area: dict[str, int] = {}
+    for t, (trust, served) in enumerate(place.trusts.items()):
+        key = f"place.trusts.{trust}"
+        if not served:
+            raise ConfigError(key, served, "must name at least one area of the place")
+        for area in served:
+            if area not in place.areas:
+                raise ConfigError(
+                    key, served, f"names no area of the place ({area}); areas: " + ", ".join(areas)
+                )
+            if area in of_area:
+                raise ConfigError(
+                    key, served, f"names {area}, which trust {names[of_area[area]]} already serves"
+                )
+            of_area[area] = t
+    missing = [a for a in areas if a not in of_area]
+    if missing:
+        raise ConfigError(
+            "place.trusts",
+            sorted(place.trusts),
+            "must serve every area; no trust serves " + ", ".join(missing),
+        )
+    return names, tuple(of_area[a] for a in areas)
 
 
 # ------------------------------------------------------------------ per-area arrangements

@@ -180,7 +180,7 @@ def ed_attendance(w: World, person: int, acuity: int, draws: list[float], ambula
     ep = h.open_episode(person, draws, acuity == TERMINAL, arrival) if admit else None
     area = ep.area if ep is not None else int(w.area_of[person])
     try:
-        with h.ed[area].request() as clinician:
+        with h.ed[h.trust_of_area[area]].request() as clinician:
             yield clinician
             yield env.timeout(treat)
     except simpy.Interrupt:
@@ -207,7 +207,7 @@ def hospital_stay(w: World, ep: Episode) -> Steps:
     try:
         if from_ed:
             h.boarding[area].add(env.now, 1)
-        with h.beds[area].request() as bed:
+        with h.beds[h.trust_of_area[area]].request() as bed:
             yield bed
             h.admitted(ep, env.now, from_ed)
             if ep.terminal:

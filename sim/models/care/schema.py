@@ -454,6 +454,10 @@ class PlaceSchema:
 
     ``area_arrangements`` maps an area name to a file of the ``lead_provider`` group (e.g.
     ``{bexley: alliance}``); areas it does not name use the composed ``lead_provider``.
+    ``trusts`` maps an acute trust's name to the areas it serves (``{lgt: [lewisham,
+    greenwich, bexley]}``): their ED clinicians and beds are one pool, whatever arrangement
+    each area's contract follows. Every area is in exactly one trust; with no ``trusts``,
+    each area has a trust of its own.
     """
 
     name: str = "place"
@@ -463,6 +467,7 @@ class PlaceSchema:
     areas: dict[str, AreaConfig] = field(default_factory=dict)
     capacity_overrides: dict[str, float | None] = field(default_factory=dict)
     area_arrangements: dict[str, str] = field(default_factory=dict)
+    trusts: dict[str, list[str]] = field(default_factory=dict)
     basis: dict[str, str] = field(default_factory=dict)  # provenance only, never read by the model
 
 

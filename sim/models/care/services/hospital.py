@@ -10,6 +10,7 @@ care or for Monday keeps the bed; that wait is a delayed discharge.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -88,7 +89,11 @@ class Episode:
 
 
 class Hospital:
-    """ED, UTC and beds of every area's trust.
+    """ED, UTC and beds of every acute trust.
+
+    A trust's ED clinicians and beds are one pool for every area it serves
+    (``place.trusts``); what is counted by area (boarding, delayed discharges and their
+    reasons, beds held by the area's people) stays by area, where the patient lives.
 
     Parameters
     ----------
@@ -103,9 +108,13 @@ class Hospital:
         self.ed_cfg = m.ed
         self.h_cfg = m.hospital
         shares = world.area_shares
-        # Whole beds per area that add up to the place's total, so no area's occupancy can
-        # exceed its own beds.
-        self.beds_total = apportion(p.capacity["beds"], shares)
+        self.trust_of_area = list(p.trust_of_area)
+        n_trusts = len(p.trust_names)
+        # Whole beds per area that add up to the place's total, summed over each trust's
+        # areas: a trust has the beds of the people it serves.
+        self.beds_total = _by_trust(
+            apportion(p.capacity["beds"], shares), p.trust_of_area, n_trusts
+        )
         # Elective and other non-emergency patients hold a fixed share of beds.
         self.reserved = [
             0.0 if math.isinf(b) else round(b * m.hospital.elective_bed_share)
@@ -116,14 +125,16 @@ class Hospital:
         self.beds = [
             Servers(env, b - r, warm_up=world.warm_up, level=Level(world.marks)) for b, r in pairs
         ]
-        # Every area's ED is open, so each has at least one clinician.
-        clinicians = apportion(p.capacity["ed_clinicians"], shares)
+        # Every area's ED is open, so each has at least one clinician; a trust has its areas'.
+        clinicians = [max(1, int(n)) for n in apportion(p.capacity["ed_clinicians"], shares)]
         self.ed = [
-            Servers(env, max(1, int(n)), warm_up=world.warm_up, level=Level(world.marks))
-            for n in clinicians
+            Servers(env, int(n), warm_up=world.warm_up, level=Level(world.marks))
+            for n in _by_trust(clinicians, p.trust_of_area, n_trusts)
         ]
         self.boarding = [Level(world.marks) for _ in shares]
         self.delayed = [Level(world.marks) for _ in shares]
+        # Beds held by each area's people (the trust's pool counts them all together).
+        self.in_bed = [Level(world.marks) for _ in shares]
         wk = m.hospital.weekend_discharge
         self.weekend_share = wk.share
         self.weekend_resume_day = wk.resume_hour / 24.0
@@ -222,6 +233,7 @@ class Hospital:
         ep.stage = "bed"
         ep.start = now
         self.stays.start()
+        self.in_bed[ep.area].add(now, 1)
         if from_ed:
             self.boarding[ep.area].add(now, -1)
             self.visits.add_type1(ep.ed_arrival, now, True)
@@ -266,6 +278,7 @@ class Hospital:
         onward = not lost and ep.dest in ("step_down", "virtual_ward", "social_care")
         w.discharged(ep.person, now, outcome, onward)
         self.delay_end(ep, now)
+        self.in_bed[ep.area].add(now, -1)
         self.stays.end(ep.person, ep.start, now, died=False)
         self.close_episode(ep)
         w.log.add(now, ep.person, "discharge", "hospital")
@@ -280,5 +293,16 @@ class Hospital:
                 self.visits.add_type1(ep.ed_arrival, now, True)
         else:
             self.delay_end(ep, now)
+            self.in_bed[ep.area].add(now, -1)
             self.stays.end(ep.person, ep.start, now, died=True)
         self.close_episode(ep)
+
+
+def _by_trust(
+    per_area: Sequence[float], trust_of_area: tuple[int, ...], n_trusts: int
+) -> list[float]:
+    """Sum a per-area quantity over the areas each trust serves."""
+    out = [0.0] * n_trusts
+    for value, t in zip(per_area, trust_of_area, strict=True):
+        out[t] += value
+    return out
