@@ -27,7 +27,14 @@ BETTER: tuple[str, ...] = ("higher", "lower", "neutral")
 
 AREA_SEPARATOR = "__area_"
 
-_ACRONYMS = {"gp": "GP", "ed": "A&E", "ucr": "UCR", "eol": "end-of-life", "nhs111": "NHS 111"}
+_ACRONYMS = {
+    "gp": "GP",
+    "ed": "A&E",
+    "ucr": "UCR",
+    "eol": "end-of-life",
+    "nhs111": "NHS 111",
+    "sel": "SEL",  # South East London
+}
 
 
 def humanise(name: str) -> str:

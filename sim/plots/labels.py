@@ -140,9 +140,20 @@ _SUFFIX_UNITS: tuple[tuple[str, MetricInfo], ...] = (
 )
 
 
+# A sweep job named by one config-group choice (``borough_arrangements=sel_mix``,
+# ``+sensitivity=base``) reads as the choice; a dotted key (``run.replications=3``) or several
+# choices keep their whole name, which the choice alone would not identify.
+_GROUP_CHOICE = re.compile(r"\+?[a-z][a-z0-9_]*=([A-Za-z0-9_]+)")
+
+
 def scenario_label(name: str) -> str:
     """Plain-English name of a scenario (lead-provider arrangement or sweep job)."""
-    return SCENARIOS.get(name, humanise(name))
+    if name in SCENARIOS:
+        return SCENARIOS[name]
+    choice = _GROUP_CHOICE.fullmatch(name)
+    if choice:
+        return SCENARIOS.get(choice.group(1), humanise(choice.group(1)))
+    return humanise(name)
 
 
 def baseline_phrase(name: str | None) -> str:
