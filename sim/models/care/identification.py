@@ -184,14 +184,34 @@ class SurpriseQuestion:
             & ~w.eol_enrolled[people]
             & self.in_cohort(people)
         )
-        keep, draw = people[due], u[due]
-        in_phase = w.phase_start[keep] <= now
-        yes = np.where(in_phase, draw < self.sensitivity, draw >= self.specificity)
-        np.add.at(self.answers, (in_phase.astype(int), yes.astype(int)), 1)
-        found = keep[yes]
+        found = self._answer(people[due], now, u[due])
         self.identified[found] = True
         w.log.add_many(np.full(found.size, now), found, "eol_identified", "general_practice")
         return found
+
+    def review_register(self, people: np.ndarray, now: float, u: np.ndarray) -> np.ndarray:
+        """A register review of ``people`` already on the register whom no end-of-life team
+        has taken on (their referral was lost): asked again, with the review's uniforms
+        ``u``. Those no longer picked out come off the register.
+
+        Returns
+        -------
+        numpy.ndarray
+            Those still picked out, to be referred again.
+        """
+        yes = self._answer(people, now, u)
+        kept = np.isin(people, yes)
+        off = people[~kept]
+        self.identified[off] = False
+        self.w.log.add_many(np.full(off.size, now), off, "eol_removed", "general_practice")
+        return yes
+
+    def _answer(self, people: np.ndarray, now: float, u: np.ndarray) -> np.ndarray:
+        """The people among ``people`` the question picks out now, one uniform each."""
+        in_phase = self.w.phase_start[people] <= now
+        yes = np.where(in_phase, u < self.sensitivity, u >= self.specificity)
+        np.add.at(self.answers, (in_phase.astype(int), yes.astype(int)), 1)
+        return people[yes]
 
     def at_contact(self, person: int, now: float) -> bool:
         """Ask at a contact unless already identified or cared for; True if newly identified."""

@@ -378,6 +378,10 @@ ENTRIES: tuple[Kpi, ...] = (
     Kpi("eol_caseload_mean", "People on the end-of-life caseload (average)", "people",
         f"Time-weighted mean number on the end-of-life caseload, {AFTER}.",
         "Level integrals of mnp.eol", group=COMMUNITY),
+    Kpi("eol_waiting_mean", "People waiting for an end-of-life place (average)", "people",
+        f"Time-weighted mean number referred for end-of-life care and waiting for a place on "
+        f"the caseload (reviewed like the caseload), {AFTER}.",
+        "Level integral of mnp.eol_waiting_level", group=COMMUNITY),
     # ------------------------------------------------------------------ end of life
     Kpi("deaths_per_1000", "Deaths", PER_1000, f"Deaths {RATE}.", "EventTally.post: death",
         group=EOL),

@@ -214,6 +214,7 @@ def compute(world: World) -> dict[str, float]:
     m["virtual_ward_occupancy_mean"] = _safe(vw, vw_beds)
     m["step_down_patients_mean"] = _mean([_lv(p) for p in c.step_down.pools], W, H)
     m["eol_caseload_mean"] = _mean([_lv(p) for p in world.mnp.eol], W, H)
+    m["eol_waiting_mean"] = world.mnp.eol_waiting_level.mean(W, H)
 
     # ------------------------------------------------------------ deaths
     n_deaths = count("death")
@@ -341,6 +342,7 @@ def timeseries(world: World) -> pd.DataFrame:
         "step_down_patients": _daily([_lv(p) for p in c.step_down.pools], days),
         "virtual_ward_patients": _daily([_lv(p) for p in mnp.virtual_ward.pools], days),
         "eol_caseload": _daily([_lv(p) for p in mnp.eol], days),
+        "eol_waiting": mnp.eol_waiting_level.daily_means(days),
         "care_home_residents": _daily([_lv(p) for p in mnp.care_homes], days),
     }
     # The places each finite service has, beside its level, so the validity checks can see
@@ -392,6 +394,8 @@ def diagnostics(world: World, cands: Candidates) -> dict[str, float]:
     return {
         "eol_identified": float(n("eol_identified")),
         "eol_exits": float(n("eol_exit")),
+        # Came off the register while waiting for a place, or with a lost referral.
+        "eol_removed": float(n("eol_removed")),
         "eol_question_sensitivity": yes_in / (yes_in + no_in) if yes_in + no_in else np.nan,
         "eol_question_specificity": no_out / (no_out + yes_out) if no_out + yes_out else np.nan,
         "eol_question_ppv": yes_in / (yes_in + yes_out) if yes_in + yes_out else np.nan,

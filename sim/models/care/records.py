@@ -50,6 +50,7 @@ class Event(IntEnum):
     DEREGISTRATION = 29  # left the list alive (moved away)
     SOCIAL_CARE_START = 30  # a pathway 1 package (reablement or home care) starts
     SOCIAL_CARE_END = 31
+    EOL_REMOVED = 32  # came off the register while waiting for an end-of-life place
 
 
 EVENTS = tuple(e.name.lower() for e in Event)

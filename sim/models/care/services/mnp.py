@@ -88,6 +88,11 @@ class Mnp:
         ]
         self.moving_in = np.zeros(pop.size, dtype=bool)  # chosen, waiting for the place
         self.eol_area: dict[int, int] = {}
+        # Who waits for an end-of-life place (person -> area), and how many do, for the
+        # daily series: the list is reviewed like the caseload (eol_care).
+        self.eol_waiting: dict[int, int] = {}
+        self.eol_referring: set[int] = set()  # a GP referral on its way across the handoff
+        self.eol_waiting_level = Level(world.marks)
         self.question = SurpriseQuestion(world)
         dying = np.flatnonzero(np.isfinite(pop.death_time))
         self.u_place = dict(
@@ -152,7 +157,27 @@ class Mnp:
                 u = w.streams.generator(f"eol/register/{d}").random(today.size)
                 for person in self.question.review(today, float(d), u).tolist():
                     w.spawn(person, self.gp_referral(person))
+                # People on the register whom no team has taken on, because their referral
+                # was lost, are asked again: still picked out, they are referred again.
+                stale = self._unreferred(today, float(d))
+                again = self.question.review_register(today[stale], float(d), u[stale])
+                for person in again.tolist():
+                    w.spawn(person, self.gp_referral(person))
             yield w.env.timeout(1.0)
+
+    def _unreferred(self, people: np.ndarray, now: float) -> np.ndarray:
+        """Mask of ``people`` on the register, alive, with no referral on its way, not
+        waiting for a place and not on the caseload."""
+        w = self.w
+        mask = (
+            self.question.identified[people]
+            & ~w.eol_enrolled[people]
+            & (w.pop.death_time[people] > now)
+        )
+        busy = self.eol_waiting.keys() | self.eol_referring
+        if busy and mask.any():
+            mask &= ~np.isin(people, np.fromiter(busy, np.int64, len(busy)))
+        return mask
 
     def gp_referral(self, person: int) -> Generator[simpy.Event, Any, None]:
         """The GP refers an identified person for end-of-life care, across the handoff."""
@@ -162,7 +187,11 @@ class Mnp:
         e, u = -math.log1p(-q.draw(person)), q.draw(person)
         delay, lost = w.handoffs.draw("general_practice", "eol", e, u, int(w.area_of[person]))
         w.log.add(now, person, "referral", "eol")
-        yield w.env.timeout(delay)
+        self.eol_referring.add(person)
+        try:
+            yield w.env.timeout(delay)
+        finally:
+            self.eol_referring.discard(person)
         if lost:
             w.log.add(w.env.now, person, "referral_lost", "eol")
             return
@@ -175,18 +204,40 @@ class Mnp:
         self.w.spawn(person, self.eol_care(person))
 
     def eol_care(self, person: int) -> Generator[simpy.Event, Any, None]:
-        """End-of-life care: wait for a place on the caseload, then hold it until death,
-        asked the surprise question again at each review; people it no longer picks out
-        (mostly false positives) leave, and their place is freed."""
+        """End-of-life care: wait for a place on the caseload, then hold it until death.
+
+        The surprise question is asked again at each caseload review
+        (``caseload_review_days``), of the people waiting for a place as of those holding
+        one: people it no longer picks out (mostly false positives) come off the register,
+        and leave the waiting list or the caseload. A person waits once, however many
+        referrals reach the team. Without the review of the waiting list, people picked out
+        wrongly waited for a place until they died, years later: with the caseload full,
+        the people on the register but not the caseload grew by about 200 a year at 250,000
+        people and took ever more patients out of the discharge pathways (docs/model.md)."""
         w = self.w
-        if w.eol_enrolled[person] or w.env.now >= w.pop.death_time[person]:
+        if (
+            w.eol_enrolled[person]
+            or person in self.eol_waiting
+            or w.env.now >= w.pop.death_time[person]
+        ):
             return
         area = int(w.area_of[person])
         every = w.params.model.eol.caseload_review_days
+        waiting = self.eol_waiting_level
         with self.eol[area].enrol() as place:
-            yield place
+            self.eol_waiting[person] = area
+            waiting.add(w.env.now, 1.0)
+            try:
+                while not place.triggered:
+                    yield place | w.env.timeout(every)
+                    if not place.triggered and not self.question.ask(person, w.env.now):
+                        self._off_register(person, "eol_removed")
+                        return  # leaving the block withdraws the request
+            finally:
+                self.eol_waiting.pop(person, None)
+                waiting.add(w.env.now, -1.0)
             if w.eol_enrolled[person]:
-                return  # another referral got there first: one place only
+                return  # enrolled by a route that bypasses the list: one place only
             w.eol_enrolled[person] = True
             self.eol_area[person] = area
             w.log.add(w.env.now, person, "eol_enrolment", "eol")
@@ -201,8 +252,12 @@ class Mnp:
                 raise
             self.eol_area.pop(person, None)
             w.eol_enrolled[person] = False
-            self.question.identified[person] = False
-            w.log.add(w.env.now, person, "eol_exit", "eol")
+            self._off_register(person, "eol_exit")
+
+    def _off_register(self, person: int, event: str) -> None:
+        """The surprise question no longer picks the person out: off the register."""
+        self.question.identified[person] = False
+        self.w.log.add(self.w.env.now, person, event, "eol")
 
     # ------------------------------------------------------------------ care homes
     def care_home_ask(self, person: int) -> Request:
