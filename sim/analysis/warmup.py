@@ -36,6 +36,7 @@ This module reads tables only; it never runs the model and never imports matplot
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import sys
 from collections.abc import Sequence
@@ -72,6 +73,10 @@ PINNED_CAUTION, PINNED_INVALID = 0.5, 0.9
 # Trend test for a growing queue: Kendall's tau of the 5-day batch means against time, its
 # p-value, and growth of the last tenth of the measured period over the first tenth.
 GROWTH_TAU, GROWTH_P, GROWTH_FACTOR = 0.6, 0.001, 1.5
+# A cycle mean that moves by more than this share between the first and last measured cycle
+# (beyond its confidence interval) has not settled: the tolerance the care model's 5-year
+# stability test holds annual deaths, attendances, admissions and bed occupancy to.
+DRIFT_SHARE = 0.05
 
 WARNINGS_FILE = "warnings.json"
 WARNINGS_SCHEMA = 1
@@ -156,7 +161,12 @@ class MserResult:
     statistic: float
 
 
-def mser5(series: np.ndarray, batch: int = BATCH, half_width: int = WELCH_HALF_WIDTH) -> MserResult:
+def mser5(
+    series: np.ndarray,
+    batch: int = BATCH,
+    half_width: int = WELCH_HALF_WIDTH,
+    min_kept: int = MIN_KEPT_BATCHES,
+) -> MserResult:
     """MSER-``batch`` truncation point of ``series`` after Welch smoothing.
 
     Parameters
@@ -167,19 +177,40 @@ def mser5(series: np.ndarray, batch: int = BATCH, half_width: int = WELCH_HALF_W
         Batch size (5 for MSER-5).
     half_width
         Welch moving-average half-width; 0 for plain MSER-5.
+    min_kept
+        Fewest batches every candidate truncation must keep: :data:`MIN_KEPT_BATCHES`, or
+        a whole cycle's batches for output with a steady-state cycle (:func:`kept_batches`).
     """
     z = batch_means(welch_moving_average(series, half_width), batch)
-    mser = mser_statistic(z)
+    mser = mser_statistic(z, min_kept)
     finite = np.isfinite(mser)
     if not finite.any():
         return MserResult(float("nan"), False, int(z.size), float("nan"))
     d = int(np.nanargmin(np.where(finite, mser, np.nan)))
     # Ties (a constant tail) resolve to the earliest d, which nanargmin already returns.
-    if d > z.size / 2:
-        held = held_level_from(z)
-        if held <= z.size / 2:
-            return MserResult(float(held * batch), True, int(z.size), float(mser[held]))
-    return MserResult(float(d * batch), bool(d <= z.size / 2), int(z.size), float(mser[d]))
+    half = z.size / 2  # a minimum in the second half of the data is not trusted
+    # A series that holds one level from some batch on has settled there, wherever the
+    # nearly flat statistic happens to be least (the module docstring).
+    held = held_level_from(z)
+    if held < d and held <= half and held < mser.size:
+        return MserResult(float(held * batch), True, int(z.size), float(mser[held]))
+    return MserResult(float(d * batch), bool(d <= half), int(z.size), float(mser[d]))
+
+
+def kept_batches(steps: int, cycle: float | None, batch: int = BATCH) -> int:
+    """Fewest batches a truncation may keep in a series of ``steps`` time steps.
+
+    With a steady-state cycle, only a whole number of cycles estimates the cycle's mean
+    (Law 2015, section 9.6): a tail shorter than one cycle is one season, and its batch means
+    can look settled by chance, which drew MSER-5's minimum into a run's last few weeks. So
+    every candidate keeps at least one whole cycle, when the series leaves room to search
+    :data:`MIN_KEPT_BATCHES` candidates beyond it; otherwise the plain rule applies.
+    """
+    if cycle is None or cycle <= 0:
+        return MIN_KEPT_BATCHES
+    whole = math.ceil(cycle / batch)
+    k = steps // batch
+    return whole if k >= whole + MIN_KEPT_BATCHES else MIN_KEPT_BATCHES
 
 
 def held_level_from(z: np.ndarray, within: float = LEVEL_WITHIN) -> int:
@@ -251,6 +282,7 @@ def analyse(
     *,
     batch: int = BATCH,
     half_width: int = WELCH_HALF_WIDTH,
+    cycle: float | None = None,
 ) -> pd.DataFrame:
     """MSER-5 for every series of one scenario's timeseries table.
 
@@ -265,35 +297,69 @@ def analyse(
         Label for the rows.
     batch, half_width
         See :func:`mser5`.
+    cycle
+        The model's steady-state cycle in time units (:attr:`sim.models.base.ModelSpec.cycle`),
+        or ``None``: every candidate truncation then keeps a whole cycle (:func:`kept_batches`).
 
     Returns
     -------
     pandas.DataFrame
         ``scenario, series, truncation_days, configured_warm_up, conclusive, adequate,
-        batches, replications, days``. ``adequate`` is True when the series settles (a
-        conclusive MSER) no later than the configured warm-up.
+        batches, replications, days, kept_days``. ``adequate`` is True when the series
+        settles (a conclusive MSER) no later than the configured warm-up; ``kept_days`` is
+        the least any candidate truncation kept.
     """
     means = mean_series(table)
     start = float(means.index.min()) if len(means) else 0.0
     n_reps = int(table["replication"].nunique()) if "replication" in table else 1
+    min_kept = kept_batches(max(len(means) - half_width, 0), cycle, batch)
+    tcol = time_column(table)
     rows = []
     for name in series_names(table):
-        result = mser5(means[name].to_numpy(dtype=float), batch, half_width)
+        result = mser5(means[name].to_numpy(dtype=float), batch, half_width, min_kept)
         truncation = start + result.truncation_index
-        adequate = bool(result.conclusive and truncation <= warm_up)
+        bias, se = _residual_bias(table, tcol, name, warm_up, truncation)
+        # A warm-up shorter than MSER-5's point matters only if the bias it leaves is
+        # larger than the measured mean's own standard error across replications.
+        adequate = bool(result.conclusive and (truncation <= warm_up or abs(bias) <= se))
         rows.append(
             (
                 scenario, name, truncation, float(warm_up), result.conclusive, adequate,
-                result.batches, n_reps, len(means),
+                result.batches, n_reps, len(means), min_kept * batch, bias, se,
             )
         )  # fmt: skip
     return pd.DataFrame(
         rows,
         columns=[
             "scenario", "series", "truncation_days", "configured_warm_up", "conclusive",
-            "adequate", "batches", "replications", "days",
+            "adequate", "batches", "replications", "days", "kept_days", "bias",
+            "standard_error",
         ],
     )  # fmt: skip
+
+
+def _residual_bias(
+    table: pd.DataFrame, tcol: str, name: str, warm_up: float, truncation: float
+) -> tuple[float, float]:
+    """The bias the configured warm-up leaves in a series' measured mean, estimated as that
+    mean less the mean from MSER-5's truncation point on (0 when the warm-up is the longer),
+    and the measured mean's standard error across replications (NaN with one replication).
+    """
+    if not np.isfinite(truncation) or truncation <= warm_up:
+        return 0.0, float("nan")
+    t = table[tcol].to_numpy(dtype=float)
+    values = table[name].to_numpy(dtype=float)
+    measured, kept = t >= warm_up, t >= truncation
+    if not kept.any():
+        return float("nan"), float("nan")
+    bias = float(values[measured].mean() - values[kept].mean())
+    per_rep = (
+        table.loc[measured].groupby("replication")[name].mean().to_numpy(dtype=float)
+        if "replication" in table
+        else np.empty(0)
+    )
+    se = float(per_rep.std(ddof=1) / np.sqrt(per_rep.size)) if per_rep.size >= 2 else np.nan
+    return bias, se
 
 
 def smoothed_series(
@@ -332,7 +398,7 @@ class RunWarning:
     ----------
     kind
         ``warm_up_short``, ``no_steady_state``, ``unstable_queue``, ``capacity_saturated``,
-        ``growing_queue`` or ``precision_not_reached``.
+        ``growing_queue``, ``drifts_between_cycles`` or ``precision_not_reached``.
     severity
         ``invalid`` (the results are not meaningful) or ``caution`` (usable with care).
     scenario
@@ -372,11 +438,15 @@ def warm_up_warnings(analysis: pd.DataFrame) -> list[RunWarning]:
                 )
             )  # fmt: skip
         elif not row.adequate:
+            bias = getattr(row, "bias", float("nan"))
+            details["bias"] = float(bias)
+            details["standard_error"] = float(getattr(row, "standard_error", float("nan")))
             out.append(
                 RunWarning(
                     "warm_up_short", CAUTION, row.scenario, row.series,
                     f"the warm-up ({row.configured_warm_up:g}) is shorter than MSER-5 suggests "
-                    f"for {row.series} ({row.truncation_days:g})",
+                    f"for {row.series} ({row.truncation_days:g}); the measured mean moves by "
+                    f"{bias:.3g} if the later point is used",
                     details,
                 )
             )  # fmt: skip
@@ -384,7 +454,11 @@ def warm_up_warnings(analysis: pd.DataFrame) -> list[RunWarning]:
 
 
 def saturation_warnings(
-    table: pd.DataFrame, warm_up: float, scenario: str = "run", links: Sequence[Any] = ()
+    table: pd.DataFrame,
+    warm_up: float,
+    scenario: str = "run",
+    links: Sequence[Any] = (),
+    cycle: float | None = None,
 ) -> list[RunWarning]:
     """Services pinned at capacity and queues growing through the measured period.
 
@@ -394,7 +468,10 @@ def saturation_warnings(
     its plain name and the KPIs it limits into the record (``details["service"]``,
     ``details["constrains"]``); a rationed one (``queue=False``) is a caution however often
     it is full, since its demand goes elsewhere rather than queueing without end.
-    Queue series (names matching :data:`QUEUE_SERIES`) are tested for a monotone rise.
+    Queue series (names matching :data:`QUEUE_SERIES`) are tested for a monotone rise,
+    unless the model's output has a steady-state ``cycle``: a measured year that starts in
+    spring rises into the winter peak however stable the queue, so growth is then judged
+    between whole cycles (:func:`cycle_drift_warnings`).
     """
     tcol = time_column(table)
     post = table[table[tcol] >= warm_up]
@@ -445,6 +522,8 @@ def saturation_warnings(
                 details,
             )
         )  # fmt: skip
+    if cycle is not None:
+        return out
     means = mean_series(post)
     for name in series_names(table):
         if not QUEUE_SERIES.search(name) or name not in means:
@@ -492,6 +571,88 @@ def _growth(y: np.ndarray) -> dict[str, float] | None:
         "start_mean": start,
         "end_mean": end,
     }
+
+
+def cycle_drift_warnings(
+    table: pd.DataFrame, warm_up: float, cycle: float, scenario: str = "run"
+) -> list[RunWarning]:
+    """Series whose level moves between whole cycles of the measured period.
+
+    For output with a steady-state cycle, the steady-state quantities are cycle means
+    (Law 2015, section 9.6). When the measured period holds at least two whole cycles and
+    there are at least two replications, each replication's mean over its last whole cycle
+    is paired with its mean over its first; a series drifts when the confidence interval of
+    the paired difference excludes zero and the difference exceeds :data:`DRIFT_SHARE` of
+    the first cycle's mean. The intervals hold jointly at 95% over the run's series
+    (Bonferroni): every series is tested at once, and a volatile one (ED boarding, delayed
+    discharges) would otherwise move by chance in one run in twenty. A run with one measured
+    cycle cannot show this: docs/method.md says how the warm-up was checked for that design.
+
+    Parameters
+    ----------
+    table
+        The run's stacked daily series (``replication``, a time column, one column a series).
+    warm_up
+        The configured warm-up.
+    cycle
+        The cycle's length in time steps.
+    scenario
+        Label for the records.
+    """
+    tcol = time_column(table)
+    post = table[table[tcol] >= warm_up]
+    steps = int(round(cycle))
+    times = np.sort(post[tcol].unique())
+    n_cycles = times.size // steps if steps > 0 else 0
+    reps = int(post["replication"].nunique()) if "replication" in post else 1
+    if n_cycles < 2 or reps < 2:
+        return []
+    out = []
+    names = series_names(table)
+    quantile = float(stats.t.ppf(1.0 - 0.025 / max(len(names), 1), reps - 1))
+    for name in names:
+        wide = post.pivot(index=tcol, columns="replication", values=name).sort_index()
+        values = wide.to_numpy(dtype=float)
+        first = values[:steps].mean(axis=0)
+        last = values[(n_cycles - 1) * steps : n_cycles * steps].mean(axis=0)
+        diff = last - first
+        mean = float(diff.mean())
+        half = quantile * float(diff.std(ddof=1)) / float(np.sqrt(reps))
+        level = abs(float(first.mean()))
+        if not (level > 0 and abs(mean) > half and abs(mean) > DRIFT_SHARE * level):
+            continue
+        grows = bool(
+            QUEUE_SERIES.search(name) and last.mean() >= GROWTH_FACTOR * first.mean() and mean > 0
+        )
+        details = {
+            "first_cycle_mean": float(first.mean()),
+            "last_cycle_mean": float(last.mean()),
+            "change": mean,
+            "ci_half_width": half,
+            "cycles": n_cycles,
+            "replications": reps,
+        }
+        if grows:
+            out.append(
+                RunWarning(
+                    "growing_queue", INVALID, scenario, name,
+                    f"{name} grows from cycle to cycle: {first.mean():.3g} in the first "
+                    f"measured cycle, {last.mean():.3g} in cycle {n_cycles}: the queue has no "
+                    "steady state and its mean depends on the run length",
+                    details,
+                )
+            )  # fmt: skip
+            continue
+        out.append(
+            RunWarning(
+                "drifts_between_cycles", CAUTION, scenario, name,
+                f"{name} moves from {first.mean():.4g} in the first measured cycle to "
+                f"{last.mean():.4g} in cycle {n_cycles} ({mean / level:+.1%}, joint 95% CI "
+                f"+/-{half / level:.1%}): it has not reached its steady-state cycle",
+                details,
+            )
+        )  # fmt: skip
+    return out
 
 
 def measured_period_warnings(
@@ -581,8 +742,13 @@ def run_warnings(
     found = list(spec.checks(model, scenario)) if spec is not None and spec.checks else []
     found += measured_period_warnings(horizon, warm_up, timeseries, scenario)
     if timeseries is not None and not timeseries.empty:
-        found += saturation_warnings(timeseries, warm_up, scenario, capacity_links(kind))
-        found += warm_up_warnings(analyse(timeseries, warm_up, scenario))
+        cycle = spec.cycle(model) if spec is not None and spec.cycle is not None else None
+        found += saturation_warnings(
+            timeseries, warm_up, scenario, capacity_links(kind), cycle=cycle
+        )
+        found += warm_up_warnings(analyse(timeseries, warm_up, scenario, cycle=cycle))
+        if cycle is not None:
+            found += cycle_drift_warnings(timeseries, warm_up, cycle, scenario)
     return found
 
 
@@ -640,6 +806,43 @@ def runs_in(path: Path) -> list[results.RunData]:
     return runs
 
 
+def run_cycle(config: dict[str, Any]) -> float | None:
+    """The steady-state cycle of a saved run's model (:attr:`ModelSpec.cycle`), from its
+    resolved config; ``None`` for a model without one or a config that no longer validates."""
+    from sim.errors import ConfigError
+    from sim.models import MODELS
+
+    spec = MODELS.get(str((config.get("model") or {}).get("kind", "")))
+    if spec is None or spec.cycle is None:
+        return None
+    try:
+        return spec.cycle(spec.build(config))
+    except (ConfigError, KeyError, TypeError, ValueError):
+        return None
+
+
+def _tables(path: Path) -> list[tuple[results.RunData, pd.DataFrame]]:
+    """Each finished run in ``path`` with its daily series (runs without any are skipped)."""
+    out = []
+    for run in runs_in(path):
+        file = run.path / "timeseries.parquet"
+        if run.problems or not file.is_file():
+            continue  # an unreadable job counts as unfinished; check_results_dir named it
+        out.append((run, pd.read_parquet(file)))
+    return out
+
+
+def drift_dir(path: Path) -> list[RunWarning]:
+    """The cycle-drift check (:func:`cycle_drift_warnings`) of every run in ``path`` whose
+    model has a steady-state cycle."""
+    found: list[RunWarning] = []
+    for run, table in _tables(path):
+        cycle = run_cycle(run.config)
+        if cycle is not None:
+            found += cycle_drift_warnings(table, run.warm_up or 0.0, cycle, run.name)
+    return found
+
+
 def analyse_dir(
     path: Path, *, batch: int = BATCH, half_width: int = WELCH_HALF_WIDTH
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -651,13 +854,12 @@ def analyse_dir(
         When no run in ``path`` has a ``timeseries.parquet``.
     """
     found, series = [], []
-    for run in runs_in(path):
-        file = run.path / "timeseries.parquet"
-        if run.problems or not file.is_file():
-            continue  # an unreadable job counts as unfinished; check_results_dir named it
-        table = pd.read_parquet(file)
+    for run, table in _tables(path):
         warm_up = run.warm_up or 0.0
-        found.append(analyse(table, warm_up, run.name, batch=batch, half_width=half_width))
+        cycle = run_cycle(run.config)
+        found.append(
+            analyse(table, warm_up, run.name, batch=batch, half_width=half_width, cycle=cycle)
+        )
         series.append(smoothed_series(table, run.name, half_width))
     if not found:
         raise FileNotFoundError(
@@ -673,6 +875,10 @@ def print_table(results: pd.DataFrame, out: Any = None) -> None:
     width = max(12, *(len(s) for s in results["series"]))
     for scenario, group in results.groupby("scenario", sort=False):
         print(f"\n{scenario}", file=out)
+        kept = int(group["kept_days"].max()) if "kept_days" in group else 0
+        if kept > MIN_KEPT_BATCHES * BATCH:
+            note = f"each candidate truncation keeps at least {kept} days: a whole cycle"
+            print(f"  ({note})", file=out)
         print(f"  {'series':<{width}}  {'MSER-5':>8}  {'warm-up':>8}  verdict", file=out)
         for row in group.itertuples(index=False):
             verdict = (
@@ -713,6 +919,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"nhsim.warmup: error: {exc}", file=sys.stderr)
         return 2
     print_table(results)
+    drifts = drift_dir(args.path)
+    for w in drifts:
+        print(f"  drift [{w.scenario}]: {w.message}")
     io.write_csv(args.path / "warmup.csv", results)
     print(f"\nwrote {args.path / 'warmup.csv'}")
     if not args.no_figure:

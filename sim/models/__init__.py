@@ -93,6 +93,7 @@ MODELS: dict[str, ModelSpec] = {
         estimate=_care_estimate.estimate,
         checks=_lazy("sim.models.care.checks", "practice_warnings"),
         capacity=_CARE_CAPACITY,
+        cycle=_care_params.output_cycle,
         figures=(
             "forest",
             "dashboard",

@@ -160,6 +160,11 @@ class ModelSpec:
     kpis
         Every KPI the model writes, described once (:class:`sim.models.kpi.KpiSet`): labels,
         units, better directions, definitions, sources, headline ranks and input echoes.
+    cycle
+        Optional: the length, in time units, of the cycle the model's output keeps repeating
+        in its steady state (a seasonal year), from the validated parameters, or ``None``
+        when the output settles to a stationary level. The warm-up analysis then compares
+        whole cycles (:mod:`sim.analysis.warmup`).
     """
 
     kind: str
@@ -176,6 +181,7 @@ class ModelSpec:
     estimate: Callable[[Any], Estimate] | None = None
     capacity: tuple[CapacityLink, ...] = ()
     kpis: KpiSet = field(default_factory=KpiSet)
+    cycle: Callable[[Any], float | None] | None = None
 
     def headline_metrics(self, metrics: Iterable[str]) -> list[str]:
         """The headline KPIs among ``metrics``, in the model's order, then by prefix."""

@@ -753,6 +753,7 @@ def verdict_html(ctx: Context) -> str:
             "no_steady_state": "some daily series never settle",
             "precision_not_reached": "precision target not reached",
             "growing_queue": "a queue grows",
+            "drifts_between_cycles": "a yearly mean still moves between measured years",
         }
         said = "; ".join(words.get(k, k.replace("_", " ")) for k in cautions)
         parts.append(f"<p class='note'>Cautions: {_e(said)}. See <a href='#method'>Method</a>.</p>")

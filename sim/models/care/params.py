@@ -119,6 +119,15 @@ class CareParams:
         return sum(p.list_size for p in self.practices)
 
 
+def output_cycle(params: CareParams) -> float | None:
+    """The length of the output's steady-state cycle: one year when crisis demand is
+    seasonal, none when it is not (the weekly pattern is smoothed away before any analysis).
+
+    Days of the year are whole days of the daily series, so the year is 365 of them.
+    """
+    return 365.0 if params.model.calendar.crisis_seasonal_amplitude > 0 else None
+
+
 def build(data: dict[str, Any]) -> CareParams:
     """Validate a resolved config (plain dict) into :class:`CareParams`.
 
