@@ -17,6 +17,7 @@ TOOLS = (
     ("report", "sim.report", "figures and report.html for a run or sweep"),
     ("warmup", "sim.analysis.warmup", "warm-up (MSER-5) check of a run or sweep"),
     ("rerun", "sim.analysis.rerun", "re-run a finished run and check it reproduces exactly"),
+    ("priors", "sim.config.priors", "priors on assumed values; --draws N writes checked draws"),
 )
 WIDTH = 96
 
