@@ -13,6 +13,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sim.analysis.provenance import leaves
 from sim.config import priors as pr
 from sim.errors import ConfigError
 from sim.paths import conf_dir, scenarios_dir
@@ -55,23 +56,13 @@ def test_every_sensitivity_value_lies_inside_the_prior_of_its_key():
     for path in sorted((scenarios_dir() / "sensitivity").glob("*_[lh]*.yaml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         for group, section in data.items():
-            flat = pd_flatten({k: v for k, v in section.items() if k != "basis"}, group)
-            for key, value in flat.items():
-                if key in bounds:
+            for leaf, value in leaves({k: v for k, v in section.items() if k != "basis"}):
+                key = f"{group}.{leaf}"
+                if key in bounds and isinstance(value, int | float):
                     lo, hi = bounds[key]
                     assert lo <= float(value) <= hi, (path.name, key, value, (lo, hi))
                     checked += 1
     assert checked >= 20
-
-
-def pd_flatten(section: dict, prefix: str) -> dict:
-    out = {}
-    for key, value in section.items():
-        if isinstance(value, dict):
-            out |= pd_flatten(value, f"{prefix}.{key}")
-        elif isinstance(value, int | float) and not isinstance(value, bool):
-            out[f"{prefix}.{key}"] = value
-    return out
 
 
 def _edit(path: tuple, value) -> dict:

@@ -19,6 +19,7 @@ import yaml
 from sim.analysis.provenance import leaves
 from sim.config.compose import compose_config
 from sim.config.params import to_container
+from sim.config.priors import shipped_value
 from sim.paths import conf_dir, scenarios_dir
 
 SENSITIVITY = scenarios_dir() / "sensitivity"
@@ -42,16 +43,9 @@ def _pairs() -> list[str]:
     return sorted(lows & highs)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _shipped(arrangement: str) -> dict[str, Any]:
     return to_container(compose_config(["model=care", f"lead_provider={arrangement}"]))
-
-
-def _value(config: dict[str, Any], key: str) -> float:
-    node: Any = config
-    for part in key.split("."):
-        node = node[part]
-    return float(node)
 
 
 def test_every_low_file_has_a_high_file():
@@ -69,7 +63,7 @@ def test_the_pair_brackets_the_shipped_value_in_every_arrangement(name):
     for arrangement in ARRANGEMENTS:
         config = _shipped(arrangement)
         for key in sorted(keys):
-            shipped = _value(config, key)
+            shipped = float(shipped_value(config, key))
             lo, hi = sorted((low[key], high[key]))
             assert lo <= shipped <= hi, (
                 f"{name}: {key} is {shipped:g} in {arrangement}, outside the pair's "
