@@ -43,7 +43,7 @@ from sim.analysis.results import (
     name_scenarios,
     read_csv,
 )
-from sim.analysis.warmup import WARNINGS_FILE
+from sim.analysis.warmup import WARNINGS_FILE, run_cycle
 from sim.io import atomic_write, write_text
 from sim.models import MODELS
 from sim.plots import figures, flows, labels, practices, timeseries, tornado
@@ -969,6 +969,21 @@ def method_html(ctx: Context) -> str:
                 "(<code>variance_reduction</code>).</p><table><tr><th>Measure</th>"
                 f"<th>Interval width</th><th>In words</th></tr>{''.join(rows)}</table>"
             )
+    cycles = {run_cycle(r.config) for r in ctx.runs}
+    seasonal = (
+        " The output follows a yearly cycle, so each candidate truncation kept a whole year, "
+        "and a queue's growth or a measure's drift was judged between whole measured years, "
+        "not within the measured year, which rises into winter however stable it is."
+        if cycles - {None}
+        else ""
+    )
+    parts.append(
+        "<p>Validity: each run's daily series were checked for the end of the start-up "
+        "transient (MSER-5, reported only where starting later would move a measured mean "
+        "by more than its standard error), for queues that keep growing and for services "
+        f"full on most days.{seasonal} The rules are in docs/method.md; every warning is "
+        "listed below.</p>"
+    )
     listing = []
     for name in ctx.order:
         doc = ctx.warnings.get(name) or {}
