@@ -88,9 +88,9 @@ class Mnp:
         ]
         self.moving_in = np.zeros(pop.size, dtype=bool)  # chosen, waiting for the place
         self.eol_area: dict[int, int] = {}
-        # Who waits for an end-of-life place (person -> area), and how many do, for the
-        # daily series: the list is reviewed like the caseload (eol_care).
-        self.eol_waiting: dict[int, int] = {}
+        # Who waits for an end-of-life place, and how many do, for the daily series: the
+        # list is reviewed like the caseload (eol_care).
+        self.eol_waiting: set[int] = set()
         self.eol_referring: set[int] = set()  # a GP referral on its way across the handoff
         self.eol_waiting_level = Level(world.marks)
         self.question = SurpriseQuestion(world)
@@ -174,7 +174,7 @@ class Mnp:
             & ~w.eol_enrolled[people]
             & (w.pop.death_time[people] > now)
         )
-        busy = self.eol_waiting.keys() | self.eol_referring
+        busy = self.eol_waiting | self.eol_referring
         if busy and mask.any():
             mask &= ~np.isin(people, np.fromiter(busy, np.int64, len(busy)))
         return mask
@@ -207,8 +207,8 @@ class Mnp:
         """End-of-life care: wait for a place on the caseload, then hold it until death.
 
         The surprise question is asked again at each caseload review
-        (``caseload_review_days``), of the people waiting for a place as of those holding
-        one: people it no longer picks out (mostly false positives) come off the register,
+        (``caseload_review_days``), of the people waiting for a place as well as of those
+        holding one: people it no longer picks out (mostly false positives) come off the register,
         and leave the waiting list or the caseload. A person waits once, however many
         referrals reach the team. Without the review of the waiting list, people picked out
         wrongly waited for a place until they died, years later: with the caseload full,
@@ -225,7 +225,7 @@ class Mnp:
         every = w.params.model.eol.caseload_review_days
         waiting = self.eol_waiting_level
         with self.eol[area].enrol() as place:
-            self.eol_waiting[person] = area
+            self.eol_waiting.add(person)
             waiting.add(w.env.now, 1.0)
             try:
                 while not place.triggered:
@@ -234,7 +234,7 @@ class Mnp:
                         self._off_register(person, "eol_removed")
                         return  # leaving the block withdraws the request
             finally:
-                self.eol_waiting.pop(person, None)
+                self.eol_waiting.discard(person)
                 waiting.add(w.env.now, -1.0)
             if w.eol_enrolled[person]:
                 return  # enrolled by a route that bypasses the list: one place only
