@@ -299,7 +299,8 @@ def analyse(
         See :func:`mser5`.
     cycle
         The model's steady-state cycle in time units (:attr:`sim.models.base.ModelSpec.cycle`),
-        or ``None``: every candidate truncation then keeps a whole cycle (:func:`kept_batches`).
+        or ``None`` for output that settles to a level. With a cycle, every candidate
+        truncation keeps a whole cycle (:func:`kept_batches`).
 
     Returns
     -------
