@@ -66,13 +66,13 @@ def check_against_schema(data: dict[str, Any], schema: type, prefix: str) -> Non
     except ConfigKeyError as exc:
         key = _join(prefix, exc.full_key)
         hint = _unknown_key_hint(schema, exc.full_key)
-        raise ConfigError(key, _lookup(data, exc.full_key), hint) from None
+        raise ConfigError(key, lookup(data, exc.full_key), hint) from None
     except ValidationError as exc:
         key = _join(prefix, exc.full_key)
         expected = getattr(exc, "ref_type", None) or "the schema's type"
         raise ConfigError(
             key,
-            _lookup(data, exc.full_key),
+            lookup(data, exc.full_key),
             f"has the wrong type ({_short(str(exc.msg))}; {expected})",
         ) from None
     except OmegaConfBaseException as exc:
@@ -175,7 +175,7 @@ def _dotted(key: object) -> str:
     return re.sub(r"\[(\d+)\]", r".\1", str(key or ""))
 
 
-def _lookup(data: dict[str, Any], dotted: object) -> object:
+def lookup(data: dict[str, Any], dotted: object) -> object:
     """The value at a dotted key (list items by index, ``mix.0`` or ``mix[0]``), or None."""
     node: Any = data
     for part in _dotted(dotted).split("."):

@@ -229,21 +229,11 @@ def arrangement_names() -> tuple[str, ...]:
     return tuple(sorted(p.stem for p in folder.glob("*.yaml") if not p.stem.endswith("_schema")))
 
 
-def shipped_value(config: Mapping[str, Any], key: str) -> Any:
-    """The value at dotted ``key`` of a composed config; ``KeyError`` if there is none."""
-    node: Any = config
-    for part in key.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            raise KeyError(key)
-        node = node[part]
-    return node
-
-
 def check_against_configs(priors: Sequence[Prior], arrangements: Sequence[str]) -> None:
     """Every key exists and is a number in each arrangement's config, and the shipped value
     lies in its prior's support; raises :class:`ConfigError` naming the first that does not."""
     from sim.config.compose import compose_config
-    from sim.config.params import to_container
+    from sim.config.params import lookup, to_container
 
     for arrangement in arrangements:
         config = to_container(compose_config(["model=care", f"lead_provider={arrangement}"]))
@@ -253,10 +243,9 @@ def check_against_configs(priors: Sequence[Prior], arrangements: Sequence[str]) 
             where = f"priors.{prior.key}" + (
                 "" if prior.arrangement == SHARED else f".{arrangement}"
             )
-            try:
-                value = shipped_value(config, prior.key)
-            except KeyError:
-                raise ConfigError(where, prior.key, "a key of the composed config") from None
+            value = lookup(config, prior.key)
+            if value is None:
+                raise ConfigError(where, prior.key, "a key of the composed config")
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ConfigError(where, value, "a key whose value is a number")
             if not prior.contains(float(value)):

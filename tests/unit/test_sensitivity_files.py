@@ -18,8 +18,7 @@ import yaml
 
 from sim.analysis.provenance import leaves
 from sim.config.compose import compose_config
-from sim.config.params import to_container
-from sim.config.priors import shipped_value
+from sim.config.params import lookup, to_container
 from sim.paths import conf_dir, scenarios_dir
 
 SENSITIVITY = scenarios_dir() / "sensitivity"
@@ -63,7 +62,7 @@ def test_the_pair_brackets_the_shipped_value_in_every_arrangement(name):
     for arrangement in ARRANGEMENTS:
         config = _shipped(arrangement)
         for key in sorted(keys):
-            shipped = float(shipped_value(config, key))
+            shipped = float(lookup(config, key))
             lo, hi = sorted((low[key], high[key]))
             assert lo <= shipped <= hi, (
                 f"{name}: {key} is {shipped:g} in {arrangement}, outside the pair's "
